@@ -1,0 +1,29 @@
+"""cc_fuzz_test: a libFuzzer target that is also an ordinary corpus test.
+
+Under the default build it links //bazel:fuzz_replay_main and `bazel test` runs
+the seed corpus through it. Under `--config=fuzz` (clang, libFuzzer, ASan and
+UBSan) it links libFuzzer, and `bazel run --config=fuzz //pkg:x_fuzz -- ARGS`
+fuzzes; tools/fuzz.sh runs every fuzz target for a bounded time.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_test")
+
+def cc_fuzz_test(name, srcs, corpus, deps = [], **kwargs):
+    """Args: name; srcs defining LLVMFuzzerTestOneInput; corpus: a directory of seeds."""
+    cc_test(
+        name = name,
+        srcs = srcs,
+        deps = deps + select({
+            Label("//bazel:fuzzing"): [],
+            "//conditions:default": [Label("//bazel:fuzz_replay_main")],
+        }),
+        linkopts = select({
+            Label("//bazel:fuzzing"): ["-fsanitize=fuzzer"],
+            "//conditions:default": [],
+        }),
+        data = native.glob([corpus + "/**"]),
+        # Tests run from the runfiles root, where the corpus sits at its package path.
+        args = [native.package_name() + "/" + corpus],
+        tags = ["fuzz"],
+        **kwargs
+    )
