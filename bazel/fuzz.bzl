@@ -8,17 +8,22 @@ fuzzes; tools/fuzz.sh runs every fuzz target for a bounded time.
 
 load("@rules_cc//cc:defs.bzl", "cc_test")
 
+# Bazel 4 wants select() keys as strings; str(Label) resolves them against
+# memkit's repository even when memkit is imported by another workspace.
+_FUZZING = str(Label("//bazel:fuzzing"))
+_REPLAY_MAIN = str(Label("//bazel:fuzz_replay_main"))
+
 def cc_fuzz_test(name, srcs, corpus, deps = [], **kwargs):
     """Args: name; srcs defining LLVMFuzzerTestOneInput; corpus: a directory of seeds."""
     cc_test(
         name = name,
         srcs = srcs,
         deps = deps + select({
-            Label("//bazel:fuzzing"): [],
-            "//conditions:default": [Label("//bazel:fuzz_replay_main")],
+            _FUZZING: [],
+            "//conditions:default": [_REPLAY_MAIN],
         }),
         linkopts = select({
-            Label("//bazel:fuzzing"): ["-fsanitize=fuzzer"],
+            _FUZZING: ["-fsanitize=fuzzer"],
             "//conditions:default": [],
         }),
         data = native.glob([corpus + "/**"]),
