@@ -1,0 +1,218 @@
+#include "core/net/connection.h"
+
+#include <sys/socket.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status/status.h"
+
+namespace memkit {
+namespace net {
+
+void Connection::Handler::OnReadEof(Connection* conn) { conn->CloseAfterFlush(); }
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(EventLoop* loop, UniqueFd fd,
+                                                               Handler* handler,
+                                                               const Options& options) {
+  if (loop == nullptr || handler == nullptr || !fd.valid()) {
+    return absl::InvalidArgumentError("Connection::Create: null loop/handler or bad fd");
+  }
+  absl::Status s = SetNonBlocking(fd.get(), true);
+  if (!s.ok()) return s;
+  std::unique_ptr<Connection> conn(new Connection(loop, std::move(fd), handler, options));
+  s = loop->Watch(conn->fd_.get(), EventLoop::kReadable, conn.get());
+  if (!s.ok()) {
+    conn->state_ = State::kClosed;  // not watched: the destructor only closes the fd
+    return s;
+  }
+  return conn;
+}
+
+Connection::Connection(EventLoop* loop, UniqueFd fd, Handler* handler, const Options& options)
+    : loop_(loop),
+      fd_(std::move(fd)),
+      handler_(handler),
+      options_(options),
+      input_(options.read_buffer) {}
+
+Connection::~Connection() {
+  if (close_timer_ != 0) loop_->CancelTimer(close_timer_);
+  if (flush_timer_ != 0) loop_->CancelTimer(flush_timer_);
+  if (state_ != State::kClosed) loop_->Unwatch(fd_.get());
+  // fd_ closes itself; output_ releases its references.
+}
+
+void Connection::OnIoReady(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (events & EventLoop::kReadable) {
+    HandleReadable();
+  } else if (events & EventLoop::kError) {
+    absl::Status s = SocketError(fd_.get(), "socket");
+    CloseInternal(s.ok() ? ConnectionError("socket error") : s, false);
+    return;
+  }
+  if (state_ == State::kClosed) return;
+  if (events & EventLoop::kWritable) {
+    if (!FlushNow(/*from_event=*/true)) return;
+  }
+  // EPOLLHUP: both directions are gone (or the socket never connected);
+  // it cannot be masked, so a level-triggered loop must act on it.
+  if ((events & EventLoop::kHangup) && state_ != State::kClosed &&
+      (read_eof_ || !(events & EventLoop::kReadable))) {
+    CloseInternal(read_eof_ && write_shut_ ? absl::OkStatus()
+                                           : ConnectionError("connection hung up"),
+                  false);
+  }
+}
+
+void Connection::HandleReadable() {
+  if (state_ != State::kOpen || read_eof_) return;
+  absl::StatusOr<ssize_t> n = input_.ReadFrom(fd_.get());
+  if (!n.ok()) {
+    CloseInternal(std::move(n).status(), false);
+    return;
+  }
+  if (*n == ReadBuffer::kWouldBlock) return;
+  if (*n == 0) {
+    read_eof_ = true;
+    UpdateInterest();
+    handler_->OnReadEof(this);
+    return;
+  }
+  bytes_read_ += static_cast<uint64_t>(*n);
+  last_read_ns_ = loop_->cached_now_ns();
+  handler_->OnData(this);
+  if (state_ == State::kClosed) return;
+  if (input_.full()) {
+    // The handler cannot make progress without more bytes than the cap
+    // allows: a request larger than any we accept.
+    CloseAfterFlush(absl::ResourceExhaustedError(absl::StrCat(
+        "request exceeds the read buffer limit of ", input_.max_capacity(), " bytes")));
+    return;
+  }
+  if (input_.empty()) input_.ShrinkIfEmpty(options_.shrink_read_buffer_above);
+  Flush();
+}
+
+void Connection::Flush() {
+  if (state_ == State::kClosed) return;
+  if (flush_delay_ > absl::ZeroDuration()) {
+    if (flush_timer_ == 0 && (!output_.empty() || shutdown_pending_)) {
+      flush_timer_ = loop_->RunAfter(flush_delay_, [this] {
+        flush_timer_ = 0;
+        FlushNow(/*from_event=*/true);
+      });
+    }
+    return;
+  }
+  // While blocked, the kernel tells us (EPOLLOUT) when writing can resume;
+  // trying before that would only return EAGAIN.
+  if (output_blocked_) {
+    UpdateInterest();
+    return;
+  }
+  FlushNow(/*from_event=*/false);
+}
+
+bool Connection::FlushNow(bool from_event) {
+  if (state_ == State::kClosed) return false;
+  bool drained = false;
+  if (!output_.empty() && !write_shut_) {
+    absl::StatusOr<size_t> n = output_.WriteTo(fd_.get());
+    if (!n.ok()) {
+      CloseInternal(std::move(n).status(), false);
+      return false;
+    }
+    bytes_written_ += *n;
+    const bool was_blocked = output_blocked_;
+    output_blocked_ = !output_.empty();
+    if (output_blocked_ && !was_blocked) ++writes_blocked_;
+    drained = was_blocked && !output_blocked_;
+  }
+  if (output_.empty()) {
+    if (shutdown_pending_ && !write_shut_) {
+      ::shutdown(fd_.get(), SHUT_WR);
+      write_shut_ = true;
+    }
+    if (state_ == State::kClosing) {
+      CloseInternal(close_reason_, false);
+      return false;
+    }
+  }
+  UpdateInterest();
+  if (state_ == State::kClosed) return false;
+  if (drained && from_event) handler_->OnDrained(this);
+  return state_ != State::kClosed;
+}
+
+void Connection::UpdateInterest() {
+  if (state_ == State::kClosed) return;
+  uint32_t want = 0;
+  if (state_ == State::kOpen && !read_eof_ && !reading_paused_ &&
+      output_.size() <= options_.output_high_water) {
+    want |= EventLoop::kReadable;
+  }
+  if (output_blocked_ && !output_.empty() && flush_timer_ == 0) want |= EventLoop::kWritable;
+  absl::Status s = loop_->UpdateInterest(fd_.get(), want);
+  if (!s.ok()) CloseInternal(s, false);
+}
+
+void Connection::PauseReading() {
+  reading_paused_ = true;
+  UpdateInterest();
+}
+
+void Connection::ResumeReading() {
+  reading_paused_ = false;
+  UpdateInterest();
+}
+
+void Connection::ShutdownWrite() {
+  if (state_ == State::kClosed || write_shut_) return;
+  shutdown_pending_ = true;
+  Flush();
+}
+
+void Connection::Close(absl::Status reason) { CloseInternal(std::move(reason), false); }
+
+void Connection::Abort(absl::Status reason) { CloseInternal(std::move(reason), true); }
+
+void Connection::CloseAfterFlush(absl::Status reason) {
+  if (state_ != State::kOpen) return;
+  close_reason_ = std::move(reason);
+  state_ = State::kClosing;
+  if (output_.empty() || write_shut_) {
+    CloseInternal(close_reason_, false);
+    return;
+  }
+  Flush();
+  UpdateInterest();
+}
+
+void Connection::CloseInternal(absl::Status reason, bool reset) {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  if (flush_timer_ != 0) {
+    loop_->CancelTimer(flush_timer_);
+    flush_timer_ = 0;
+  }
+  loop_->Unwatch(fd_.get());
+  if (reset) {
+    ResetAndClose(std::move(fd_));
+  } else {
+    fd_.reset();
+  }
+  output_.Clear();
+  close_reason_ = std::move(reason);
+  // Never call the handler from inside a call it made: deliver on a fresh
+  // turn, where OnClose may destroy this Connection.
+  close_timer_ = loop_->RunAfter(absl::ZeroDuration(), [this] {
+    close_timer_ = 0;
+    const absl::Status status = close_reason_;
+    handler_->OnClose(this, status);
+  });
+}
+
+}  // namespace net
+}  // namespace memkit
