@@ -1,0 +1,34 @@
+// The `memkit` tool's commands. Each takes its arguments (after the command
+// name), writes results to stdout, and returns the process exit status:
+// 0 on success, 1 when the operation failed, 2 for a usage error. Errors are
+// one line on stderr.
+
+#ifndef MEMKIT_TOOLS_CLI_COMMANDS_H_
+#define MEMKIT_TOOLS_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace memkit {
+namespace cli {
+
+struct Command {
+  absl::string_view name;
+  absl::string_view summary;  // one line, for `memkit help`
+  absl::string_view usage;    // the full usage text, for `memkit help NAME`
+  int (*run)(const std::vector<std::string>& args);
+};
+
+// Every command, in the order `memkit help` lists them.
+const std::vector<Command>& AllCommands();
+
+// Commands, one per file.
+int RunLocate(const std::vector<std::string>& args);
+int RunHash(const std::vector<std::string>& args);
+
+}  // namespace cli
+}  // namespace memkit
+
+#endif  // MEMKIT_TOOLS_CLI_COMMANDS_H_
