@@ -158,9 +158,9 @@ absl::Status StatusFromBinaryStatus(uint16_t binary_status) {
       return McError(McCode::kNotStored, "Not stored");
     case 0x0006:
       return McError(McCode::kNonNumeric, "Non-numeric server-side value for incr or decr");
-    case 0x0008:
+    case 0x0020:
       return McError(McCode::kAuthError, "Auth failure");
-    case 0x0009:
+    case 0x0021:
       return McError(McCode::kAuthContinue, "Auth continue");
     case 0x0081:
       return McError(McCode::kUnknownCommand, "Unknown command");

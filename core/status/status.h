@@ -19,8 +19,8 @@
 //   SERVER_ERROR (anything else), 0x0084       kServerError       Internal
 //   ERROR (unknown command), 0x0081            kUnknownCommand    Unimplemented
 //   binary 0x0083 (not supported)              kNotSupported      Unimplemented
-//   binary 0x0008 (auth error)                 kAuthError         Unauthenticated
-//   binary 0x0009 (auth continue)              kAuthContinue      Unauthenticated
+//   binary 0x0020 (auth error)                 kAuthError         Unauthenticated
+//   binary 0x0021 (auth continue)              kAuthContinue      Unauthenticated
 //   binary 0x0085 busy, 0x0086 temp. failure   kBusy              Unavailable
 //   connect / read / write failure             kConnectionError   Unavailable
 //   timeout                                    kTimeout           DeadlineExceeded

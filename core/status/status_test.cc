@@ -69,7 +69,9 @@ TEST(StatusTest, BinaryStatuses) {
   EXPECT_EQ(StatusFromBinaryStatus(0x04).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(StatusFromBinaryStatus(0x05).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(GetMcCode(StatusFromBinaryStatus(0x06)), McCode::kNonNumeric);
-  EXPECT_EQ(StatusFromBinaryStatus(0x08).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(StatusFromBinaryStatus(0x20).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(GetMcCode(StatusFromBinaryStatus(0x21)), McCode::kAuthContinue);
+  EXPECT_EQ(GetMcCode(StatusFromBinaryStatus(0x08)), McCode::kProtocolError);
   EXPECT_EQ(StatusFromBinaryStatus(0x81).code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(StatusFromBinaryStatus(0x82).code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(GetMcCode(StatusFromBinaryStatus(0x83)), McCode::kNotSupported);
