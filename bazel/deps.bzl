@@ -37,6 +37,7 @@ _SYSTEM_LIBRARIES = {
     "gmock_main": (["gmock_main"], ["-lgmock_main", "-lgmock", "-lgtest", "-pthread"]),
     "benchmark": (["benchmark"], ["-lbenchmark", "-pthread"]),
     "benchmark_main": ([], ["-lbenchmark_main", "-lbenchmark", "-pthread"]),
+    "re2": (["re2"], ["-lre2"]),
     # Peers, used only by tests and benchmarks.
     "libmemcached": (["libmemcached"], ["-lmemcached"]),
     "leveldb": ([], ["-lleveldb"]),

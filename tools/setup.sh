@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   bazel-bootstrap default-jdk-headless pkg-config g++ git
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libre2-dev
   # fuzzing (--config=fuzz)
   clang libclang-rt-14-dev
   # peers: real memcached, libmemcached and its tools, twemproxy, Python clients
