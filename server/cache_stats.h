@@ -1,0 +1,103 @@
+// A snapshot of the storage engine's statistics, named after the `stats`,
+// `stats items`, `stats slabs` and `stats settings` fields memcached 1.6
+// prints, so handlers can print them one to one.
+//
+// Thread-safety: a plain value.
+
+#ifndef MEMKIT_SERVER_CACHE_STATS_H_
+#define MEMKIT_SERVER_CACHE_STATS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace memkit {
+namespace server {
+
+// memcached keeps item and hit counters per slab class. The engine does not
+// allocate from slabs; it files each item under the class memcached would
+// use for its size (same -n/-f table), so these line up with memcached's.
+struct SlabClassStats {
+  int id = 0;
+  size_t chunk_size = 0;       // stats slabs chunk_size
+  size_t chunks_per_page = 0;  // stats slabs chunks_per_page
+  uint64_t number = 0;         // items:N:number, slabs used_chunks
+  uint64_t mem_requested = 0;  // items:N:mem_requested, slabs mem_requested
+  uint64_t evicted = 0;
+  uint64_t evicted_nonzero = 0;
+  uint64_t evicted_unfetched = 0;
+  uint64_t evicted_time = 0;
+  uint64_t expired_unfetched = 0;
+  uint64_t reclaimed = 0;
+  uint64_t crawler_reclaimed = 0;
+  uint64_t outofmemory = 0;
+  uint64_t get_hits = 0;
+  uint64_t cmd_set = 0;
+  uint64_t delete_hits = 0;
+  uint64_t incr_hits = 0;
+  uint64_t decr_hits = 0;
+  uint64_t cas_hits = 0;
+  uint64_t cas_badval = 0;
+  uint64_t touch_hits = 0;
+};
+
+struct CacheStats {
+  // Settings (stats: limit_maxbytes; stats settings: item_size_max, ...).
+  uint64_t limit_maxbytes = 0;
+  uint64_t item_size_max = 0;
+  uint64_t slab_chunk_max = 0;
+  bool evictions_enabled = true;
+  bool cas_enabled = true;
+
+  // State.
+  uint64_t curr_items = 0;
+  uint64_t bytes = 0;       // Sum of memcached item sizes of stored items.
+  uint64_t heap_bytes = 0;  // What those items really take (header+key+value).
+  uint64_t total_items = 0;
+  uint64_t hash_power_level = 0;  // log2 of all shards' buckets.
+  uint64_t hash_bytes = 0;
+  // Seconds since the least recently used item (over all shards' LRU tails)
+  // was last accessed: what memcached prints as items:N:age, per class.
+  uint64_t lru_tail_age = 0;
+
+  // Commands.
+  uint64_t cmd_get = 0;
+  uint64_t cmd_set = 0;
+  uint64_t cmd_flush = 0;
+  uint64_t cmd_touch = 0;
+  uint64_t get_hits = 0;
+  uint64_t get_misses = 0;
+  uint64_t get_expired = 0;
+  uint64_t get_flushed = 0;
+  uint64_t delete_misses = 0;
+  uint64_t delete_hits = 0;
+  uint64_t incr_misses = 0;
+  uint64_t incr_hits = 0;
+  uint64_t decr_misses = 0;
+  uint64_t decr_hits = 0;
+  uint64_t cas_misses = 0;
+  uint64_t cas_hits = 0;
+  uint64_t cas_badval = 0;
+  uint64_t touch_hits = 0;
+  uint64_t touch_misses = 0;
+  uint64_t store_too_large = 0;
+  uint64_t store_no_memory = 0;
+
+  // Items.
+  uint64_t evictions = 0;
+  uint64_t evicted_nonzero = 0;
+  uint64_t evicted_unfetched = 0;
+  uint64_t expired_unfetched = 0;
+  uint64_t reclaimed = 0;
+  uint64_t crawler_reclaimed = 0;
+  uint64_t crawler_items_checked = 0;
+  uint64_t outofmemory = 0;
+
+  // Classes with items or activity, in ascending id.
+  std::vector<SlabClassStats> slab_classes;
+};
+
+}  // namespace server
+}  // namespace memkit
+
+#endif  // MEMKIT_SERVER_CACHE_STATS_H_

@@ -1,0 +1,444 @@
+// Cache: stores (memcached's do_store_item), the memory limit and eviction
+// (lru_pull_tail), and incr/decr (do_add_delta).
+
+#include <cstring>
+#include <thread>
+
+#include "server/cache.h"
+#include "server/internal/numeric.h"
+
+namespace memkit {
+namespace server {
+
+using internal::Item;
+using internal::KeyHash;
+using internal::Shard;
+
+namespace {
+
+constexpr size_t kKeyMaxLength = 250;
+// lru_pull_tail looks at most this many items from the tail.
+constexpr int kTailTries = 5;
+
+bool ValidKey(absl::string_view key) { return !key.empty() && key.size() <= kKeyMaxLength; }
+
+}  // namespace
+
+// ---- Memory limit and eviction -----------------------------------------------
+
+bool Cache::TryCharge(size_t ntotal) {
+  const int64_t limit = static_cast<int64_t>(limit_.load(std::memory_order_relaxed));
+  const int64_t size = static_cast<int64_t>(ntotal);
+  int64_t current = bytes_.load(std::memory_order_relaxed);
+  do {
+    if (current + size > limit) return false;
+  } while (!bytes_.compare_exchange_weak(current, current + size, std::memory_order_relaxed));
+  return true;
+}
+
+bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
+  bool removed = false;
+  Item* search = s.lru_tail();
+  for (int tries = kTailTries; tries > 0 && search != nullptr; --tries) {
+    Item* prev = search->prev;
+    if (search == keep) {  // memcached skips the item whose lock it holds.
+      search = prev;
+      continue;
+    }
+    internal::ClassCounters& cls = s.classes[search->slab_class];
+    // memcached compares with `<` here and `<=` on lookups; so do we.
+    if ((search->exptime != 0 && search->exptime < now) || IsFlushed(search, now)) {
+      ++cls.reclaimed;
+      if ((search->iflags & internal::kItemFetched) == 0) ++cls.expired_unfetched;
+      Unlink(s, search, KeyHash(search->key()));
+      removed = true;
+      search = prev;
+      continue;  // Only expired items let the walk go on.
+    }
+    if (!evict) break;
+    if ((search->iflags & internal::kItemActive) != 0) {
+      // Used again since it was linked or last rescued: a second chance,
+      // like memcached moving an active item out of its COLD LRU.
+      search->iflags &= static_cast<uint8_t>(~internal::kItemActive);
+      s.MoveToHead(search);
+      removed = true;
+      search = prev;
+      continue;
+    }
+    ++cls.evicted;
+    cls.evicted_time = now >= search->time ? now - search->time : 0;
+    cls.evicted_at = now;
+    if (search->exptime != 0) ++cls.evicted_nonzero;
+    if ((search->iflags & internal::kItemFetched) == 0) ++cls.evicted_unfetched;
+    Unlink(s, search, KeyHash(search->key()));
+    return true;
+  }
+  return removed;
+}
+
+bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
+  for (;;) {
+    if (TryCharge(ntotal)) return true;
+    if (PullTail(s, now, options_.evict, keep)) continue;
+    // Nothing to free here: take from other shards, but only through
+    // try_lock, since this thread already holds a shard lock (memcached's
+    // item_trylock plays the same part).
+    bool freed = false;
+    for (int round = 0; round < 3 && !freed; ++round) {
+      bool contended = false;
+      for (size_t i = 1; i < shards_.size() && !freed; ++i) {
+        Shard& other = *shards_[(s.index + i) & shard_mask_];
+        std::unique_lock<std::mutex> lock(other.mu, std::try_to_lock);
+        if (!lock.owns_lock()) {
+          contended = true;
+          continue;
+        }
+        freed = PullTail(other, now, options_.evict, nullptr);
+      }
+      if (!contended) break;
+      if (!freed) std::this_thread::yield();
+    }
+    if (!freed) return false;
+  }
+}
+
+// ---- Stores ------------------------------------------------------------------
+
+void Cache::DropKey(absl::string_view key, bool drop, bool too_large) {
+  const uint64_t hash = KeyHash(key);
+  const uint32_t now = CurrentTime();
+  Shard& s = ShardFor(hash);
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (too_large) {
+    ++s.counters.store_too_large;
+  } else {
+    ++s.counters.store_no_memory;
+  }
+  if (!drop || !ValidKey(key)) return;
+  // "Avoid stale data persisting in cache because we failed alloc."
+  Item* old = FindLive(s, key, hash, now);
+  if (old != nullptr) Unlink(s, old, hash);
+}
+
+McCode Cache::AllocateRaw(absl::string_view key, size_t value_length, const StoreRequest& request,
+                          Item** out) {
+  *out = nullptr;
+  if (!ValidKey(key)) return McCode::kClientError;
+  const bool drop = request.drop_on_failure.value_or(request.mode == StoreMode::kSet);
+  // memcached's item_size_ok(): the whole item must fit -I.
+  if (value_length > options_.item_size_max ||
+      ItemSize(key.size(), request.client_flags, value_length) > options_.item_size_max) {
+    DropKey(key, drop, /*too_large=*/true);
+    return McCode::kTooLarge;
+  }
+  Item* it = internal::AllocateItem(key, request.client_flags, static_cast<uint32_t>(value_length));
+  if (it == nullptr) {
+    DropKey(key, drop, /*too_large=*/false);
+    return McCode::kOutOfMemory;
+  }
+  it->slab_class = slab_classes_.ClassFor(ItemSizeOf(it));
+  *out = it;
+  return McCode::kOk;
+}
+
+absl::StatusOr<NewItem> Cache::Allocate(absl::string_view key, size_t value_length,
+                                        const StoreRequest& request) {
+  Item* it = nullptr;
+  const McCode code = AllocateRaw(key, value_length, request, &it);
+  if (code != McCode::kOk) return CacheStatus(code);
+  return NewItem(it, request);
+}
+
+StoreResult Cache::Store(absl::string_view key, absl::string_view value,
+                         const StoreRequest& request) {
+  Item* it = nullptr;
+  const McCode code = AllocateRaw(key, value.size(), request, &it);
+  if (code != McCode::kOk) {
+    StoreResult r;
+    r.code = code;
+    return r;
+  }
+  if (!value.empty()) std::memcpy(it->value_data(), value.data(), value.size());
+  return StoreItem(it, request);
+}
+
+StoreResult Cache::Store(NewItem item) {
+  if (!item) return StoreResult();
+  Item* it = std::exchange(item.item_, nullptr);
+  return StoreItem(it, item.request_);
+}
+
+Item* Cache::Combine(Shard& s, Item* old_it, const Item* add, bool prepend, uint32_t now) {
+  const uint64_t total = uint64_t{old_it->nbytes} + add->nbytes;
+  if (total > options_.item_size_max) return nullptr;
+  const size_t ntotal = ItemSize(old_it->nkey, old_it->client_flags, total);
+  if (ntotal > options_.item_size_max) return nullptr;  // Too large: NOT_STORED.
+  const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
+  if (!Reserve(s, ntotal, now, old_it)) {
+    ++s.classes[slab_class].outofmemory;
+    return nullptr;
+  }
+  Item* combined =
+      internal::AllocateItem(old_it->key(), old_it->client_flags, static_cast<uint32_t>(total));
+  if (combined == nullptr) {
+    Unreserve(ntotal);
+    return nullptr;
+  }
+  combined->slab_class = slab_class;
+  combined->exptime = old_it->exptime;
+  const Item* first = prepend ? add : old_it;
+  const Item* second = prepend ? old_it : add;
+  char* dst = combined->value_data();
+  if (first->nbytes != 0) std::memcpy(dst, first->value_data(), first->nbytes);
+  if (second->nbytes != 0) std::memcpy(dst + first->nbytes, second->value_data(), second->nbytes);
+  return combined;
+}
+
+StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
+  const absl::string_view key = it->key();
+  const uint64_t hash = KeyHash(key);
+  const uint32_t now = CurrentTime();
+  const size_t ntotal = ItemSizeOf(it);
+  it->exptime = RelTime(request.exptime, now);
+  StoreResult r;
+  Shard& s = ShardFor(hash);
+  std::lock_guard<std::mutex> lock(s.mu);
+
+  // memcached allocates before it looks at the old item, reclaiming an
+  // expired tail item when it can, else evicting, else failing.
+  PullTail(s, now, /*evict=*/false, nullptr);
+  if (!Reserve(s, ntotal, now, nullptr)) {
+    ++s.classes[it->slab_class].outofmemory;
+    ++s.counters.store_no_memory;
+    if (request.drop_on_failure.value_or(request.mode == StoreMode::kSet)) {
+      Item* old_it = FindLive(s, key, hash, now);
+      if (old_it != nullptr) Unlink(s, old_it, hash);
+    }
+    internal::UnrefItem(it);
+    r.code = McCode::kOutOfMemory;
+    return r;
+  }
+  ++s.classes[it->slab_class].cmd_set;
+
+  bool linked = false;
+  Item* old_it = FindLive(s, key, hash, now);
+  if (old_it != nullptr) {
+    enum class CasCheck { kNone, kMatch, kStale, kBadValue };
+    CasCheck cas = CasCheck::kBadValue;
+    if (request.cas == 0) {
+      cas = CasCheck::kNone;
+    } else if (request.cas == old_it->cas) {
+      cas = CasCheck::kMatch;
+    } else if (request.set_stale && request.cas < old_it->cas) {
+      cas = CasCheck::kStale;
+    }
+    bool do_store = false;
+    switch (request.mode) {
+      case StoreMode::kAdd:
+        // add fails on an existing item but still promotes it in the LRU.
+        Update(s, old_it, now);
+        r.code = McCode::kNotStored;
+        break;
+      case StoreMode::kCas:
+        if (cas == CasCheck::kMatch) {
+          ++s.classes[old_it->slab_class].cas_hits;
+          do_store = true;
+        } else if (cas == CasCheck::kStale) {
+          // Keeps the TTL, is marked stale, and inherits a sent token.
+          it->exptime = old_it->exptime;
+          it->iflags |= internal::kItemStale;
+          if ((old_it->iflags & internal::kItemTokenSent) != 0) {
+            it->iflags |= internal::kItemTokenSent;
+          }
+          ++s.classes[old_it->slab_class].cas_hits;
+          do_store = true;
+        } else {
+          ++s.classes[old_it->slab_class].cas_badval;
+          r.code = McCode::kExists;
+        }
+        break;
+      case StoreMode::kAppend:
+      case StoreMode::kPrepend: {
+        if (cas != CasCheck::kNone && cas != CasCheck::kMatch) {
+          r.code = McCode::kExists;
+          break;
+        }
+        Item* combined = Combine(s, old_it, it, request.mode == StoreMode::kPrepend, now);
+        if (combined == nullptr) {
+          r.code = McCode::kNotStored;
+          break;
+        }
+        Replace(s, old_it, combined, hash, now);
+        r.code = McCode::kOk;
+        r.cas = combined->cas;
+        internal::UnrefItem(combined);
+        break;
+      }
+      case StoreMode::kSet:
+      case StoreMode::kReplace:
+        do_store = true;
+        break;
+    }
+    if (do_store) {
+      Replace(s, old_it, it, hash, now);
+      linked = true;
+    }
+  } else {
+    switch (request.mode) {
+      case StoreMode::kAdd:
+      case StoreMode::kSet:
+        Link(s, it, hash, now);
+        linked = true;
+        break;
+      case StoreMode::kCas:
+        ++s.counters.cas_misses;
+        r.code = McCode::kNotFound;
+        break;
+      case StoreMode::kReplace:
+      case StoreMode::kAppend:
+      case StoreMode::kPrepend:
+        r.code = McCode::kNotStored;
+        break;
+    }
+  }
+  if (linked) {
+    r.code = McCode::kOk;
+    r.cas = it->cas;
+  } else {
+    Unreserve(ntotal);
+  }
+  internal::UnrefItem(it);  // The table holds its own reference if linked.
+  return r;
+}
+
+Item* Cache::CreateLinked(Shard& s, absl::string_view key, absl::string_view value, uint64_t hash,
+                          uint32_t now) {
+  const size_t ntotal = ItemSize(key.size(), 0, value.size());
+  if (ntotal > options_.item_size_max) return nullptr;
+  const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
+  if (!Reserve(s, ntotal, now, nullptr)) {
+    ++s.classes[slab_class].outofmemory;
+    return nullptr;
+  }
+  Item* it = internal::AllocateItem(key, 0, static_cast<uint32_t>(value.size()));
+  if (it == nullptr) {
+    Unreserve(ntotal);
+    return nullptr;
+  }
+  it->slab_class = slab_class;
+  if (!value.empty()) std::memcpy(it->value_data(), value.data(), value.size());
+  Link(s, it, hash, now);
+  internal::UnrefItem(it);  // The table's reference keeps it.
+  return it;
+}
+
+// ---- incr / decr -------------------------------------------------------------
+
+ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOptions& options) {
+  ArithmeticResult r;
+  if (!ValidKey(key)) {
+    r.code = McCode::kClientError;
+    return r;
+  }
+  const uint64_t hash = KeyHash(key);
+  const uint32_t now = CurrentTime();
+  Shard& s = ShardFor(hash);
+  std::lock_guard<std::mutex> lock(s.mu);
+  Item* it = FindLive(s, key, hash, now);
+  if (it == nullptr) {
+    if (!options.vivify) {
+      if (options.incr) {
+        ++s.counters.incr_misses;
+      } else {
+        ++s.counters.decr_misses;
+      }
+      r.code = McCode::kNotFound;
+      return r;
+    }
+    char buf[20];
+    const size_t len = internal::FormatDecimal(options.initial, buf);
+    it = CreateLinked(s, key, absl::string_view(buf, len), hash, now);
+    if (it == nullptr) {
+      r.code = McCode::kOutOfMemory;
+      return r;
+    }
+    it->exptime = RelTime(options.vivify_exptime, now);
+    r.created = true;
+    r.value = options.initial;
+  } else {
+    // Empty values and values memcached would store in chunks are not numbers.
+    if (it->nbytes == 0 || ItemSizeOf(it) > slab_chunk_max_) {
+      r.code = McCode::kNonNumeric;
+      return r;
+    }
+    if (options.cas != 0 && options.cas != it->cas) {
+      r.code = McCode::kExists;
+      return r;
+    }
+    uint64_t value = 0;
+    if (!internal::ParseMemcachedNumber(it->value(), &value)) {
+      r.code = McCode::kNonNumeric;
+      return r;
+    }
+    if (options.incr) {
+      value += options.delta;  // Wraps at 2^64.
+      ++s.classes[it->slab_class].incr_hits;
+    } else {
+      value = options.delta > value ? 0 : value - options.delta;
+      ++s.classes[it->slab_class].decr_hits;
+    }
+    char buf[20];
+    const size_t len = internal::FormatDecimal(value, buf);
+    // memcached rewrites in place, padding with spaces, when the number fits
+    // and nobody else holds the item; otherwise it stores a new item.
+    if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
+      it->cas = NextCas();
+      std::memcpy(it->value_data(), buf, len);
+      std::memset(it->value_data() + len, ' ', it->nbytes - len);
+      Update(s, it, now);
+    } else {
+      const size_t ntotal = ItemSize(it->nkey, it->client_flags, len);
+      const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
+      if (!Reserve(s, ntotal, now, it)) {
+        ++s.classes[slab_class].outofmemory;
+        r.code = McCode::kOutOfMemory;
+        return r;
+      }
+      Item* fresh = internal::AllocateItem(key, it->client_flags, static_cast<uint32_t>(len));
+      if (fresh == nullptr) {
+        Unreserve(ntotal);
+        r.code = McCode::kOutOfMemory;
+        return r;
+      }
+      fresh->slab_class = slab_class;
+      fresh->exptime = it->exptime;
+      std::memcpy(fresh->value_data(), buf, len);
+      Replace(s, it, fresh, hash, now);
+      internal::UnrefItem(fresh);
+      it = fresh;
+    }
+    r.value = value;
+  }
+  if (options.new_exptime.has_value()) it->exptime = RelTime(*options.new_exptime, now);
+  r.code = McCode::kOk;
+  r.cas = it->cas;
+  r.ttl = it->exptime == 0 ? -1 : static_cast<int64_t>(it->exptime) - now;
+  return r;
+}
+
+ArithmeticResult Cache::Incr(absl::string_view key, uint64_t delta) {
+  ArithmeticOptions options;
+  options.incr = true;
+  options.delta = delta;
+  return Arithmetic(key, options);
+}
+
+ArithmeticResult Cache::Decr(absl::string_view key, uint64_t delta) {
+  ArithmeticOptions options;
+  options.incr = false;
+  options.delta = delta;
+  return Arithmetic(key, options);
+}
+
+}  // namespace server
+}  // namespace memkit

@@ -1,0 +1,146 @@
+// The engine's private pieces: number parsing, the slab class table, the
+// shard's hash table and LRU list.
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/internal/item.h"
+#include "server/internal/numeric.h"
+#include "server/internal/shard.h"
+#include "server/internal/slab_classes.h"
+
+namespace memkit {
+namespace server {
+namespace internal {
+namespace {
+
+TEST(NumericTest, ParsesLikeSafeStrtoull) {
+  uint64_t v = 0;
+  EXPECT_TRUE(ParseMemcachedNumber("0", &v));
+  EXPECT_EQ(v, 0u);
+  EXPECT_TRUE(ParseMemcachedNumber("18446744073709551615", &v));
+  EXPECT_EQ(v, UINT64_MAX);
+  EXPECT_FALSE(ParseMemcachedNumber("18446744073709551616", &v));
+  EXPECT_TRUE(ParseMemcachedNumber("\t\n 7", &v));
+  EXPECT_EQ(v, 7u);
+  EXPECT_TRUE(ParseMemcachedNumber("7\t", &v));
+  EXPECT_FALSE(ParseMemcachedNumber("7x", &v));
+  EXPECT_FALSE(ParseMemcachedNumber("+", &v));
+  EXPECT_FALSE(ParseMemcachedNumber("-", &v));
+  EXPECT_FALSE(ParseMemcachedNumber("--1", &v));
+  EXPECT_FALSE(ParseMemcachedNumber(" ", &v));
+  EXPECT_FALSE(ParseMemcachedNumber(absl::string_view("\0" "1", 2), &v));
+  // "-1" wraps to 2^64 - 1, which is negative as a signed number: refused.
+  EXPECT_FALSE(ParseMemcachedNumber("-1", &v));
+  // A '-' whose wrapped value stays below 2^63 is accepted, as in memcached.
+  EXPECT_TRUE(ParseMemcachedNumber("-9223372036854775809", &v));
+  EXPECT_EQ(v, 9223372036854775807u);
+}
+
+TEST(NumericTest, FormatsDecimal) {
+  char buf[20];
+  EXPECT_EQ(std::string(buf, FormatDecimal(0, buf)), "0");
+  EXPECT_EQ(std::string(buf, FormatDecimal(1234567890, buf)), "1234567890");
+  EXPECT_EQ(std::string(buf, FormatDecimal(UINT64_MAX, buf)), "18446744073709551615");
+}
+
+TEST(SlabClassesTest, MatchesMemcachedDefaults) {
+  // memcached 1.6.18 -vv with -n 48 -f 1.25 and slab_chunk_max 512 KiB.
+  const std::vector<size_t> expected = {
+      96,    120,   152,   192,   240,   304,    384,    480,    600,    752,
+      944,   1184,  1480,  1856,  2320,  2904,   3632,   4544,   5680,   7104,
+      8880,  11104, 13880, 17352, 21696, 27120,  33904,  42384,  52984,  66232,
+      82792, 103496, 129376, 161720, 202152, 252696, 315872, 394840, 524288};
+  SlabClasses classes(48, 1.25, 512 * 1024);
+  ASSERT_EQ(classes.largest(), static_cast<int>(expected.size()));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(classes.chunk_size(static_cast<int>(i) + 1), expected[i]) << i;
+  }
+  EXPECT_EQ(classes.chunks_per_page(1), 10922u);
+  EXPECT_EQ(classes.chunks_per_page(39), 2u);
+  EXPECT_EQ(classes.ClassFor(1), 1);
+  EXPECT_EQ(classes.ClassFor(96), 1);
+  EXPECT_EQ(classes.ClassFor(97), 2);
+  EXPECT_EQ(classes.ClassFor(524288), 39);
+  EXPECT_EQ(classes.ClassFor(1 << 20), 39);  // Chunked items: the largest class.
+}
+
+TEST(SlabClassesTest, SmallFactorsStopAtTheClassLimit) {
+  SlabClasses classes(48, 1.01, 512 * 1024);
+  EXPECT_EQ(classes.largest(), kMaxSlabClasses - 1);
+  EXPECT_EQ(classes.chunk_size(classes.largest()), 512u * 1024);
+}
+
+class ShardTest : public ::testing::Test {
+ protected:
+  ~ShardTest() override {
+    for (Item* it : loose_) UnrefItem(it);
+  }
+  Item* Make(const std::string& key) {
+    Item* it = AllocateItem(key, 0, 0);
+    loose_.push_back(it);
+    return it;
+  }
+  std::vector<Item*> loose_;  // Our own references; the shard holds none.
+};
+
+TEST_F(ShardTest, FindInsertRemoveAndGrow) {
+  Shard shard(2);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  std::vector<Item*> items;
+  for (int i = 0; i < 100; ++i) {
+    Item* it = Make("key" + std::to_string(i));
+    shard.Insert(it, KeyHash(it->key()));
+    items.push_back(it);
+  }
+  EXPECT_EQ(shard.item_count(), 100u);
+  EXPECT_GE(shard.bucket_count(), 64u);  // Doubled at 1.5 items per bucket.
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    EXPECT_EQ(shard.Find(key, KeyHash(key)), items[static_cast<size_t>(i)]);
+  }
+  EXPECT_EQ(shard.Find("nope", KeyHash("nope")), nullptr);
+  // LRU: newest at the head, oldest at the tail.
+  EXPECT_EQ(shard.lru_head(), items[99]);
+  EXPECT_EQ(shard.lru_tail(), items[0]);
+  shard.MoveToHead(items[0]);
+  EXPECT_EQ(shard.lru_head(), items[0]);
+  EXPECT_EQ(shard.lru_tail(), items[1]);
+  for (int i = 0; i < 100; i += 2) shard.Remove(items[static_cast<size_t>(i)], KeyHash(items[static_cast<size_t>(i)]->key()));
+  EXPECT_EQ(shard.item_count(), 50u);
+  EXPECT_EQ(shard.lru_tail(), items[1]);
+  EXPECT_EQ(shard.lru_head(), items[99]);
+  EXPECT_EQ(shard.Find("key2", KeyHash("key2")), nullptr);
+  EXPECT_EQ(shard.Find("key3", KeyHash("key3")), items[3]);
+  size_t walked = 0;
+  for (Item* it = shard.lru_head(); it != nullptr; it = it->next) ++walked;
+  EXPECT_EQ(walked, 50u);
+  for (int i = 1; i < 100; i += 2) shard.Remove(items[static_cast<size_t>(i)], KeyHash(items[static_cast<size_t>(i)]->key()));
+  EXPECT_EQ(shard.lru_head(), nullptr);
+  EXPECT_EQ(shard.lru_tail(), nullptr);
+}
+
+TEST(ItemTest, LayoutAndSizes) {
+  Item* it = AllocateItem("key", 9, 5);
+  ASSERT_NE(it, nullptr);
+  std::memcpy(it->value_data(), "hello", 5);
+  EXPECT_EQ(it->key(), "key");
+  EXPECT_EQ(it->value(), "hello");
+  EXPECT_EQ(it->client_flags, 9u);
+  EXPECT_EQ(it->refcount.load(), 1u);
+  EXPECT_EQ(ItemAllocationSize(3, 5), 64u);
+  EXPECT_EQ(MemcachedItemSize(3, 9, 5, true), 48u + 4 + 4 + 7 + 8);
+  EXPECT_EQ(MemcachedItemSize(3, 0, 5, false), 48u + 4 + 7);
+  RefItem(it);
+  UnrefItem(it);
+  EXPECT_EQ(it->refcount.load(), 1u);
+  UnrefItem(it);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace server
+}  // namespace memkit
