@@ -21,7 +21,9 @@ if [[ -z "$targets" ]]; then
   echo "fuzz: no fuzz targets"
   exit 0
 fi
-if ! "${bazel_fuzz[@]}" build "${fuzz_flags[@]}" $targets; then
+# clang's linker warns about ASan symbols at length; show the log only on failure.
+if ! build_log=$("${bazel_fuzz[@]}" build "${fuzz_flags[@]}" $targets 2>&1); then
+  echo "$build_log" | grep -vE "^(INFO|Loading|Analyzing|\[[0-9,]+ / )|Cannot export local symbol" | tail -40
   echo "fuzz: build failed"
   exit 1
 fi
