@@ -1,0 +1,43 @@
+// Helpers for dbm's tests: scratch directories and whole-file byte access.
+//
+// Thread-safety: free functions; a ScratchDir belongs to one test.
+
+#ifndef MEMKIT_DBM_TESTING_TEST_UTIL_H_
+#define MEMKIT_DBM_TESTING_TEST_UTIL_H_
+
+#include <cstdint>
+#include <string>
+
+namespace memkit {
+namespace dbm {
+namespace testing {
+
+// A fresh directory under $TEST_TMPDIR (or /tmp), removed with its contents
+// on destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // path() + "/" + name
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// The whole content of `path`; "" if it cannot be read.
+std::string ReadFileBytes(const std::string& path);
+// Replaces `path` with `bytes`. False on error.
+bool WriteFileBytes(const std::string& path, const std::string& bytes);
+bool FileExists(const std::string& path);
+int64_t FileSize(const std::string& path);  // -1 if missing
+
+}  // namespace testing
+}  // namespace dbm
+}  // namespace memkit
+
+#endif  // MEMKIT_DBM_TESTING_TEST_UTIL_H_
