@@ -1,0 +1,412 @@
+// Text protocol commands: memcached 1.6.18's process_command_ascii() after
+// the parser (core/protocol/ascii_parser.h) accepted the request line, with
+// memcached's replies for every outcome of the engine.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "core/protocol/ascii_parser.h"
+#include "core/protocol/meta_reply_writer.h"
+#include "core/protocol/text_reply_writer.h"
+#include "server/handlers/session.h"
+#include "server/stats_writer.h"
+
+namespace memkit {
+namespace server {
+namespace internal {
+
+using protocol::AsciiCommand;
+
+Session::Step Session::StepAscii() {
+  net::ReadBuffer& in = conn_->input();
+  const absl::string_view input = in.data();
+  const protocol::ParseResult r = protocol::ParseAsciiRequest(input, core_->ascii_options, &ascii_);
+  if (r.incomplete()) {
+    wait_until_ = input.size() + r.bytes_needed;
+    if (r.bytes_needed > 1) {
+      state.store(SessionState::kNread, std::memory_order_relaxed);
+      if (!in.Reserve(r.bytes_needed).ok()) {
+        // Cannot happen with the parser's limits below the buffer cap.
+        core_->Log(1, "<%d request does not fit the input buffer; closing\n", fd);
+        CloseNow(false);
+      }
+    }
+    return Step::kStop;
+  }
+  wait_until_ = 0;
+  if (r.status == protocol::ParseStatus::kError) {
+    HandleAsciiError(input, r);
+    in.Consume(r.consumed);
+    return closing_ ? Step::kStop : Step::kContinue;
+  }
+  if (core_->verbosity.load(std::memory_order_relaxed) > 1) {
+    absl::string_view line = input.substr(0, std::min(r.consumed, input.find('\n')));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    core_->Log(2, "<%d %.*s\n", fd, static_cast<int>(line.size()), line.data());
+  }
+  if (BeginRequest()) {
+    out_->Append({"SERVER_ERROR ", fail_message_, "\r\n"});
+  } else {
+    ExecuteAscii();
+  }
+  EndRequest();
+  in.Consume(r.consumed);
+  return closing_ ? Step::kStop : Step::kContinue;
+}
+
+void Session::HandleAsciiError(absl::string_view input, const protocol::ParseResult& r) {
+  const protocol::ProtocolError& e = r.error;
+  if (core_->options.enable_debugtime && e.reply == protocol::kTextError &&
+      HandleDebugtime(input.substr(0, r.consumed))) {
+    return;
+  }
+  if (e.swallow >= 2) {
+    // A data block memcached refused before reading it because the item
+    // could not fit: it also counts store_too_large and, for set and ms,
+    // unlinks the key's current value. The engine's Allocate() does both.
+    const AsciiCommand command = ascii_.command;
+    const bool too_large = protocol::IsTextStorageCommand(command) ||
+                           (command == AsciiCommand::kMetaSet && e.reply == protocol::kTextTooLarge);
+    if (too_large && !ascii_.key.empty()) {
+      StoreRequest request;
+      request.client_flags = ascii_.flags;
+      request.drop_on_failure = command == AsciiCommand::kSet || command == AsciiCommand::kMetaSet;
+      (void)core_->cache->Allocate(ascii_.key, e.swallow - 2, request);
+    }
+  }
+  if (!e.reply.empty()) conn_->output().Append(e.reply);
+  swallow_ = e.swallow;
+  if (e.close) {
+    // memcached hangs up at once: replies it had not written yet are lost.
+    if (e.reply.empty()) DropUncommitted();
+    core_->Log(1, "<%d protocol error; closing connection\n", fd);
+    closing_ = true;
+    state.store(SessionState::kClosing, std::memory_order_relaxed);
+    conn_->CloseAfterFlush();
+  }
+}
+
+// memcached-debug's "debugtime <secs>|p|r" (the parser, which follows the
+// release build, calls it an unknown command).
+bool Session::HandleDebugtime(absl::string_view line) {
+  absl::string_view text = absl::StripAsciiWhitespace(line);
+  std::vector<absl::string_view> tokens = absl::StrSplit(text, ' ', absl::SkipEmpty());
+  if (tokens.empty() || tokens[0] != "debugtime") return false;
+  if (tokens.size() < 2) {
+    conn_->output().Append(protocol::kTextError);
+    return true;
+  }
+  if (tokens[1] == "p") {
+    core_->clock.Pause();
+  } else if (tokens[1] == "r") {
+    core_->clock.Resume();
+  } else {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(tokens[1], &seconds)) {
+      conn_->output().Append(protocol::kTextError);
+      return true;
+    }
+    core_->clock.Advance(absl::Seconds(seconds));
+  }
+  conn_->output().Append(protocol::kTextOk);
+  return true;
+}
+
+void Session::AsciiReply(absl::string_view line) {
+  if (!ascii_.noreply) out_->Append(line);
+}
+
+void Session::ExecuteAscii() {
+  switch (ascii_.command) {
+    case AsciiCommand::kGet:
+    case AsciiCommand::kGets:
+    case AsciiCommand::kGat:
+    case AsciiCommand::kGats:
+      AsciiRetrieve();
+      Commit();  // memcached writes after every get
+      return;
+    case AsciiCommand::kSet:
+    case AsciiCommand::kAdd:
+    case AsciiCommand::kReplace:
+    case AsciiCommand::kAppend:
+    case AsciiCommand::kPrepend:
+    case AsciiCommand::kCas:
+      AsciiStore();
+      return;
+    case AsciiCommand::kDelete:
+      AsciiDelete();
+      return;
+    case AsciiCommand::kIncr:
+    case AsciiCommand::kDecr:
+      AsciiArithmetic();
+      return;
+    case AsciiCommand::kTouch:
+      AsciiTouch();
+      return;
+    case AsciiCommand::kFlushAll:
+      AsciiFlushAll();
+      return;
+    case AsciiCommand::kVerbosity:
+      AsciiVerbosity();
+      return;
+    case AsciiCommand::kVersion:
+      out_->Append({"VERSION ", core_->options.version, "\r\n"});
+      return;
+    case AsciiCommand::kQuit:
+      closing_ = true;
+      state.store(SessionState::kClosing, std::memory_order_relaxed);
+      conn_->CloseAfterFlush();
+      return;
+    case AsciiCommand::kStats:
+      AsciiStats();
+      return;
+    case AsciiCommand::kShutdown:
+      AsciiShutdown();
+      return;
+    case AsciiCommand::kCacheMemlimit:
+      AsciiMemlimit();
+      return;
+    case AsciiCommand::kAdmin:
+      AsciiAdmin();
+      return;
+    case AsciiCommand::kMetaGet:
+      MetaGet();
+      return;
+    case AsciiCommand::kMetaSet:
+      MetaSet();
+      return;
+    case AsciiCommand::kMetaDelete:
+      MetaDelete();
+      return;
+    case AsciiCommand::kMetaArithmetic:
+      MetaArithmetic();
+      return;
+    case AsciiCommand::kMetaNoop:
+      out_->Append(protocol::kMetaNoopReply);
+      Commit();  // mn forces memcached to write
+      return;
+    case AsciiCommand::kMetaDebug:
+      MetaDebug();
+      return;
+    case AsciiCommand::kNone:
+      break;
+  }
+  out_->Append(protocol::kTextError);
+}
+
+void Session::AsciiRetrieve() {
+  const AsciiCommand command = ascii_.command;
+  const bool with_cas = command == AsciiCommand::kGets || command == AsciiCommand::kGats;
+  GetOptions options;
+  if (command == AsciiCommand::kGat || command == AsciiCommand::kGats) {
+    options.new_exptime = ascii_.exptime;
+  }
+  char line[protocol::kMaxValueLineSize];
+  for (absl::string_view key : ascii_.keys) {
+    GetResult g = core_->cache->Get(key, options);
+    if (!g.hit()) continue;
+    const absl::string_view value = g.item.value();
+    out_->Append(protocol::FormatValueLine(line, g.item.key(), g.item.client_flags(), value.size(),
+                                           with_cas, g.cas));
+    pins_.AppendValue(out_, g.item, value);
+    out_->Append(protocol::kTextCrlf);
+  }
+  out_->Append(protocol::kTextEnd);
+}
+
+void Session::AsciiStore() {
+  StoreRequest request;
+  switch (ascii_.command) {
+    case AsciiCommand::kAdd:
+      request.mode = StoreMode::kAdd;
+      break;
+    case AsciiCommand::kReplace:
+      request.mode = StoreMode::kReplace;
+      break;
+    case AsciiCommand::kAppend:
+      request.mode = StoreMode::kAppend;
+      break;
+    case AsciiCommand::kPrepend:
+      request.mode = StoreMode::kPrepend;
+      break;
+    case AsciiCommand::kCas:
+      request.mode = StoreMode::kCas;
+      request.cas = ascii_.cas;
+      break;
+    default:
+      request.mode = StoreMode::kSet;
+      break;
+  }
+  request.client_flags = ascii_.flags;
+  request.exptime = ascii_.exptime;
+  const StoreResult r = core_->cache->Store(ascii_.key, ascii_.value, request);
+  switch (r.code) {
+    case McCode::kOk:
+      AsciiReply(protocol::kTextStored);
+      return;
+    case McCode::kExists:
+      AsciiReply(protocol::kTextExists);
+      return;
+    case McCode::kNotFound:
+      AsciiReply(protocol::kTextNotFound);
+      return;
+    case McCode::kTooLarge:
+      AsciiReply(protocol::kTextTooLarge);
+      return;
+    case McCode::kOutOfMemory:
+      AsciiReply(protocol::kTextOutOfMemory);
+      return;
+    case McCode::kClientError:
+      AsciiReply("CLIENT_ERROR bad command line format\r\n");
+      return;
+    default:
+      AsciiReply(protocol::kTextNotStored);
+      return;
+  }
+}
+
+void Session::AsciiDelete() {
+  const McCode code = core_->cache->Delete(ascii_.key);
+  AsciiReply(code == McCode::kOk ? protocol::kTextDeleted : protocol::kTextNotFound);
+}
+
+void Session::AsciiArithmetic() {
+  ArithmeticOptions options;
+  options.incr = ascii_.command == AsciiCommand::kIncr;
+  options.delta = ascii_.delta;
+  const ArithmeticResult r = core_->cache->Arithmetic(ascii_.key, options);
+  if (ascii_.noreply) return;
+  switch (r.code) {
+    case McCode::kOk:
+      out_->AppendDecimal(r.value);
+      out_->Append(protocol::kTextCrlf);
+      return;
+    case McCode::kNonNumeric:
+      out_->Append(protocol::kTextNonNumeric);
+      return;
+    case McCode::kOutOfMemory:
+      out_->Append("SERVER_ERROR out of memory\r\n");
+      return;
+    default:
+      out_->Append(protocol::kTextNotFound);
+      return;
+  }
+}
+
+void Session::AsciiTouch() {
+  const McCode code = core_->cache->Touch(ascii_.key, ascii_.exptime);
+  AsciiReply(code == McCode::kOk ? protocol::kTextTouched : protocol::kTextNotFound);
+}
+
+void Session::AsciiFlushAll() {
+  if (!core_->options.flush_enabled) {
+    worker_->counters.flush_cmds_refused.Inc();
+    AsciiReply(protocol::kTextFlushDisabled);
+    return;
+  }
+  core_->cache->FlushAll(ascii_.has_delay && ascii_.exptime > 0 ? ascii_.exptime : 0);
+  AsciiReply(protocol::kTextOk);
+}
+
+void Session::AsciiVerbosity() {
+  // memcached's MAX_VERBOSITY_LEVEL is 2.
+  core_->verbosity.store(static_cast<int>(std::min<uint32_t>(ascii_.number, 2)),
+                         std::memory_order_relaxed);
+  AsciiReply(protocol::kTextOk);
+}
+
+void Session::AsciiShutdown() {
+  if (!core_->options.shutdown_command) {
+    out_->Append(protocol::kTextShutdownDisabled);
+    return;
+  }
+  if (ascii_.shutdown_mode == protocol::ShutdownMode::kInvalid) {
+    out_->Append(protocol::kTextInvalidShutdownMode);
+    return;
+  }
+  // memcached closes the asking connection without a reply (dropping
+  // replies it had not written yet), then exits.
+  core_->Log(1, "<%d shutdown requested\n", fd);
+  DropUncommitted();
+  closing_ = true;
+  state.store(SessionState::kClosing, std::memory_order_relaxed);
+  conn_->CloseAfterFlush();
+  core_->RequestShutdown();
+}
+
+void Session::AsciiMemlimit() {
+  const uint32_t megabytes = ascii_.number;
+  if (megabytes < 8) {
+    AsciiReply(protocol::kTextMemlimitTooSmall);
+  } else if (megabytes > 1000000000) {
+    AsciiReply(protocol::kTextMemlimitNotBytes);
+  } else {
+    core_->cache->SetMemoryLimit(static_cast<size_t>(megabytes) * 1024 * 1024);
+    core_->Log(1, "maxbytes adjusted to %um\n", megabytes);
+    AsciiReply(protocol::kTextOk);
+  }
+}
+
+void Session::AsciiStats() {
+  const auto args = ascii_.args();
+  net::OutputQueue* out = out_;
+  auto sink = [out](absl::string_view name, absl::string_view value) {
+    out->Append({"STAT ", name, " ", value, "\r\n"});
+  };
+  if (args.empty()) {
+    WriteGeneralStats(*core_, sink);
+    out->Append(protocol::kTextEnd);
+    return;
+  }
+  const absl::string_view sub = args[0];
+  if (sub == "reset") {
+    core_->ResetStats();
+    out->Append(protocol::kTextReset);
+  } else if (sub == "detail") {
+    // memkit keeps no per-prefix stats: "on"/"off" are accepted, "dump" is empty.
+    const absl::string_view arg = args.size() > 1 ? args[1] : absl::string_view();
+    if (arg == "on" || arg == "off") {
+      core_->detail_enabled.store(arg == "on", std::memory_order_relaxed);
+      out->Append(protocol::kTextOk);
+    } else if (arg == "dump") {
+      out->Append(protocol::kTextEnd);
+    } else {
+      out->Append("CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+    }
+  } else if (sub == "settings") {
+    WriteSettingsStats(*core_, sink);
+    out->Append(protocol::kTextEnd);
+  } else if (sub == "cachedump") {
+    uint32_t id = 0;
+    uint32_t limit = 0;
+    if (!core_->options.dump_enabled) {
+      out->Append("CLIENT_ERROR stats cachedump not allowed\r\n");
+    } else if (args.size() < 3) {
+      out->Append("CLIENT_ERROR bad command line\r\n");
+    } else if (!absl::SimpleAtoi(args[1], &id) || !absl::SimpleAtoi(args[2], &limit)) {
+      out->Append("CLIENT_ERROR bad command line format\r\n");
+    } else if (id >= 64) {
+      out->Append("CLIENT_ERROR Illegal slab id\r\n");
+    } else {
+      out->Append(FormatCachedump(*core_, id, limit));
+    }
+  } else if (sub == "conns") {
+    WriteConnsStats(*core_, this, sink);
+    out->Append(protocol::kTextEnd);
+  } else if (WriteEngineStats(*core_, sub, sink)) {
+    out->Append(protocol::kTextEnd);
+  } else {
+    out->Append(protocol::kTextError);
+  }
+}
+
+}  // namespace internal
+}  // namespace server
+}  // namespace memkit

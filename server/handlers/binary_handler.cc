@@ -1,0 +1,365 @@
+// Binary protocol commands: memcached 1.6.18's proto_bin.c after the parser
+// (core/protocol/binary_request_parser.h) accepted the packet: the engine
+// outcome mapped to memcached's status codes, the quiet opcodes' silence
+// (BinaryResponseIsSent), values referenced from item memory.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "core/protocol/binary_request_parser.h"
+#include "core/protocol/binary_response_writer.h"
+#include "server/handlers/session.h"
+#include "server/stats_writer.h"
+
+namespace memkit {
+namespace server {
+namespace internal {
+
+using protocol::BinaryOpcode;
+using protocol::BinaryStatus;
+
+namespace {
+
+bool IsStorageCommand(BinaryOpcode command) {
+  switch (command) {
+    case BinaryOpcode::kSet:
+    case BinaryOpcode::kAdd:
+    case BinaryOpcode::kReplace:
+    case BinaryOpcode::kAppend:
+    case BinaryOpcode::kPrepend:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Session::Step Session::StepBinary() {
+  net::ReadBuffer& in = conn_->input();
+  const absl::string_view input = in.data();
+  const protocol::ParseResult r =
+      protocol::ParseBinaryRequest(input, core_->binary_options, &binary_);
+  if (r.incomplete()) {
+    wait_until_ = input.size() + r.bytes_needed;
+    if (input.size() >= protocol::kBinaryHeaderSize) {
+      state.store(SessionState::kNread, std::memory_order_relaxed);
+    }
+    if (!in.Reserve(r.bytes_needed).ok()) {
+      core_->Log(1, "<%d request does not fit the input buffer; closing\n", fd);
+      CloseNow(false);
+    }
+    return Step::kStop;
+  }
+  wait_until_ = 0;
+  if (r.status == protocol::ParseStatus::kError) {
+    const protocol::ProtocolError& e = r.error;
+    if (e.reply.size() >= protocol::kBinaryHeaderSize && IsStorageCommand(binary_.command) &&
+        protocol::LoadBigEndian16(e.reply.data() + 6) ==
+            static_cast<uint16_t>(BinaryStatus::kTooLarge) &&
+        !binary_.key.empty()) {
+      // memcached unlinks the key's old value when a set is too large.
+      StoreRequest request;
+      request.drop_on_failure = binary_.command == BinaryOpcode::kSet;
+      (void)core_->cache->Allocate(binary_.key, core_->options.item_size_max + 1, request);
+    }
+    if (e.reply.empty()) {
+      if (e.close) DropUncommitted();  // bad magic: memcached hangs up at once
+    } else {
+      conn_->output().Append(e.reply);
+      // memcached writes its error responses at once, unless it must first
+      // swallow a body (it writes after that).
+      if (e.swallow == 0) Commit();
+    }
+    in.Consume(r.consumed);
+    swallow_ = e.swallow;
+    if (e.close) {
+      core_->Log(1, "<%d binary protocol error; closing connection\n", fd);
+      closing_ = true;
+      state.store(SessionState::kClosing, std::memory_order_relaxed);
+      conn_->CloseAfterFlush();
+      return Step::kStop;
+    }
+    return Step::kContinue;
+  }
+  if (core_->verbosity.load(std::memory_order_relaxed) > 1) {
+    core_->Log(2, "<%d binary %s key %.*s\n", fd,
+               std::string(protocol::BinaryOpcodeName(static_cast<uint8_t>(binary_.opcode)))
+                   .c_str(),
+               static_cast<int>(binary_.key.size()), binary_.key.data());
+  }
+  if (BeginRequest()) {
+    SendPacket(protocol::BinaryErrorResponse(static_cast<uint8_t>(binary_.opcode), binary_.opaque,
+                                             BinaryStatus::kInternalError, fail_message_));
+  } else {
+    ExecuteBinary();
+  }
+  EndRequest();
+  in.Consume(r.consumed);
+  return closing_ ? Step::kStop : Step::kContinue;
+}
+
+void Session::SendPacket(const protocol::BinaryPacket& packet) {
+  out_->Append({packet.head(), packet.key, packet.body});
+}
+
+void Session::SendBinaryError(BinaryStatus status) {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  if (!protocol::BinaryResponseIsSent(op, status)) return;
+  SendPacket(protocol::BinaryErrorResponse(op, binary_.opaque, status));
+  Commit();  // memcached writes error responses at once
+}
+
+void Session::SendBinaryError(BinaryStatus status, absl::string_view message) {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  if (!protocol::BinaryResponseIsSent(op, status)) return;
+  SendPacket(protocol::BinaryErrorResponse(op, binary_.opaque, status, message));
+  Commit();
+}
+
+void Session::ExecuteBinary() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  switch (binary_.command) {
+    case BinaryOpcode::kGet:
+    case BinaryOpcode::kGetK:
+    case BinaryOpcode::kTouch:
+    case BinaryOpcode::kGat:
+    case BinaryOpcode::kGatK:
+      BinaryGet();
+      return;
+    case BinaryOpcode::kSet:
+    case BinaryOpcode::kAdd:
+    case BinaryOpcode::kReplace:
+      BinaryStore();
+      return;
+    case BinaryOpcode::kAppend:
+    case BinaryOpcode::kPrepend:
+      BinaryAppendPrepend();
+      return;
+    case BinaryOpcode::kDelete:
+      BinaryDelete();
+      return;
+    case BinaryOpcode::kIncrement:
+    case BinaryOpcode::kDecrement:
+      BinaryArithmetic();
+      return;
+    case BinaryOpcode::kFlush:
+      BinaryFlush();
+      return;
+    case BinaryOpcode::kNoop:
+      SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
+      Commit();  // noop forces memcached to write
+      return;
+    case BinaryOpcode::kVersion:
+      SendPacket(protocol::BinaryVersionResponse(binary_.opaque, core_->options.version));
+      return;
+    case BinaryOpcode::kStat:
+      BinaryStats();
+      return;
+    case BinaryOpcode::kQuit:
+      if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
+        SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
+      }
+      closing_ = true;
+      state.store(SessionState::kClosing, std::memory_order_relaxed);
+      conn_->CloseAfterFlush();
+      return;
+    default:
+      SendBinaryError(BinaryStatus::kUnknownCommand);
+      return;
+  }
+}
+
+void Session::BinaryGet() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  const BinaryOpcode command = binary_.command;
+  GetOptions options;
+  if (command == BinaryOpcode::kTouch || command == BinaryOpcode::kGat ||
+      command == BinaryOpcode::kGatK) {
+    options.new_exptime = static_cast<int64_t>(binary_.exptime);
+  }
+  GetResult g = core_->cache->Get(binary_.key, options);
+  if (!g.hit()) {
+    if (protocol::BinaryResponseIsSent(op, BinaryStatus::kKeyNotFound)) {
+      SendPacket(protocol::BinaryGetMissResponse(op, binary_.opaque, binary_.key));
+    }
+    return;
+  }
+  const protocol::BinaryPacket packet = protocol::BinaryGetHitResponse(
+      op, binary_.opaque, g.item.client_flags(), g.cas, g.item.key(), g.item.value());
+  out_->Append({packet.head(), packet.key});
+  if (!packet.body.empty()) pins_.AppendValue(out_, g.item, packet.body);
+}
+
+void Session::BinaryStore() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  const BinaryOpcode command = binary_.command;
+  StoreRequest request;
+  request.mode = command == BinaryOpcode::kAdd       ? StoreMode::kAdd
+                 : command == BinaryOpcode::kReplace ? StoreMode::kReplace
+                                                     : StoreMode::kSet;
+  request.drop_on_failure = command == BinaryOpcode::kSet;
+  if (binary_.cas != 0) {
+    // memcached turns any of the three into a CAS store when a CAS is given.
+    request.mode = StoreMode::kCas;
+    request.cas = binary_.cas;
+  }
+  request.client_flags = binary_.flags;
+  request.exptime = static_cast<int64_t>(binary_.exptime);
+  const StoreResult r = core_->cache->Store(binary_.key, binary_.value, request);
+  switch (r.code) {
+    case McCode::kOk:
+      if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
+        SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque, r.cas));
+      }
+      return;
+    case McCode::kExists:
+      SendBinaryError(BinaryStatus::kKeyExists);
+      return;
+    case McCode::kNotFound:
+      SendBinaryError(BinaryStatus::kKeyNotFound);
+      return;
+    case McCode::kTooLarge:
+      SendBinaryError(BinaryStatus::kTooLarge);
+      return;
+    case McCode::kOutOfMemory:
+      SendBinaryError(BinaryStatus::kOutOfMemory, "Out of memory allocating item");
+      return;
+    default:
+      SendBinaryError(command == BinaryOpcode::kAdd       ? BinaryStatus::kKeyExists
+                      : command == BinaryOpcode::kReplace ? BinaryStatus::kKeyNotFound
+                                                          : BinaryStatus::kNotStored);
+      return;
+  }
+}
+
+void Session::BinaryAppendPrepend() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  StoreRequest request;
+  request.mode =
+      binary_.command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
+  request.cas = binary_.cas;
+  const StoreResult r = core_->cache->Store(binary_.key, binary_.value, request);
+  switch (r.code) {
+    case McCode::kOk:
+      if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
+        SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque, r.cas));
+      }
+      return;
+    case McCode::kExists:
+      SendBinaryError(BinaryStatus::kKeyExists);
+      return;
+    case McCode::kNotFound:
+      SendBinaryError(BinaryStatus::kKeyNotFound);
+      return;
+    case McCode::kOutOfMemory:
+      SendBinaryError(BinaryStatus::kOutOfMemory, "Out of memory allocating item");
+      return;
+    case McCode::kTooLarge:
+      SendBinaryError(BinaryStatus::kTooLarge);
+      return;
+    default:
+      SendBinaryError(BinaryStatus::kNotStored);
+      return;
+  }
+}
+
+void Session::BinaryDelete() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  DeleteOptions options;
+  options.cas = binary_.cas;
+  const McCode code = core_->cache->Delete(binary_.key, options);
+  if (code == McCode::kOk) {
+    if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
+      SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
+    }
+  } else if (code == McCode::kExists) {
+    SendBinaryError(BinaryStatus::kKeyExists);
+  } else {
+    SendBinaryError(BinaryStatus::kKeyNotFound);
+  }
+}
+
+void Session::BinaryArithmetic() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  ArithmeticOptions options;
+  options.incr = binary_.command == BinaryOpcode::kIncrement;
+  options.delta = binary_.delta;
+  options.cas = binary_.cas;
+  // An expiration of 0xffffffff means "do not create".
+  if (binary_.exptime != 0xffffffffu) {
+    options.vivify = true;
+    options.initial = binary_.initial;
+    options.vivify_exptime = static_cast<int64_t>(binary_.exptime);
+  }
+  const ArithmeticResult r = core_->cache->Arithmetic(binary_.key, options);
+  switch (r.code) {
+    case McCode::kOk:
+      if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
+        SendPacket(protocol::BinaryCounterResponse(op, binary_.opaque, r.cas, r.value));
+      }
+      return;
+    case McCode::kNonNumeric:
+      SendBinaryError(BinaryStatus::kNonNumeric);
+      return;
+    case McCode::kOutOfMemory:
+      SendBinaryError(BinaryStatus::kOutOfMemory, "Out of memory incrementing value");
+      return;
+    case McCode::kExists:
+      SendBinaryError(BinaryStatus::kKeyExists);
+      return;
+    case McCode::kNotStored:
+      SendBinaryError(BinaryStatus::kNotStored);
+      return;
+    default:
+      SendBinaryError(BinaryStatus::kKeyNotFound);
+      return;
+  }
+}
+
+void Session::BinaryFlush() {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  if (!core_->options.flush_enabled) {
+    SendBinaryError(BinaryStatus::kAuthError);
+    return;
+  }
+  core_->cache->FlushAll(static_cast<int64_t>(binary_.exptime));
+  if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
+    SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
+  }
+}
+
+void Session::BinaryStats() {
+  const uint32_t opaque = binary_.opaque;
+  auto sink = [this, opaque](absl::string_view name, absl::string_view value) {
+    SendPacket(protocol::BinaryStatResponse(opaque, name, value));
+  };
+  const absl::string_view sub = binary_.key;
+  // memcached compares the subcommand by prefix, except the engine's.
+  if (sub.empty()) {
+    WriteGeneralStats(*core_, sink);
+  } else if (absl::StartsWith(sub, "reset")) {
+    core_->ResetStats();
+  } else if (absl::StartsWith(sub, "settings")) {
+    WriteSettingsStats(*core_, sink);
+  } else if (absl::StartsWith(sub, "detail")) {
+    const absl::string_view arg = sub.substr(6);
+    if (absl::StartsWith(arg, " on")) {
+      core_->detail_enabled.store(true, std::memory_order_relaxed);
+    } else if (absl::StartsWith(arg, " off")) {
+      core_->detail_enabled.store(false, std::memory_order_relaxed);
+    } else if (!absl::StartsWith(arg, " dump")) {
+      SendBinaryError(BinaryStatus::kKeyNotFound);
+      return;
+    }
+  } else if (!WriteEngineStats(*core_, sub, sink)) {
+    SendBinaryError(BinaryStatus::kKeyNotFound);
+    return;
+  }
+  SendPacket(protocol::BinaryStatResponse(opaque, "", ""));
+}
+
+}  // namespace internal
+}  // namespace server
+}  // namespace memkit

@@ -1,0 +1,96 @@
+// ItemPins: keeps stored items alive while their value bytes sit, by
+// reference, in a connection's output queue (net::OutputQueue::AppendRef),
+// so a get reply is written straight from item memory without a copy.
+//
+// Each pin is a slot holding an ItemRef; the output queue's release
+// callback empties the slot and returns it to a free list. Slots come in
+// blocks that are never freed while the owner lives, so once a connection
+// has reached its working set of in-flight values nothing allocates.
+//
+// The owner must outlive every queue it pinned into (a session declares its
+// ItemPins before its Connection, so the connection and its queue go first).
+//
+// Thread-compatible: the owning connection's loop thread.
+
+#ifndef MEMKIT_SERVER_HANDLERS_ITEM_PINS_H_
+#define MEMKIT_SERVER_HANDLERS_ITEM_PINS_H_
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/net/output_queue.h"
+#include "server/cache_types.h"
+
+namespace memkit {
+namespace server {
+namespace internal {
+
+class ItemPins {
+ public:
+  ItemPins() = default;
+  ItemPins(const ItemPins&) = delete;
+  ItemPins& operator=(const ItemPins&) = delete;
+
+  // Appends `bytes` (which `ref` keeps alive) to `out`: by reference, pinned
+  // until written, or copied when small.
+  void AppendValue(net::OutputQueue* out, const ItemRef& ref, absl::string_view bytes) {
+    if (bytes.size() <= net::OutputQueue::kCopyThreshold) {
+      out->Append(bytes);
+      return;
+    }
+    Slot* slot = Take();
+    slot->ref = ref;
+    out->AppendRef(bytes, &ItemPins::Release, slot);
+  }
+
+  // Slots currently pinning an item (tests).
+  size_t in_use() const { return in_use_; }
+
+ private:
+  struct Slot {
+    ItemRef ref;
+    Slot* next_free = nullptr;
+    ItemPins* owner = nullptr;
+  };
+  static constexpr size_t kBlockSize = 32;
+
+  Slot* Take() {
+    if (free_ == nullptr) Grow();
+    Slot* slot = free_;
+    free_ = slot->next_free;
+    ++in_use_;
+    return slot;
+  }
+
+  static void Release(void* arg) {
+    Slot* slot = static_cast<Slot*>(arg);
+    slot->ref.reset();
+    ItemPins* owner = slot->owner;
+    slot->next_free = owner->free_;
+    owner->free_ = slot;
+    --owner->in_use_;
+  }
+
+  void Grow() {
+    blocks_.push_back(std::make_unique<Slot[]>(kBlockSize));
+    Slot* block = blocks_.back().get();
+    for (size_t i = 0; i < kBlockSize; ++i) {
+      block[i].owner = this;
+      block[i].next_free = free_;
+      free_ = &block[i];
+    }
+  }
+
+  std::vector<std::unique_ptr<Slot[]>> blocks_;
+  Slot* free_ = nullptr;
+  size_t in_use_ = 0;
+};
+
+}  // namespace internal
+}  // namespace server
+}  // namespace memkit
+
+#endif  // MEMKIT_SERVER_HANDLERS_ITEM_PINS_H_

@@ -1,0 +1,104 @@
+// memkit-server: a memcached 1.6.18-compatible server.
+//
+//   bazel run --config=opt //server:memkit-server -- -p 11311 -t 4
+//
+// Accepts memcached's flags (memkit-server -h lists those it supports).
+// A bad flag exits at once with status 64 (EX_USAGE) and one line on stderr;
+// a port it cannot bind exits with 71 (EX_OSERR). SIGTERM and SIGINT stop it
+// gracefully (exit 0), as does the "shutdown" command when -A is given.
+
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/flags.h"
+#include "server/server.h"
+
+namespace {
+
+constexpr int kExitUsage = 64;  // EX_USAGE
+constexpr int kExitOsErr = 71;  // EX_OSERR
+
+bool DropPrivileges(const std::string& user) {
+  if (getuid() != 0) return true;  // only root changes identity, as memcached
+  struct passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) {
+    std::fprintf(stderr, "memkit-server: can't find the user %s to switch to\n", user.c_str());
+    return false;
+  }
+  if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+    std::fprintf(stderr, "memkit-server: failed to assume identity of user %s\n", user.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto flags = memkit::server::ParseServerFlags(args);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "memkit-server: %s\n", std::string(flags.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (flags->help) {
+    std::fputs(memkit::server::ServerUsage().c_str(), stdout);
+    return 0;
+  }
+  if (flags->version) {
+    std::printf("memkit-server %s\n", flags->options.version.c_str());
+    return 0;
+  }
+
+  // Signals are taken by a dedicated thread with sigwait(); every other
+  // thread (the server's included) inherits this mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);  // memcached's graceful shutdown
+  // A shell starts background jobs with SIGINT ignored; an ignored signal is
+  // discarded, not queued for sigwait(), so restore the default first.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto server = memkit::server::Server::Create(flags->options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "memkit-server: %s\n", std::string(server.status().message()).c_str());
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitOsErr;
+  }
+  if (!flags->user.empty() && !DropPrivileges(flags->user)) return kExitOsErr;
+  if (!flags->pidfile.empty()) {
+    std::ofstream pid(flags->pidfile);
+    pid << getpid() << "\n";
+  }
+
+  memkit::server::Server* raw = server->get();
+  std::thread signal_thread([raw, stop_signals] {
+    int signo = 0;
+    if (sigwait(&stop_signals, &signo) == 0) {
+      if (raw->options().verbosity > 0) {
+        std::fprintf(stderr, "Signal handled: %s.\n", strsignal(signo));
+      }
+      raw->RequestShutdown();
+    }
+  });
+  signal_thread.detach();
+
+  raw->WaitForShutdownRequest();
+  raw->Shutdown();
+  if (!flags->pidfile.empty()) unlink(flags->pidfile.c_str());
+  return 0;
+}

@@ -1,0 +1,201 @@
+// memkit::server::Server: a memcached-compatible server on memkit's event
+// loops and storage engine. It speaks memcached 1.6.18's text, meta and
+// binary protocols on the same port (chosen per connection from the first
+// byte, like memcached's `-B auto`), byte for byte, with memcached's stats.
+// The `memkit-server` binary (main.cc) and the in-process FakeServer
+// (fake_server.h) are both thin wrappers around it.
+//
+//   ServerOptions options;
+//   options.listen = {"127.0.0.1"};
+//   options.port = 0;                                  // OS-chosen
+//   auto server = Server::Create(options);             // started
+//   int port = (*server)->port();
+//   ...
+//   (*server)->Shutdown();                             // or destroy it
+//
+// Threads: one acceptor loop plus `num_threads` worker loops (-t); each
+// accepted connection lives on one worker, round-robin.
+//
+// Thread-safety: Create(), Shutdown() and the destructor from one owning
+// thread, never from a server thread (they join them). Everything else is
+// safe from any thread, except the blocking ones (Wait*, CloseAllConnections,
+// SetOutage), which must not be called from a server thread.
+
+#ifndef MEMKIT_SERVER_SERVER_H_
+#define MEMKIT_SERVER_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/net/address.h"
+#include "core/net/clock.h"
+#include "server/cache.h"
+#include "server/server_clock.h"
+#include "server/server_faults.h"
+
+namespace memkit {
+namespace server {
+
+// memcached's -B.
+enum class BindingProtocol { kAuto, kAscii, kBinary };
+
+// Every field mirrors a memcached command-line flag (named in its comment)
+// with memcached's default, unless said otherwise.
+struct ServerOptions {
+  // ---- where to listen
+  // -l: interfaces (numeric addresses, optionally "addr:port"). Empty: all
+  // interfaces, IPv4 and (when available) IPv6, like memcached's INADDR_ANY.
+  std::vector<std::string> listen;
+  // -p: TCP port; 0 lets the OS choose (see port()).
+  int port = 11211;
+  // -s: a unix socket path. When set, no TCP listener is opened (as memcached).
+  std::string unix_socket;
+  // -a: permissions of the unix socket file.
+  int unix_mask = 0700;
+  // -b: listen(2) backlog.
+  int backlog = 1024;
+
+  // ---- connections and threads
+  // -c: most simultaneous client connections. Further ones are answered
+  // "ERROR Too many open connections" and closed (rejected_connections).
+  int max_connections = 1024;
+  // -t: worker threads.
+  int num_threads = 4;
+  // -R: requests one connection may run before yielding to the others.
+  int reqs_per_event = 20;
+  // -o idle_timeout: close client connections idle this long (zero: never).
+  absl::Duration idle_timeout = absl::ZeroDuration();
+  // -B: which protocols a connection may speak.
+  BindingProtocol protocol = BindingProtocol::kAuto;
+
+  // ---- the item store (see CacheOptions for the engine's meaning)
+  // -m: item memory.
+  size_t memory_limit = 64 * 1024 * 1024;
+  // -I: largest item (1 KiB .. 1 GiB, at most memory_limit / 2).
+  size_t item_size_max = 1024 * 1024;
+  // -M (false): refuse stores when full instead of evicting.
+  bool evict = true;
+  // -C (false): no CAS uniques.
+  bool use_cas = true;
+  // -f, -n: slab class table (per-class stats).
+  double growth_factor = 1.25;
+  size_t chunk_size = 48;
+  // -o slab_chunk_max (bytes here; 0: memcached's default).
+  size_t slab_chunk_max = 0;
+  // -o hashpower (0: the engine's default).
+  int hash_power = 0;
+  // -o no_lru_crawler (false): no background sweep of expired items.
+  bool lru_crawler = true;
+
+  // ---- commands
+  // -F (false): "flush_all" answers "CLIENT_ERROR flush_all not allowed".
+  bool flush_enabled = true;
+  // -A: allow the "shutdown" command.
+  bool shutdown_command = false;
+  // -X (false): "stats cachedump" is not allowed.
+  bool dump_enabled = true;
+  // -o track_sizes: "stats sizes" prints the size histogram.
+  bool track_sizes = false;
+  // memcached-debug's "debugtime <secs>|p|r" text command (moves the server
+  // clock). memkit extension; off in memcached's release build and here.
+  bool enable_debugtime = false;
+
+  // ---- logging
+  // -v / -vv: 1 logs errors and connection events, 2 also every command, to stderr.
+  int verbosity = 0;
+
+  // ---- not flags
+  // What "version" answers (clients parse it; memkit reports the memcached
+  // release whose behaviour it reproduces).
+  std::string version = "1.6.18";
+  // Time source for expiry and stats; null: the system clock. Not owned.
+  const net::Clock* clock = nullptr;
+  // Let Server::clock()->Advance()/Pause() move the item clock (FakeServer
+  // sets it; enable_debugtime implies it). Off, the engine reads the system
+  // clock (or `clock`) directly, which is cheaper per request.
+  bool adjustable_clock = false;
+  // Lock shards of the item table (power of two).
+  int cache_shards = 16;
+};
+
+// Checks `options` against memcached's rules; InvalidArgument says which
+// field is wrong, in memcached's words where it has them.
+absl::Status ValidateServerOptions(const ServerOptions& options);
+
+namespace internal {
+class ServerCore;
+}  // namespace internal
+
+class Server {
+ public:
+  // Validates `options`, binds every listener (AlreadyExists if the port is
+  // taken), starts the threads and returns a serving server.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(const ServerOptions& options);
+  // Shutdown().
+  ~Server();
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The TCP port of the first TCP listener (the real one when 0 was asked
+  // for); 0 with only a unix socket.
+  int port() const;
+  // Where a client connects: "127.0.0.1:<port>" for a wildcard listener, the
+  // bound address otherwise, or the unix socket.
+  const net::Address& address() const;
+  // Every bound listener.
+  const std::vector<net::Address>& listen_addresses() const;
+
+  const ServerOptions& options() const;
+  // The engine, for inspection and direct use (thread-safe).
+  Cache* cache();
+  // The server's clock; moving it affects items only with
+  // ServerOptions::adjustable_clock (or enable_debugtime).
+  ServerClock* clock();
+  // Fault switches read on the request path (FakeServer's controls).
+  ServerFaults* faults();
+
+  // ---- shutdown
+  // Asks the server to stop: listeners close, client connections close once
+  // their pending replies are written, and WaitForShutdownRequest() returns.
+  // Asynchronous; any thread (the "shutdown" command and signal handlers
+  // call it). The owner then calls Shutdown() to join the threads.
+  void RequestShutdown();
+  // Blocks until RequestShutdown() was called or `timeout` passes; returns
+  // whether it was.
+  bool WaitForShutdownRequest(absl::Duration timeout = absl::InfiniteDuration());
+  bool shutdown_requested() const;
+  // Graceful stop: closes listeners, lets connections flush (up to
+  // `drain_timeout`), closes them, joins every thread. Idempotent.
+  void Shutdown(absl::Duration drain_timeout = absl::Seconds(2));
+
+  // ---- controls (FakeServer uses these)
+  // Closes every client connection: orderly (FIN), or with a reset (RST).
+  // Returns once they are closed.
+  void CloseAllConnections(bool reset = false);
+  // Outage: kRefuse closes the listening sockets (connects are refused) and
+  // every client connection; kReset keeps listening but resets each new
+  // connection at once, and resets the current ones; kNone serves again on
+  // the same addresses.
+  enum class Outage { kNone, kRefuse, kReset };
+  absl::Status SetOutage(Outage outage);
+  // Client connections open now.
+  int64_t connection_count() const;
+
+ private:
+  explicit Server(std::unique_ptr<internal::ServerCore> core);
+
+  std::unique_ptr<internal::ServerCore> core_;
+  bool shut_down_ = false;  // owner thread only
+};
+
+}  // namespace server
+}  // namespace memkit
+
+#endif  // MEMKIT_SERVER_SERVER_H_
