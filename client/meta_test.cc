@@ -1,0 +1,126 @@
+// Meta-protocol extras against a real memcached: opaque-pipelined requests
+// survive late replies to quiet ones, leases (win / stale / recache flags)
+// and GetOrCompute's dogpile protection.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/client.h"
+#include "client/testing/memcached_process.h"
+#include "gtest/gtest.h"
+
+namespace memkit {
+namespace client {
+namespace {
+
+using testing::MemcachedProcess;
+
+class MetaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!MemcachedProcess::Available()) GTEST_SKIP() << "no /usr/bin/memcached";
+    auto p = MemcachedProcess::Start();
+    ASSERT_TRUE(p.ok()) << p.status();
+    server_ = std::move(*p);
+    options_.servers = {server_->address()};
+    options_.protocol = Protocol::kMeta;
+    client_ = *Client::Create(options_);
+  }
+  std::unique_ptr<MemcachedProcess> server_;
+  ClientOptions options_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(MetaTest, LeaseWinnerThenWaitersThenValue) {
+  LeaseOptions lo;
+  lo.vivify_ttl = 30;
+  auto first = client_->LeaseGet("lease", lo);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->won);
+  EXPECT_FALSE(first->item.has_value());
+  auto second = client_->LeaseGet("lease", lo);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->won);
+  EXPECT_TRUE(second->win_sent);
+  EXPECT_FALSE(second->item.has_value());  // only the placeholder exists
+  ASSERT_TRUE(client_->Set("lease", "computed").ok());
+  auto third = client_->LeaseGet("lease", lo);
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(third->won);
+  ASSERT_TRUE(third->item.has_value());
+  EXPECT_EQ(third->item->value, "computed");
+}
+
+TEST_F(MetaTest, RecacheHandsOutOneWinWhileServingTheValue) {
+  StoreOptions so;
+  so.exptime = 5;
+  ASSERT_TRUE(client_->Set("hot", "old", so).ok());
+  LeaseOptions lo;
+  lo.recache_ttl = 30;  // remaining TTL (5 s) is below: recache
+  auto a = client_->LeaseGet("hot", lo);
+  auto b = client_->LeaseGet("hot", lo);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(a->won);
+  EXPECT_FALSE(b->won);
+  ASSERT_TRUE(a->item.has_value() && b->item.has_value());
+  EXPECT_EQ(b->item->value, "old");  // the others keep being served
+}
+
+TEST_F(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
+  std::atomic<int> computed{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      auto c = Client::Create(options_);
+      if (!c.ok()) {
+        ++errors;
+        return;
+      }
+      ComputeOptions co;
+      co.wait = absl::Seconds(5);
+      auto v = (*c)->GetOrCompute("dogpile", [&]() -> absl::StatusOr<std::string> {
+        ++computed;
+        absl::SleepFor(absl::Milliseconds(100));  // an expensive computation
+        return std::string("result");
+      }, co);
+      if (!v.ok() || *v != "result") ++errors;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(computed.load(), 1);
+}
+
+TEST_F(MetaTest, LeasesNeedMeta) {
+  ClientOptions text = options_;
+  text.protocol = Protocol::kText;
+  auto c = *Client::Create(text);
+  EXPECT_TRUE(absl::IsUnimplemented(c->LeaseGet("k").status()));
+}
+
+TEST_F(MetaTest, LateRepliesToQuietRequestsAreSkippedByOpaque) {
+  // noreply requests go quiet (q); failures still answer later, carrying an
+  // opaque no batch owns. The next requests must not take them for theirs.
+  StoreOptions quiet;
+  quiet.noreply = true;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client_->Replace(absl::StrCat("absent", i), "x", quiet).ok());  // NS, late
+  }
+  ASSERT_TRUE(client_->Set("real", "value").ok());
+  auto item = client_->Get("real");
+  ASSERT_TRUE(item.ok()) << item.status();
+  EXPECT_EQ(item->value, "value");
+  ItemMap found;
+  ASSERT_TRUE(client_->GetMulti({"real", "absent1"}, &found).ok());
+  EXPECT_EQ(found.size(), 1u);
+}
+
+}  // namespace
+}  // namespace client
+}  // namespace memkit
