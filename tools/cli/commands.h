@@ -27,6 +27,19 @@ const std::vector<Command>& AllCommands();
 // Commands, one per file.
 int RunLocate(const std::vector<std::string>& args);
 int RunHash(const std::vector<std::string>& args);
+int RunGet(const std::vector<std::string>& args);
+int RunSet(const std::vector<std::string>& args);
+int RunAdd(const std::vector<std::string>& args);
+int RunReplace(const std::vector<std::string>& args);
+int RunAppend(const std::vector<std::string>& args);
+int RunPrepend(const std::vector<std::string>& args);
+int RunDelete(const std::vector<std::string>& args);
+int RunIncr(const std::vector<std::string>& args);
+int RunDecr(const std::vector<std::string>& args);
+int RunTouch(const std::vector<std::string>& args);
+int RunFlush(const std::vector<std::string>& args);
+int RunStats(const std::vector<std::string>& args);
+int RunVersion(const std::vector<std::string>& args);
 
 }  // namespace cli
 }  // namespace memkit
