@@ -7,28 +7,32 @@
 //   get        ping-pong get of a 32-byte hit on one connection
 //   set        ping-pong set of 32 bytes on one connection
 //   multiget   100 keys over 4 servers (ketama), all hits, 32-byte values
-//              (--value_size=N for others): memkit into a
-//              reused MultiGetResult ("memkit") and into an ItemMap cleared
-//              each call ("memkit map"); libmemcached's mget + fetch_result
-//              into a reused memcached_result_st
+//              (--value_size=N for others): memkit into a reused
+//              MultiGetResult ("memkit") and into an ItemMap cleared each
+//              call ("memkit map"); libmemcached's mget + fetch_result into
+//              a reused memcached_result_st
 //
 // The contenders of a workload run in alternating rounds (the order rotates
 // each round), so a change of machine load hits them alike. Each round
 // measures wall ops/s and this thread's CPU time per operation
 // (CLOCK_THREAD_CPUTIME_ID), the latter being much steadier on a loaded
-// machine. The ratio lines compare
-// memkit with each other contender round by round (adjacent in time): the
-// median of those paired ratios, and the ratio of the best rounds.
+// machine. The ratio lines compare memkit with each other contender round by
+// round (adjacent in time): the median of those paired ratios, and the ratio
+// of the best rounds.
 //
 // For syscall counts and instruction counts, run one contender for a fixed
 // number of operations against servers started elsewhere, so that only the
 // client is traced:
 //   client_bench --servers=127.0.0.1:P1,...:P4 --workload=multiget
 //       --client=memkit --ops=20000 --rounds=1
-// under `strace -c -f` or `perf stat -e instructions:u`, or under
-// `valgrind --tool=callgrind --toggle-collect='*OneMemkitMultiGet*'`
-// (each operation is a named, non-inlined function: One<Client><Workload>).
-// Run it with --ops=0 too and subtract: what is left is per operation.
+// under `perf stat -e raw_syscalls:sys_enter,syscalls:sys_enter_poll,
+// context-switches,task-clock` (or `strace -c -f`, which slows the client and
+// so changes how often poll() finds data ready), or under
+// `valgrind --tool=callgrind --toggle-collect='*OneMemkitMultiGet*'` (each
+// operation is a named, non-inlined function One<Client><Workload>: only
+// the client's own instructions are counted). For perf and strace, run it
+// with --ops=0 too and subtract: what is left is per operation.
+// client/profile_client_bench.py does all that and prints a table.
 
 #include <arpa/inet.h>
 #include <libmemcached/memcached.h>

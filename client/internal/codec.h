@@ -1,10 +1,10 @@
 // ProtocolCodec: how one wire protocol turns a Batch (request.h) into bytes
 // and replies back into the Batch's Slots. One implementation per protocol
-// (text_codec.cc, meta_codec.cc, binary_codec.cc); the executor owns the
+// (text_codec.cc, meta_codec.cc, binary_codec.cc); the Cluster owns the
 // sockets and knows nothing of the protocols.
 //
 // Contract:
-//   Encode appends every request of `batch` to `out` in one go (the executor
+//   Encode appends every request of `batch` to `out` in one go (the Cluster
 //   sends the whole buffer with one send per server). A slot whose request
 //   cannot be written is answered with its error and costs no bytes. When
 //   nothing needs an answer (noreply / quiet requests) Encode sets

@@ -4,7 +4,9 @@
 //
 // The socket stays in blocking mode with SO_RCVTIMEO / SO_SNDTIMEO set to the
 // I/O timeout, so a lone request costs exactly one send() and one recv();
-// batches over several servers use MSG_DONTWAIT and poll() (executor.cc).
+// batches over several servers use MSG_DONTWAIT and poll() (cluster.cc),
+// reading each ready server with one large recv() (again at once only when
+// that filled the buffer).
 //
 // Thread-compatible: owned by one Client.
 
