@@ -182,6 +182,15 @@ absl::StatusOr<std::unique_ptr<Placement>> Placement::Create(std::vector<ServerS
       placement->point_values_.push_back(point.value);
       placement->point_servers_.push_back(order[point.index]);
     }
+    placement->bucket_start_.resize(1025);
+    {
+      size_t i = 0;
+      for (uint32_t b = 0; b < 1024; ++b) {
+        while (i < placement->point_values_.size() && (placement->point_values_[i] >> 22) < b) ++i;
+        placement->bucket_start_[b] = static_cast<uint32_t>(i);
+      }
+      placement->bucket_start_[1024] = static_cast<uint32_t>(placement->point_values_.size());
+    }
     if (placement->point_values_.empty()) {
       // Possible only if every live server's weight share rounds to zero
       // points, which the formula rules out; guard anyway.
@@ -218,7 +227,9 @@ size_t Placement::ServerForHash(uint32_t hash) const {
       return live_order_[hash % live_order_.size()];
     case Mode::kRing: {
       // The first point at or after `hash`, wrapping to the first point.
-      auto it = std::lower_bound(point_values_.begin(), point_values_.end(), hash);
+      const uint32_t b = hash >> 22;
+      auto it = std::lower_bound(point_values_.begin() + bucket_start_[b],
+                                 point_values_.begin() + bucket_start_[b + 1], hash);
       if (it == point_values_.end()) it = point_values_.begin();
       return point_servers_[static_cast<size_t>(it - point_values_.begin())];
     }

@@ -173,6 +173,9 @@ class Placement {
   // arrays, so the binary search touches only the values).
   std::vector<uint32_t> point_values_;
   std::vector<uint32_t> point_servers_;
+  // kRing: bucket b (the top 10 bits of a hash) -> the first point whose
+  // value's top bits are >= b; the search then spans one bucket.
+  std::vector<uint32_t> bucket_start_;
 };
 
 }  // namespace hash

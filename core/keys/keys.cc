@@ -1,5 +1,7 @@
 #include "core/keys/keys.h"
 
+#include <cstring>
+
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -82,7 +84,19 @@ std::string DescribeBadByte(absl::string_view what, absl::string_view bytes, siz
 // This is the hot loop: a table lookup per byte and no allocation.
 size_t FindBadByte(absl::string_view bytes, bool allow_non_ascii) {
   const uint8_t worst_ok = allow_non_ascii ? kHigh : kGraphic;
-  for (size_t i = 0; i < bytes.size(); ++i) {
+  size_t i = 0;
+  if (!allow_non_ascii) {
+    // Eight bytes at a time: all in 0x21..0x7e?
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+    for (; i + 8 <= bytes.size(); i += 8) {
+      uint64_t x;
+      std::memcpy(&x, bytes.data() + i, 8);
+      const uint64_t below = (x - kOnes * 0x21) & ~x & kHighs;     // a byte < 0x21
+      const uint64_t above = ((x + kOnes * (127 - 0x7e)) | x) & kHighs;  // a byte > 0x7e
+      if ((below | above) != 0) break;
+    }
+  }
+  for (; i < bytes.size(); ++i) {
     const uint8_t cls = kByteClasses[static_cast<unsigned char>(bytes[i])];
     if (cls != kGraphic && cls != worst_ok) return i;
   }
