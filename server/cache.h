@@ -142,8 +142,14 @@ class Cache {
   CacheStats GetStats() const;
   // stats reset: zeroes counters; items, bytes and settings stay.
   void ResetStats();
-  // stats sizes: (size rounded up to 32 bytes, item count), ascending.
-  std::vector<std::pair<size_t, uint64_t>> SizeHistogram() const;
+  // stats sizes: (size rounded up to 32 bytes, item count), ascending, over
+  // the items in the table (expired or flushed ones too, until removed)
+  // whose CAS is at least `min_cas` (memcached counts only items stored
+  // after "stats sizes_enable"; with -C every item).
+  std::vector<std::pair<size_t, uint64_t>> SizeHistogram(uint64_t min_cas = 0) const;
+  // memcached's get_cas_id(): takes the next CAS value, as if an item had
+  // been stored (flush_all and "stats sizes_enable" do); 0 with -C.
+  uint64_t TakeCasId() { return NextCas(); }
   // Visits live items, shard by shard, while holding that shard's lock:
   // `visit` must not call back into the cache. Return false to stop.
   void ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const;

@@ -85,6 +85,8 @@ CacheStats Cache::GetStats() const {
   st.evictions_enabled = options_.evict;
   st.cas_enabled = options_.use_cas;
   st.cmd_flush = cmd_flush_.load(std::memory_order_relaxed);
+  st.largest_slab_class = slab_classes_.largest();
+  st.oldest_live = oldest_live_.load(std::memory_order_relaxed);
   std::vector<SlabClassStats> classes(internal::kMaxSlabClasses);
   std::vector<uint64_t> evicted_at(internal::kMaxSlabClasses, 0);
   uint64_t buckets = 0;
@@ -188,14 +190,15 @@ void Cache::ResetStats() {
   }
 }
 
-std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram() const {
+std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram(uint64_t min_cas) const {
   std::map<size_t, uint64_t> buckets;
-  const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
     Shard& s = *shard;
     std::lock_guard<std::mutex> lock(s.mu);
+    // Every linked item, expired or flushed ones too until they are removed:
+    // memcached counts items as it links and unlinks them.
     for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
-      if (IsFlushed(it, now) || (it->exptime != 0 && it->exptime <= now)) continue;
+      if (it->cas < min_cas) continue;
       const size_t size = ItemSizeOf(it);
       ++buckets[(size + 31) / 32 * 32];
     }

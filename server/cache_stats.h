@@ -48,6 +48,8 @@ struct CacheStats {
   uint64_t slab_chunk_max = 0;
   bool evictions_enabled = true;
   bool cas_enabled = true;
+  int largest_slab_class = 0;  // memcached's power_largest for -n/-f/-I
+  uint32_t oldest_live = 0;    // memcached's settings.oldest_live (last flush_all)
 
   // State.
   uint64_t curr_items = 0;

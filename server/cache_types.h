@@ -61,6 +61,8 @@ class ItemRef {
   absl::string_view key() const { return item_->key(); }
   absl::string_view value() const { return item_->value(); }
   uint32_t client_flags() const { return item_->client_flags; }
+  // Stored with a base64 key (StoreRequest::key_binary).
+  bool key_binary() const { return (item_->iflags & internal::kItemKeyBinary) != 0; }
 
  private:
   friend class Cache;
@@ -121,6 +123,9 @@ struct StoreRequest {
   // ms I with kCas: a `cas` older than the item's still stores, keeping the
   // old TTL, and marks the new item stale (memcached's set_stale).
   bool set_stale = false;
+  // ms with the key in base64 ('b'): memcached marks the item so that mg and
+  // me give the key back in base64 (ItemRef::key_binary, ItemInfo::key_binary).
+  bool key_binary = false;
   // When the item cannot be stored for size or memory, also remove the key's
   // current value so stale data does not linger (memcached does this for
   // text and binary `set` and for every ms). Unset: mode == kSet.
@@ -221,6 +226,7 @@ struct ItemInfo {
   int64_t last_access_unix = 0;  // Absolute time of the last access.
   uint32_t idle = 0;             // Seconds since the last access (`me` la=).
   bool fetched = false;
+  bool key_binary = false;  // Stored with a base64 key (`me` prints it so).
   int slab_class = 0;     // memcached's class for this size (`me` cls=).
   size_t total_size = 0;  // memcached's item size (`me` size=).
 };

@@ -14,7 +14,7 @@ namespace server {
 namespace {
 
 struct FlagSpec {
-  char short_name;
+  char short_name;  // 0: long form only
   const char* long_name;
   bool takes_value;
 };
@@ -46,6 +46,7 @@ constexpr FlagSpec kFlags[] = {
     {'F', "disable-flush-all", false},
     {'X', "disable-dumping", false},
     {'o', "extended", true},
+    {0, "persist", true},  // memkit: -o persist=DIR, for paths with commas
 };
 
 // memcached flags memkit-server knows but does not implement.
@@ -61,6 +62,7 @@ constexpr FlagSpec kUnsupported[] = {
 absl::Status Bad(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 std::string FlagName(const FlagSpec& f) {
+  if (f.short_name == 0) return absl::StrCat("--", f.long_name);
   if (f.long_name == nullptr) return absl::StrCat("-", std::string(1, f.short_name));
   return absl::StrCat("-", std::string(1, f.short_name), " (--", f.long_name, ")");
 }
@@ -117,6 +119,18 @@ absl::Status ApplyExtended(const std::string& value, ServerOptions* o) {
       // memkit's behaviour already (reject over-limit connections at once).
     } else if (key == "debugtime") {
       o->enable_debugtime = true;
+    } else if (key == "persist") {
+      if (absl::Status s = need_arg(); !s.ok()) return s;
+      o->persist_dir = arg;
+    } else if (key == "persist_interval") {
+      if (absl::Status s = need_arg(); !s.ok()) return s;
+      int64_t seconds = 0;
+      if (!absl::SimpleAtoi(arg, &seconds) || seconds < 0 || seconds > 86400 * 365) {
+        return bad_arg();
+      }
+      o->persist_interval = absl::Seconds(seconds);
+    } else if (key == "persist_strict") {
+      o->persist_strict = true;
     } else {
       return Bad(absl::StrCat("Illegal suboption \"", key, "\""));
     }
@@ -256,6 +270,10 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
       return absl::OkStatus();
     case 'o':
       return ApplyExtended(value, &o);
+    case 0:  // --persist
+      if (value.empty()) return BadValue(f, value, "expected a directory");
+      o.persist_dir = value;
+      return absl::OkStatus();
     default:
       return Bad(absl::StrCat("unhandled option -", std::string(1, f.short_name)));
   }
@@ -263,7 +281,7 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
 
 const FlagSpec* FindShort(char c, bool* unsupported) {
   for (const FlagSpec& f : kFlags) {
-    if (f.short_name == c) return &f;
+    if (f.short_name != 0 && f.short_name == c) return &f;
   }
   for (const FlagSpec& f : kUnsupported) {
     if (f.short_name == c) {
@@ -420,7 +438,14 @@ std::string ServerUsage() {
          "   - track_sizes:         enable 'stats sizes' reports\n"
          "   - no_lru_crawler:      disable the background sweep of expired items\n"
          "   - maxconns_fast:       reject connections over the limit at once (default)\n"
-         "   - debugtime:           enable memcached-debug's \"debugtime <secs>\" command\n";
+         "   - debugtime:           enable memcached-debug's \"debugtime <secs>\" command\n"
+         "   - persist=<dir>:       keep items across restarts: load <dir>/items.dbm at\n"
+         "                          start, write it on graceful shutdown (memkit)\n"
+         "   - persist_interval:    also snapshot every <secs> seconds, bounding what a\n"
+         "                          kill -9 loses (default: 0, only at shutdown)\n"
+         "   - persist_strict:      refuse to start if the snapshot is damaged\n"
+         "                          (default: start cold, or with what could be read)\n"
+         "--persist=<dir>           same as -o persist=<dir> (the directory may contain commas)\n";
 }
 
 }  // namespace server

@@ -12,6 +12,7 @@
 #include "core/net/socket.h"
 #include "server/handlers/server_core.h"
 #include "server/handlers/session.h"
+#include "server/persist.h"
 
 namespace memkit {
 namespace server {
@@ -54,6 +55,11 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
       o.cache_shards > 1024) {
     return bad("cache_shards must be a power of two from 1 to 1024");
   }
+  if (o.persist_interval < absl::ZeroDuration()) return bad("persist_interval must not be negative");
+  if (o.persist_dir.empty() && o.persist_interval > absl::ZeroDuration()) {
+    return bad("persist_interval needs -o persist=DIR");
+  }
+  if (o.persist_dir.empty() && o.persist_strict) return bad("persist_strict needs -o persist=DIR");
   return absl::OkStatus();
 }
 
@@ -288,6 +294,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   if (!cache.ok()) return cache.status();
   core->cache = std::move(*cache);
 
+  // Persistence: lock the directory now, load once the threads are up.
+  std::unique_ptr<Persister> persister;
+  if (!options.persist_dir.empty()) {
+    PersistOptions po;
+    po.dir = options.persist_dir;
+    po.interval = options.persist_interval;
+    po.strict = options.persist_strict;
+    ServerCore* log_core = core.get();
+    po.log = [log_core](int level, absl::string_view line) {
+      log_core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());
+    };
+    auto p = Persister::Create(po, core->cache.get());
+    if (!p.ok()) return p.status();
+    persister = std::move(*p);
+  }
+
   // Where to listen.
   std::vector<net::Address> addresses;
   bool wildcard = false;
@@ -366,6 +388,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   if (!acceptor.ok()) return acceptor.status();
   core->acceptor = std::move(*acceptor);
 
+  // The snapshot goes in before the first connection is accepted. Loading
+  // removes it (persist.h), so from here on a failed start must still write
+  // it back: the Server below owns the persister and its Shutdown() does.
+  if (persister != nullptr) {
+    auto loaded = persister->Load();
+    if (!loaded.ok()) return loaded.status();
+    // The loaded items stay; the stores that put them back were not client
+    // commands, so the counters (cmd_set, total_items, ...) start at zero.
+    core->cache->ResetStats();
+  }
+
   ServerCore* raw = core.get();
   if (options.idle_timeout > absl::ZeroDuration()) {
     const int64_t limit_ns = absl::ToInt64Nanoseconds(options.idle_timeout);
@@ -381,7 +414,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   absl::Status started;
   raw->RunOnAcceptor([raw, &started] { started = raw->OpenListeners(); });
   std::unique_ptr<Server> server(new Server(std::move(core)));
+  server->persister_ = std::move(persister);
   if (!started.ok()) return started;
+  if (server->persister_ != nullptr) server->persister_->StartBackground();
   raw->Log(1, "memkit-server %s listening on %s\n", options.version.c_str(),
            raw->client_address.ToString().c_str());
   return server;
@@ -482,6 +517,11 @@ void Server::Shutdown(absl::Duration drain_timeout) {
     for (const auto& w : core->workers) {
       while (w->sessions.head != nullptr) w->sessions.head->DestroyAfterLoopStopped();
     }
+  }
+  if (persister_ != nullptr) {
+    // Nothing changes the cache any more: this snapshot has every reply sent.
+    persister_->StopBackground();
+    persister_->Snapshot().IgnoreError();  // a failure is logged
   }
   core->Log(1, "memkit-server stopped\n");
 }

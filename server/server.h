@@ -110,6 +110,18 @@ struct ServerOptions {
   // -v / -vv: 1 logs errors and connection events, 2 also every command, to stderr.
   int verbosity = 0;
 
+  // ---- persistence (memkit extension; docs/server.md, "Persistence")
+  // -o persist=DIR (--persist=DIR): before serving, load the items of the
+  // snapshot DIR/items.dbm (those not expired meanwhile); on Shutdown(),
+  // write a new one. Empty: off.
+  std::string persist_dir;
+  // -o persist_interval=SECS: also snapshot every SECS seconds in the
+  // background, so a kill -9 loses at most that much. Zero: only on Shutdown().
+  absl::Duration persist_interval = absl::ZeroDuration();
+  // -o persist_strict: Create() fails (DataLoss) when the snapshot is damaged
+  // or not a snapshot, instead of starting cold or with what could be read.
+  bool persist_strict = false;
+
   // ---- not flags
   // What "version" answers (clients parse it; memkit reports the memcached
   // release whose behaviour it reproduces).
@@ -131,6 +143,7 @@ absl::Status ValidateServerOptions(const ServerOptions& options);
 namespace internal {
 class ServerCore;
 }  // namespace internal
+class Persister;
 
 class Server {
  public:
@@ -172,7 +185,8 @@ class Server {
   bool WaitForShutdownRequest(absl::Duration timeout = absl::InfiniteDuration());
   bool shutdown_requested() const;
   // Graceful stop: closes listeners, lets connections flush (up to
-  // `drain_timeout`), closes them, joins every thread. Idempotent.
+  // `drain_timeout`), closes them, joins every thread, then writes the
+  // persistence snapshot if persist_dir is set. Idempotent.
   void Shutdown(absl::Duration drain_timeout = absl::Seconds(2));
 
   // ---- controls (FakeServer uses these)
@@ -192,6 +206,7 @@ class Server {
   explicit Server(std::unique_ptr<internal::ServerCore> core);
 
   std::unique_ptr<internal::ServerCore> core_;
+  std::unique_ptr<Persister> persister_;  // with persist_dir; set in Create
   bool shut_down_ = false;  // owner thread only
 };
 

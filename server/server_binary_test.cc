@@ -243,15 +243,89 @@ TEST_F(BinaryTest, Stats) {
   Reply end = Read();
   EXPECT_EQ(end.status, 0);
   EXPECT_EQ(end.key, "");
+  // The prefix dump comes as one stat holding the text form.
+  ASSERT_TRUE(protocol::BuildBinaryStat("detail dump", 1, &p).ok());
+  Send(p);
+  Reply dump = Read();
+  EXPECT_EQ(dump.key, "detailed");
+  EXPECT_EQ(dump.value, "END\r\n");
+  EXPECT_EQ(Read().key, "");
+  // sizes_enable answers without a terminating packet, as memcached does.
+  ASSERT_TRUE(protocol::BuildBinaryStat("sizes_enable", 1, &p).ok());
+  Send(p);
+  Reply on = Read();
+  EXPECT_EQ(on.key, "sizes_status");
+  EXPECT_EQ(on.value, "enabled");
+  Noop();
+  EXPECT_EQ(Read().opaque, 99u);
 }
 
 TEST_F(BinaryTest, UnknownOpcodeAndVerbosity) {
+  // Unknown in 1.6.18, verbosity included. memcached has read the extras
+  // already but still swallows `body length` more bytes, and answers only
+  // once it has: here 4 bytes that were meant as the next request.
   BinaryPacket p;
   ASSERT_TRUE(protocol::BuildBinaryVerbosity(1, 1, &p).ok());
   Send(p);
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  ASSERT_TRUE(conn_->Send(std::string(4, '\0')).ok());
   Reply r = Read();
   EXPECT_EQ(r.status, St(BinaryStatus::kUnknownCommand));
   EXPECT_EQ(r.value, "Unknown command");
+  // Without a body it answers at once.
+  ASSERT_TRUE(conn_->Send(std::string("\x80\x50", 2) + std::string(10, '\0') +
+                          std::string("\x00\x00\x00\x02", 4) + std::string(8, '\0'))
+                  .ok());
+  r = Read();
+  EXPECT_EQ(r.status, St(BinaryStatus::kUnknownCommand));
+  EXPECT_EQ(r.opaque, 2u);
+}
+
+TEST_F(BinaryTest, RepliesWaitWhileAValueIsArriving) {
+  // A set split after its key: memcached reads the value (conn_nread) and
+  // writes nothing meanwhile, the earlier replies included.
+  EXPECT_EQ(Store(BinaryOpcode::kSet, "a", "x").status, 0);
+  BinaryPacket get;
+  ASSERT_TRUE(protocol::BuildBinaryGet(BinaryOpcode::kGet, "a", 1, &get).ok());
+  BinaryPacket set;
+  ASSERT_TRUE(protocol::BuildBinaryStore(BinaryOpcode::kSet, "b", "0123456789", 0, 0, 0, 2, &set)
+                  .ok());
+  const std::string set_bytes = set.ToString();
+  ASSERT_TRUE(conn_->Send(get.ToString() + set_bytes.substr(0, 40)).ok());
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  ASSERT_TRUE(conn_->Send(set_bytes.substr(40)).ok());
+  Reply r = Read();
+  EXPECT_EQ(r.opaque, 1u);
+  EXPECT_EQ(r.value, "x");
+  EXPECT_EQ(Read().opaque, 2u);
+}
+
+TEST_F(BinaryTest, AnUnwrittenHitKeepsItsItemBusyForDecrement) {
+  // memcached holds a get's item until the reply is written: a decrement in
+  // the same batch makes a new item ("99") instead of padding in place.
+  EXPECT_EQ(Store(BinaryOpcode::kSet, "n", "100").status, 0);
+  BinaryPacket get;
+  ASSERT_TRUE(protocol::BuildBinaryGet(BinaryOpcode::kGet, "n", 1, &get).ok());
+  BinaryPacket decr;
+  ASSERT_TRUE(
+      protocol::BuildBinaryCounter(BinaryOpcode::kDecrement, "n", 1, 0, 0xffffffff, 0, 2, &decr)
+          .ok());
+  ASSERT_TRUE(conn_->Send(get.ToString() + decr.ToString()).ok());
+  EXPECT_EQ(Read().value, "100");
+  EXPECT_EQ(Read().opaque, 2u);
+  EXPECT_EQ(Get(BinaryOpcode::kGet, "n").value, "99");
+}
+
+TEST_F(BinaryTest, ExtrasAndKeyBeyondTheBodyWaitForTheirBytes) {
+  // memcached waits for header + extras + key before judging the lengths.
+  const std::string header = std::string("\x80\x01\x00\x01\x14\x00\x00\x00", 8) +
+                             std::string("\x00\x00\x00\x0a", 4) + std::string(12, '\0');
+  ASSERT_TRUE(conn_->Send(header + std::string(10, 'x')).ok());
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  ASSERT_TRUE(conn_->Send(std::string(11, 'x')).ok());
+  Reply r = Read();
+  EXPECT_EQ(r.status, St(BinaryStatus::kUnknownCommand));
+  EXPECT_TRUE(conn_->WaitForClose());
 }
 
 TEST_F(BinaryTest, QuitAndQuitQClose) {

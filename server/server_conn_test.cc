@@ -173,12 +173,18 @@ TEST(ConnTest, ValueStaysIntactWhileReplyIsQueuedAndItemReplaced) {
   std::string gets;
   for (int i = 0; i < 40; ++i) gets += "get k\r\n";
   ASSERT_TRUE((*reader)->Send(gets).ok());
+  // Once the first reply has started, at least one get has pinned the value
+  // (without this, a slow reader loop could run every get after the delete).
+  const std::string first_line = absl::StrCat("VALUE k 0 ", a.size(), "\r\n");
+  auto started = (*reader)->ReadExactly(first_line.size());
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(*started, first_line);
   // Replace and delete the item while its bytes are referenced by the queue.
   const std::string b(a.size(), 'b');
   EXPECT_EQ((*writer)->Call(absl::StrCat("set k 0 0 ", b.size(), "\r\n", b, "\r\n")),
             "STORED\r\n");
   EXPECT_EQ((*writer)->Call("delete k\r\n"), "DELETED\r\n");
-  std::string all;
+  std::string all = *started;
   auto count_ends = [&all] {
     size_t n = 0;
     for (size_t p = all.find("END\r\n"); p != std::string::npos; p = all.find("END\r\n", p + 1)) {

@@ -110,6 +110,46 @@ TEST_F(MetaTest, Base64Keys) {
   EXPECT_EQ(Call("mg Zm9v b k v\r\n", "x\r\n"), "VA 1 kZm9v b\r\nx\r\n");
 }
 
+TEST_F(MetaTest, AHitShowsTheKeyTheWayTheItemWasStored) {
+  // memcached marks an item stored by ms with 'b' (ITEM_KEY_BINARY): mg and
+  // me print its key in base64 whatever the request sent; other replies
+  // (misses, md, ma) follow the request. "YQ==" is "a".
+  EXPECT_EQ(Call("set a 0 0 1\r\nx\r\n"), "STORED\r\n");
+  EXPECT_EQ(Call("mg YQ== b k v\r\n", "x\r\n"), "VA 1 ka\r\nx\r\n");
+  EXPECT_EQ(Call("me YQ== b\r\n").substr(0, 5), "ME a ");
+  EXPECT_EQ(Call("md YQ== b k\r\n"), "HD kYQ== b\r\n");
+  EXPECT_EQ(Call("mg Yg== b k\r\n"), "EN kYg== b\r\n");
+  EXPECT_EQ(Call("ms YQ== 2 b\r\n42\r\n"), "HD\r\n");
+  EXPECT_EQ(Call("mg a k v\r\n", "42\r\n"), "VA 2 kYQ== b\r\n42\r\n");
+  EXPECT_EQ(Call("me a\r\n").substr(0, 8), "ME YQ== ");
+  // Kept by an in-place incr, lost by one that grows the number or an append
+  // (both make a new item).
+  EXPECT_EQ(Call("incr a 1\r\n"), "43\r\n");
+  EXPECT_EQ(Call("mg a k\r\n"), "HD kYQ== b\r\n");
+  EXPECT_EQ(Call("incr a 100\r\n"), "143\r\n");
+  EXPECT_EQ(Call("mg a k\r\n"), "HD ka\r\n");
+  EXPECT_EQ(Call("ms YQ== 1 b\r\n1\r\nappend a 0 0 1\r\n2\r\n", "STORED\r\n"),
+            "HD\r\nSTORED\r\n");
+  EXPECT_EQ(Call("mg a k\r\n"), "HD ka\r\n");
+}
+
+TEST_F(MetaTest, QuietArithmeticStillAnswersWhenItCreates) {
+  // memcached's q silences ma's HD for an increment, not for a vivify.
+  EXPECT_EQ(Call("ma n q N0\r\nma n q\r\nma m q N0 v k\r\nmn\r\n", "MN\r\n"),
+            "HD\r\nVA 1 km\r\n0\r\nMN\r\n");
+}
+
+TEST_F(MetaTest, AnUnwrittenHitKeepsItsItemBusyForIncr) {
+  // memcached's reply to an mg hit holds the item until it is written, so a
+  // decr pipelined behind it makes a new item ("99") rather than rewriting
+  // the number in place ("99 ", padded). A write point in between (mn)
+  // frees it.
+  EXPECT_EQ(Call("set n 0 0 3\r\n100\r\nmg n\r\ndecr n 1\r\nget n\r\n", "END\r\n"),
+            "STORED\r\nHD\r\n99\r\nVALUE n 0 2\r\n99\r\nEND\r\n");
+  EXPECT_EQ(Call("set n 0 0 3\r\n100\r\nmg n\r\nmn\r\ndecr n 1\r\nget n\r\n", "END\r\n"),
+            "STORED\r\nHD\r\nMN\r\n99\r\nVALUE n 0 3\r\n99 \r\nEND\r\n");
+}
+
 }  // namespace
 }  // namespace server
 }  // namespace memkit

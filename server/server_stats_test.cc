@@ -2,12 +2,15 @@
 // "stats reset", settings mirroring the options, items/slabs/sizes/conns,
 // cachedump, and the errors for bad subcommands.
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -104,6 +107,115 @@ TEST_F(StatsTest, GeneralStatsHaveMemcachedNamesAndMeanings) {
   EXPECT_LT(uptime, 100);
 }
 
+// memcached 1.6.18's "stats" and "stats settings" keys, in its order (Debian's
+// build: extstore and TLS compiled in, not used).
+constexpr const char* kGeneralKeys[] = {
+    "pid", "uptime", "time", "version", "libevent", "pointer_size", "rusage_user",
+    "rusage_system", "max_connections", "curr_connections", "total_connections",
+    "rejected_connections", "connection_structures", "response_obj_oom", "response_obj_count",
+    "response_obj_bytes", "read_buf_count", "read_buf_bytes", "read_buf_bytes_free",
+    "read_buf_oom", "reserved_fds", "cmd_get", "cmd_set", "cmd_flush", "cmd_touch", "cmd_meta",
+    "get_hits", "get_misses", "get_expired", "get_flushed", "delete_misses", "delete_hits",
+    "incr_misses", "incr_hits", "decr_misses", "decr_hits", "cas_misses", "cas_hits",
+    "cas_badval", "touch_hits", "touch_misses", "store_too_large", "store_no_memory",
+    "auth_cmds", "auth_errors", "bytes_read", "bytes_written", "limit_maxbytes",
+    "accepting_conns", "listen_disabled_num", "time_in_listen_disabled_us", "threads",
+    "conn_yields", "hash_power_level", "hash_bytes", "hash_is_expanding",
+    "slab_reassign_rescues", "slab_reassign_chunk_rescues", "slab_reassign_evictions_nomem",
+    "slab_reassign_inline_reclaim", "slab_reassign_busy_items", "slab_reassign_busy_deletes",
+    "slab_reassign_running", "slabs_moved", "lru_crawler_running", "lru_crawler_starts",
+    "lru_maintainer_juggles", "malloc_fails", "log_worker_dropped", "log_worker_written",
+    "log_watcher_skipped", "log_watcher_sent", "log_watchers", "unexpected_napi_ids",
+    "round_robin_fallback", "bytes", "curr_items", "total_items", "slab_global_page_pool",
+    "expired_unfetched", "evicted_unfetched", "evicted_active", "evictions", "reclaimed",
+    "crawler_reclaimed", "crawler_items_checked", "lrutail_reflocked", "moves_to_cold",
+    "moves_to_warm", "moves_within_lru", "direct_reclaims", "lru_bumps_dropped"};
+constexpr const char* kSettingsKeys[] = {
+    "maxbytes", "maxconns", "tcpport", "udpport", "inter", "verbosity", "oldest", "evictions",
+    "domain_socket", "umask", "shutdown_command", "growth_factor", "chunk_size", "num_threads",
+    "num_threads_per_udp", "stat_key_prefix", "detail_enabled", "reqs_per_event",
+    "cas_enabled", "tcp_backlog", "binding_protocol", "auth_enabled_sasl", "auth_enabled_ascii",
+    "item_size_max", "maxconns_fast", "hashpower_init", "slab_reassign", "slab_automove",
+    "slab_automove_ratio", "slab_automove_window", "slab_chunk_max", "lru_crawler",
+    "lru_crawler_sleep", "lru_crawler_tocrawl", "tail_repair_time", "flush_enabled",
+    "dump_enabled", "hash_algorithm", "lru_maintainer_thread", "lru_segmented", "hot_lru_pct",
+    "warm_lru_pct", "hot_max_factor", "warm_max_factor", "temp_lru", "temporary_ttl",
+    "idle_timeout", "watcher_logbuf_size", "worker_logbuf_size", "read_buf_mem_limit",
+    "track_sizes", "inline_ascii_response", "ext_item_size", "ext_item_age", "ext_low_ttl",
+    "ext_recache_rate", "ext_wbuf_size", "ext_compact_under", "ext_drop_under",
+    "ext_max_sleep", "ext_max_frag", "slab_automove_freeratio", "ext_drop_unread",
+    "ssl_enabled", "ssl_chain_cert", "ssl_key", "ssl_verify_mode", "ssl_keyformat",
+    "ssl_ciphers", "ssl_ca_cert", "ssl_wbuf_size", "ssl_session_cache", "ssl_kernel_tls",
+    "ssl_min_version", "num_napi_ids", "memory_file"};
+
+TEST_F(StatsTest, KeysAreMemcachedsInItsOrder) {
+  EXPECT_EQ(StatNames(Call("stats\r\n")),
+            std::vector<std::string>(std::begin(kGeneralKeys), std::end(kGeneralKeys)));
+  EXPECT_EQ(StatNames(Call("stats settings\r\n")),
+            std::vector<std::string>(std::begin(kSettingsKeys), std::end(kSettingsKeys)));
+  // Without the crawler, memcached leaves out its two counters.
+  EXPECT_EQ(Call("lru_crawler disable\r\n", "\r\n"), "OK\r\n");
+  std::vector<std::string> without(std::begin(kGeneralKeys), std::end(kGeneralKeys));
+  without.erase(std::find(without.begin(), without.end(), "lru_crawler_running"));
+  without.erase(std::find(without.begin(), without.end(), "lru_crawler_starts"));
+  EXPECT_EQ(StatNames(Call("stats\r\n")), without);
+  // Five reserved descriptors per worker thread, as memcached counts them.
+  EXPECT_EQ(StatValue(Call("stats\r\n"), "reserved_fds"), "15");
+}
+
+TEST_F(StatsTest, SizesCanBeSwitchedAtRunTime) {
+  Call("set a 0 0 3\r\nabc\r\n", "\r\n");
+  EXPECT_EQ(Call("stats sizes\r\n"), "STAT 64 1\r\nEND\r\n");
+  // No END after these two, as in memcached.
+  EXPECT_EQ(Call("stats sizes_disable\r\n", "\r\n"), "STAT sizes_status disabled\r\n");
+  EXPECT_EQ(Call("stats sizes\r\n"), "STAT sizes_status disabled\r\nEND\r\n");
+  EXPECT_EQ(StatValue(Call("stats settings\r\n"), "track_sizes"), "no");
+  EXPECT_EQ(Call("stats sizes_enable\r\n", "\r\n"), "STAT sizes_status enabled\r\n");
+  // Counting starts afresh: only items stored from now on.
+  EXPECT_EQ(Call("stats sizes\r\n"), "END\r\n");
+  Call("set b 0 0 3\r\nabc\r\n", "\r\n");
+  EXPECT_EQ(Call("stats sizes\r\n"), "STAT 64 1\r\nEND\r\n");
+  // Enabling takes a CAS value, as memcached's get_cas_id() does: a is 1, b is 3.
+  const std::string gets = Call("gets a b\r\n");
+  EXPECT_NE(gets.find("VALUE a 0 3 1\r\n"), std::string::npos) << gets;
+  EXPECT_NE(gets.find("VALUE b 0 3 3\r\n"), std::string::npos) << gets;
+}
+
+TEST_F(StatsTest, DetailCountsByPrefixInMemcachedsOrder) {
+  EXPECT_EQ(Call("stats detail dump\r\n"), "END\r\n");
+  EXPECT_EQ(Call("stats detail on\r\n", "\r\n"), "OK\r\n");
+  for (const char* prefix : {"s", "h", "k", "n", "p", "o", "m", "l", "i", "x", "g", "y", ""}) {
+    Call(absl::StrCat("set ", prefix, ":1 0 0 1\r\nv\r\n"), "\r\n");
+  }
+  Call("set foo:1 0 0 1\r\nv\r\n", "\r\n");
+  Call("get foo:1 foo:2 nocolon\r\n");
+  Call("delete foo:1\r\n", "\r\n");
+  Call("mg foo:1 v\r\nmn\r\n", "MN\r\n");  // meta commands are not counted
+  // memcached's table order: MurmurHash3 of the prefix, modulo 256.
+  EXPECT_EQ(Call("stats detail dump\r\n"),
+            "PREFIX  get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX y get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX g get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX x get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX foo get 2 hit 1 set 1 del 1\r\n"
+            "PREFIX i get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX l get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX m get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX o get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX p get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX n get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX k get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX h get 0 hit 0 set 1 del 0\r\n"
+            "PREFIX s get 0 hit 0 set 1 del 0\r\n"
+            "END\r\n");
+  // Off stops counting but keeps what was counted; reset forgets it.
+  EXPECT_EQ(Call("stats detail off\r\n", "\r\n"), "OK\r\n");
+  Call("get foo:1\r\n");
+  EXPECT_NE(Call("stats detail dump\r\n").find("PREFIX foo get 2 hit 1"), std::string::npos);
+  EXPECT_EQ(Call("stats reset\r\n", "\r\n"), "RESET\r\n");
+  EXPECT_EQ(Call("stats detail dump\r\n"), "END\r\n");
+}
+
 TEST_F(StatsTest, ResetZeroesCounters) {
   Call("get a\r\n");
   EXPECT_EQ(Call("stats reset\r\n", "\r\n"), "RESET\r\n");
@@ -133,6 +245,21 @@ TEST_F(StatsTest, ItemsSlabsSizes) {
   Call("set a 0 0 3\r\nabc\r\n", "\r\n");
   const std::string items = Call("stats items\r\n");
   EXPECT_EQ(StatValue(items, "items:1:number"), "1") << items;
+  // memcached 1.6.18's names, in its order (number_temp only with "lru temp_ttl").
+  std::vector<std::string> names;
+  for (const char* name :
+       {"number", "number_hot", "number_warm", "number_cold", "age_hot", "age_warm", "age",
+        "mem_requested", "evicted", "evicted_nonzero", "evicted_time", "outofmemory",
+        "tailrepairs", "reclaimed", "expired_unfetched", "evicted_unfetched", "evicted_active",
+        "crawler_reclaimed", "crawler_items_checked", "lrutail_reflocked", "moves_to_cold",
+        "moves_to_warm", "moves_within_lru", "direct_reclaims", "hits_to_hot", "hits_to_warm",
+        "hits_to_cold", "hits_to_temp"}) {
+    names.push_back(absl::StrCat("items:1:", name));
+  }
+  EXPECT_EQ(StatNames(items), names);
+  EXPECT_EQ(Call("lru temp_ttl 10\r\n", "\r\n"), "OK\r\n");
+  names.insert(names.begin() + 4, "items:1:number_temp");
+  EXPECT_EQ(StatNames(Call("stats items\r\n")), names);
   const std::string slabs = Call("stats slabs\r\n");
   EXPECT_EQ(StatValue(slabs, "1:chunk_size"), "96") << slabs;
   EXPECT_EQ(StatValue(slabs, "1:used_chunks"), "1");

@@ -164,6 +164,35 @@ TEST_F(TextTest, KeyTooLong) {
             "CLIENT_ERROR bad command line format\r\nERROR\r\n");
 }
 
+TEST_F(TextTest, GetWithKeyTooLongDropsRepliesNotYetWritten) {
+  // memcached 1.6.18 discards its whole unwritten response chain: STORED and
+  // the hits of the get itself go; a reply written before (after "get")
+  // stays.
+  const std::string key(251, 'k');
+  EXPECT_EQ(Call(absl::StrCat("set a 0 0 1\r\nx\r\nget a\r\nset b 0 0 1\r\ny\r\nget a b ", key,
+                              " a\r\nmn\r\n"),
+                 "MN\r\n"),
+            "STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\nCLIENT_ERROR bad command line format\r\nMN\r\n");
+}
+
+TEST_F(TextTest, RepliesWaitWhileAValueIsArriving) {
+  // memcached writes nothing while it reads a value (conn_nread) or
+  // swallows one it refused (conn_swallow): STORED waits for the next value.
+  ASSERT_TRUE(conn_->Send("set a 0 0 1\r\nx\r\nset b 0 0 4\r\nab").ok());
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  EXPECT_EQ(Call("cd\r\n", "STORED\r\nSTORED\r\n"), "STORED\r\nSTORED\r\n");
+  const std::string big(2 * 1024 * 1024, 'b');
+  ASSERT_TRUE(conn_->Send(absl::StrCat("set c 0 0 1\r\nz\r\nset d 0 0 ", big.size(), "\r\n",
+                                       big.substr(0, 1000)))
+                  .ok());
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  EXPECT_EQ(Call(absl::StrCat(big.substr(1000), "\r\n"), "cache\r\n"),
+            "STORED\r\nSERVER_ERROR object too large for cache\r\n");
+  // A partial command line is no such wait: what is queued goes out.
+  EXPECT_EQ(Call("set e 0 0 1\r\nz\r\nget"), "STORED\r\n");
+  EXPECT_EQ(Call(" e\r\n", "END\r\n"), "VALUE e 0 1\r\nz\r\nEND\r\n");
+}
+
 TEST_F(TextTest, HttpRequestClosesSilently) {
   ASSERT_TRUE(conn_->Send("GET / HTTP/1.1\r\n").ok());
   bool reset = false;
@@ -221,24 +250,82 @@ TEST_F(TextTest, AnswersEverythingBeforeHalfClose) {
 
 TEST_F(TextTest, AdminCommands) {
   EXPECT_EQ(Call("lru\r\n"), "ERROR\r\n");
-  EXPECT_EQ(Call("lru mode flat\r\n"), "ERROR\r\n");
-  EXPECT_EQ(Call("watch foo\r\n"), "ERROR\r\n");
-  EXPECT_EQ(Call("watch\r\n"), "CLIENT_ERROR watch commands not allowed\r\n");
-  EXPECT_EQ(Call("slabs automove 1\r\n"), "OK\r\n");
+  EXPECT_EQ(Call("lru mode flat\r\n"), "OK\r\n");
+  EXPECT_EQ(Call("lru mode bogus\r\n"), "ERROR\r\n");
+  EXPECT_EQ(Call("lru tune 10 20 0.1 2\r\n"), "OK\r\n");
+  EXPECT_EQ(Call("lru tune 50 40 0.1 2\r\n"), "ERROR hot and warm pcts must not exceed 80\r\n");
+  EXPECT_EQ(Call("lru tune 10 20 0 2\r\n"),
+            "ERROR hot/warm age factors must be greater than 0\r\n");
+  EXPECT_EQ(Call("lru temp_ttl 30\r\n"), "OK\r\n");
+  EXPECT_EQ(Call("slabs automove 2\r\n"), "OK\r\n");
   EXPECT_EQ(Call("slabs automove 3\r\n"), "ERROR\r\n");
+  // noreply silences slabs automove (but not slabs reassign, which has no such token).
+  EXPECT_EQ(Call("slabs automove 9 noreply\r\nmn\r\n"), "MN\r\n");
   EXPECT_EQ(Call("slabs reassign 1 2\r\n"), "NOSPARE source class has no spare pages\r\n");
+  EXPECT_EQ(Call("slabs reassign 0 39\r\n"), "NOSPARE source class has no spare pages\r\n");
+  EXPECT_EQ(Call("slabs reassign 99 1\r\n"), "BADCLASS invalid src or dst class id\r\n");
+  EXPECT_EQ(Call("slabs reassign 1 40\r\n"), "BADCLASS invalid src or dst class id\r\n");
+  EXPECT_EQ(Call("slabs reassign -1 1\r\n"), "BADCLASS invalid src or dst class id\r\n");
+  EXPECT_EQ(Call("slabs reassign 7 7\r\n"), "SAME src and dst class are identical\r\n");
+  EXPECT_EQ(Call("extstore item_size 100\r\n"), "OK\r\n");
+  EXPECT_EQ(Call("extstore item_size x\r\n"), "ERROR\r\n");
+  EXPECT_EQ(Call("extstore bogus 1\r\n"), "ERROR\r\n");
+  EXPECT_EQ(Call("refresh_certs\r\n"), "Error TLS not enabled\r\n");
   EXPECT_EQ(Call("lru_crawler crawl all\r\n"), "OK\r\n");
   EXPECT_EQ(Call("lru_crawler crawl 99\r\n"), "BADCLASS invalid class id\r\n");
   EXPECT_EQ(Call("lru_crawler sleep 5000000\r\n"),
             "CLIENT_ERROR sleep must be one second or less\r\n");
+  EXPECT_EQ(Call("lru_crawler sleep 250\r\n"), "OK\r\n");
   EXPECT_EQ(Call("lru_crawler tocrawl abc\r\n"), "CLIENT_ERROR bad command line format\r\n");
   EXPECT_EQ(Call("lru_crawler\r\n"), "ERROR\r\n");
+  // What was set reads back from "stats settings", as in memcached.
+  const std::string settings = Call("stats settings\r\n", "END\r\n");
+  EXPECT_EQ(testing::StatValue(settings, "lru_segmented"), "no");
+  EXPECT_EQ(testing::StatValue(settings, "hot_lru_pct"), "10");
+  EXPECT_EQ(testing::StatValue(settings, "warm_max_factor"), "2.00");
+  EXPECT_EQ(testing::StatValue(settings, "temp_lru"), "yes");
+  EXPECT_EQ(testing::StatValue(settings, "temporary_ttl"), "30");
+  EXPECT_EQ(testing::StatValue(settings, "slab_automove"), "2");
+  // memcached zeroes a setting whose new value does not parse.
+  EXPECT_EQ(testing::StatValue(settings, "ext_item_size"), "0");
+  EXPECT_EQ(testing::StatValue(settings, "lru_crawler_sleep"), "250");
   EXPECT_EQ(Call("set a/b 0 100 1\r\nx\r\n"), "STORED\r\n");
   const std::string dump = Call("lru_crawler metadump all\r\n", "END\r\n");
   EXPECT_EQ(dump.substr(0, 16), "key=a%2Fb exp=17") << dump;
   EXPECT_NE(dump.find(" fetch=no cls=1 size=63\nEND\r\n"), std::string::npos) << dump;
+  // memcached's crawler thread cannot be started twice.
+  EXPECT_EQ(Call("lru_crawler enable\r\n"), "ERROR failed to start lru crawler thread\r\n");
   EXPECT_EQ(Call("lru_crawler disable\r\n"), "OK\r\n");
   EXPECT_EQ(Call("lru_crawler crawl all\r\n"), "CLIENT_ERROR lru crawler disabled\r\n");
+  EXPECT_EQ(testing::StatValue(Call("stats settings\r\n", "END\r\n"), "lru_crawler"), "no");
+  EXPECT_EQ(Call("lru_crawler enable\r\n"), "OK\r\n");
+}
+
+TEST_F(TextTest, MetadumpLosesWhatWasPipelinedBehindIt) {
+  // A get writes its reply (nothing is pending), so the dump may follow it;
+  // memcached hands the connection to its crawler and drops "version".
+  EXPECT_EQ(Call("get nothing\r\nlru_crawler metadump all\r\nversion\r\n", "END\r\nEND\r\n"),
+            "END\r\nEND\r\n");
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  EXPECT_EQ(Call("version\r\n"), "VERSION 1.6.18\r\n");
+  // An unwritten reply before it: refused.
+  EXPECT_EQ(Call("version\r\nlru_crawler metadump all\r\n", "metadump\r\n"),
+            "VERSION 1.6.18\r\nERROR cannot pipeline other commands before metadump\r\n");
+}
+
+TEST_F(TextTest, WatchTurnsTheConnectionIntoALogStream) {
+  EXPECT_EQ(Call("watch foo\r\n"), "ERROR\r\n");
+  EXPECT_EQ(Call("watch fetchers deletions noreply\r\nmn\r\n"), "MN\r\n");
+  EXPECT_EQ(Call("version\r\nwatch\r\n", "watch\r\n"),
+            "VERSION 1.6.18\r\nERROR cannot pipeline other commands before watch\r\n");
+  EXPECT_EQ(Call("watch fetchers mutations\r\nversion\r\n"), "OK\r\n");
+  // Commands on a watching connection go unanswered.
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  ASSERT_TRUE(conn_->Send("version\r\n").ok());
+  EXPECT_EQ(conn_->ReadFor(absl::Milliseconds(50)), "");
+  auto other = TestConnection::Connect(server_->address());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(testing::StatValue((*other)->Call("stats\r\n", "END\r\n"), "log_watchers"), "1");
 }
 
 TEST_F(TextTest, DebugtimeIsOffByDefault) {

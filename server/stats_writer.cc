@@ -18,6 +18,9 @@ namespace server {
 namespace internal {
 namespace {
 
+// The libevent release Debian 12's memcached 1.6.18 reports.
+constexpr absl::string_view kLibeventVersion = "2.1.12-stable";
+
 void Stat(StatSink sink, absl::string_view name, uint64_t value) {
   sink(name, absl::StrCat(value));
 }
@@ -42,6 +45,9 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "uptime", now >= 60 ? now - 60 : 0);
   Stat(sink, "time", static_cast<uint64_t>(core.cache->ProcessStarted() + now));
   sink("version", core.options.version);
+  // memkit has no libevent; this is the one Debian 12's memcached 1.6.18
+  // reports, as "version" reports the memcached release memkit mimics.
+  sink("libevent", kLibeventVersion);
   Stat(sink, "pointer_size", sizeof(void*) * 8);
   sink("rusage_user", Timeval(usage.ru_utime));
   sink("rusage_system", Timeval(usage.ru_stime));
@@ -54,6 +60,17 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "rejected_connections", core.rejected_conns.load(std::memory_order_relaxed));
   Stat(sink, "connection_structures",
        (curr > 0 ? static_cast<uint64_t>(curr) : 0) + core.listeners.size());
+  // memcached's response-object and read-buffer pools: memkit has none
+  // (replies and input live in each connection's own buffers).
+  Stat(sink, "response_obj_oom", 0);
+  Stat(sink, "response_obj_count", 0);
+  Stat(sink, "response_obj_bytes", 0);
+  Stat(sink, "read_buf_count", 0);
+  Stat(sink, "read_buf_bytes", 0);
+  Stat(sink, "read_buf_bytes_free", 0);
+  Stat(sink, "read_buf_oom", 0);
+  // memcached reserves five descriptors per worker thread.
+  Stat(sink, "reserved_fds", static_cast<uint64_t>(core.options.num_threads) * 5);
   Stat(sink, "cmd_get", cs.cmd_get);
   Stat(sink, "cmd_set", cs.cmd_set);
   Stat(sink, "cmd_flush", cs.cmd_flush + totals.flush_cmds_refused);
@@ -89,26 +106,56 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "hash_power_level", cs.hash_power_level);
   Stat(sink, "hash_bytes", cs.hash_bytes);
   Stat(sink, "hash_is_expanding", 0);
+  // The slab mover, LRU maintainer, logger and NAPI machinery: memkit has no
+  // slab pages to move, a flat LRU, and no log workers; their counters stay 0.
+  for (absl::string_view name :
+       {"slab_reassign_rescues", "slab_reassign_chunk_rescues", "slab_reassign_evictions_nomem",
+        "slab_reassign_inline_reclaim", "slab_reassign_busy_items", "slab_reassign_busy_deletes",
+        "slab_reassign_running", "slabs_moved"}) {
+    Stat(sink, name, 0);
+  }
+  // Only while the crawler is enabled (-o no_lru_crawler, "lru_crawler
+  // disable" drop them), as in memcached.
+  if (core.lru_crawler_enabled.load(std::memory_order_relaxed)) {
+    Stat(sink, "lru_crawler_running", 0);
+    Stat(sink, "lru_crawler_starts", core.crawler_starts.load(std::memory_order_relaxed));
+  }
+  for (absl::string_view name :
+       {"lru_maintainer_juggles", "malloc_fails", "log_worker_dropped", "log_worker_written",
+        "log_watcher_skipped", "log_watcher_sent"}) {
+    Stat(sink, name, 0);
+  }
+  Stat(sink, "log_watchers", core.watchers.load(std::memory_order_relaxed));
+  Stat(sink, "unexpected_napi_ids", 0);
+  Stat(sink, "round_robin_fallback", 0);
   Stat(sink, "bytes", cs.bytes);
   Stat(sink, "curr_items", cs.curr_items);
   Stat(sink, "total_items", cs.total_items);
+  Stat(sink, "slab_global_page_pool", 0);
   Stat(sink, "expired_unfetched", cs.expired_unfetched);
   Stat(sink, "evicted_unfetched", cs.evicted_unfetched);
+  Stat(sink, "evicted_active", 0);
   Stat(sink, "evictions", cs.evictions);
   Stat(sink, "reclaimed", cs.reclaimed);
   Stat(sink, "crawler_reclaimed", cs.crawler_reclaimed);
   Stat(sink, "crawler_items_checked", cs.crawler_items_checked);
+  for (absl::string_view name : {"lrutail_reflocked", "moves_to_cold", "moves_to_warm",
+                                 "moves_within_lru", "direct_reclaims", "lru_bumps_dropped"}) {
+    Stat(sink, name, 0);
+  }
 }
 
 void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   const ServerOptions& o = core.options;
   const CacheStats cs = core.cache->GetStats();
+  const RuntimeSettings rs = core.Settings();
   Stat(sink, "maxbytes", cs.limit_maxbytes);
   Stat(sink, "maxconns", static_cast<uint64_t>(o.max_connections));
   Stat(sink, "tcpport", static_cast<uint64_t>(o.unix_socket.empty() ? core.tcp_port : 0));
   Stat(sink, "udpport", 0);
   sink("inter", o.listen.empty() ? std::string("NULL") : absl::StrJoin(o.listen, ","));
   Stat(sink, "verbosity", static_cast<uint64_t>(core.verbosity.load(std::memory_order_relaxed)));
+  Stat(sink, "oldest", cs.oldest_live);
   sink("evictions", o.evict ? "on" : "off");
   sink("domain_socket", o.unix_socket.empty() ? std::string("NULL") : o.unix_socket);
   sink("umask", absl::StrFormat("%o", o.unix_mask));
@@ -116,6 +163,9 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("growth_factor", absl::StrFormat("%.2f", o.growth_factor));
   Stat(sink, "chunk_size", o.chunk_size);
   Stat(sink, "num_threads", static_cast<uint64_t>(o.num_threads));
+  // memcached's default: one UDP thread per worker (memkit serves no UDP).
+  Stat(sink, "num_threads_per_udp", static_cast<uint64_t>(o.num_threads));
+  sink("stat_key_prefix", ":");  // memcached -D; memkit's detail stats use ':'
   sink("detail_enabled", YesNo(core.detail_enabled.load(std::memory_order_relaxed)));
   Stat(sink, "reqs_per_event", static_cast<uint64_t>(o.reqs_per_event));
   sink("cas_enabled", YesNo(o.use_cas));
@@ -128,25 +178,81 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "item_size_max", o.item_size_max);
   sink("maxconns_fast", "yes");
   Stat(sink, "hashpower_init", static_cast<uint64_t>(o.hash_power));
+  sink("slab_reassign", "yes");
+  Stat(sink, "slab_automove", rs.slab_automove);
+  sink("slab_automove_ratio", absl::StrFormat("%.2f", rs.slab_automove_ratio));
+  Stat(sink, "slab_automove_window", 30);
   Stat(sink, "slab_chunk_max", cs.slab_chunk_max);
-  sink("lru_crawler", YesNo(o.lru_crawler));
+  sink("lru_crawler", YesNo(core.lru_crawler_enabled.load(std::memory_order_relaxed)));
+  Stat(sink, "lru_crawler_sleep", rs.lru_crawler_sleep);
+  Stat(sink, "lru_crawler_tocrawl", rs.lru_crawler_tocrawl);
+  Stat(sink, "tail_repair_time", 0);
   sink("flush_enabled", YesNo(o.flush_enabled));
   sink("dump_enabled", YesNo(o.dump_enabled));
+  // memcached's default hash; memkit's table hash is its own (internal only).
+  sink("hash_algorithm", "murmur3");
+  sink("lru_maintainer_thread", "yes");
+  sink("lru_segmented", YesNo(rs.lru_segmented));
+  Stat(sink, "hot_lru_pct", rs.hot_lru_pct);
+  Stat(sink, "warm_lru_pct", rs.warm_lru_pct);
+  sink("hot_max_factor", absl::StrFormat("%.2f", rs.hot_max_factor));
+  sink("warm_max_factor", absl::StrFormat("%.2f", rs.warm_max_factor));
+  sink("temp_lru", YesNo(rs.temp_lru));
+  Stat(sink, "temporary_ttl", static_cast<uint64_t>(rs.temporary_ttl));
   Stat(sink, "idle_timeout", static_cast<uint64_t>(absl::ToInt64Seconds(o.idle_timeout)));
-  sink("track_sizes", YesNo(o.track_sizes));
+  Stat(sink, "watcher_logbuf_size", 262144);
+  Stat(sink, "worker_logbuf_size", 65536);
+  Stat(sink, "read_buf_mem_limit", 0);
+  sink("track_sizes", YesNo(core.track_sizes.load(std::memory_order_relaxed)));
+  sink("inline_ascii_response", "no");
+  // extstore is compiled into Debian's memcached but not in use; its
+  // settings are printed (and set by "extstore ...") all the same.
+  Stat(sink, "ext_item_size", rs.ext_item_size);
+  Stat(sink, "ext_item_age", rs.ext_item_age);
+  Stat(sink, "ext_low_ttl", rs.ext_low_ttl);
+  Stat(sink, "ext_recache_rate", rs.ext_recache_rate);
+  Stat(sink, "ext_wbuf_size", 4 * 1024 * 1024);
+  Stat(sink, "ext_compact_under", rs.ext_compact_under);
+  Stat(sink, "ext_drop_under", rs.ext_drop_under);
+  Stat(sink, "ext_max_sleep", rs.ext_max_sleep);
+  sink("ext_max_frag", absl::StrFormat("%.2f", rs.ext_max_frag));
+  sink("slab_automove_freeratio", "0.010");
+  sink("ext_drop_unread", YesNo(rs.ext_drop_unread));
+  // So is TLS: off.
+  sink("ssl_enabled", "no");
+  sink("ssl_chain_cert", "(null)");
+  sink("ssl_key", "(null)");
+  Stat(sink, "ssl_verify_mode", 0);
+  Stat(sink, "ssl_keyformat", 1);
+  sink("ssl_ciphers", "NULL");
+  sink("ssl_ca_cert", "NULL");
+  Stat(sink, "ssl_wbuf_size", 16384);
+  sink("ssl_session_cache", "no");
+  sink("ssl_kernel_tls", "no");
+  sink("ssl_min_version", "tlsv1.2");
+  sink("num_napi_ids", "(null)");
+  sink("memory_file", "(null)");
 }
 
 bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink sink) {
   if (which == "items") {
     const CacheStats cs = core.cache->GetStats();
+    const bool temp_lru = core.Settings().temp_lru;
     for (const SlabClassStats& c : cs.slab_classes) {
       if (c.number == 0) continue;
       const std::string p = absl::StrCat("items:", c.id, ":");
-      // memkit's LRU is not segmented: every item is "cold".
+      // memkit's LRU is not segmented: every item is "cold", and every hit
+      // lands there; the segment movers' counters stay 0.
       Stat(sink, p + "number", c.number);
       Stat(sink, p + "number_hot", 0);
       Stat(sink, p + "number_warm", 0);
       Stat(sink, p + "number_cold", c.number);
+      if (temp_lru) Stat(sink, p + "number_temp", 0);
+      Stat(sink, p + "age_hot", 0);
+      Stat(sink, p + "age_warm", 0);
+      // The age of the oldest item of the whole LRU (memkit has one per shard,
+      // not per class).
+      Stat(sink, p + "age", cs.lru_tail_age);
       Stat(sink, p + "mem_requested", c.mem_requested);
       Stat(sink, p + "evicted", c.evicted);
       Stat(sink, p + "evicted_nonzero", c.evicted_nonzero);
@@ -156,7 +262,15 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
       Stat(sink, p + "reclaimed", c.reclaimed);
       Stat(sink, p + "expired_unfetched", c.expired_unfetched);
       Stat(sink, p + "evicted_unfetched", c.evicted_unfetched);
+      Stat(sink, p + "evicted_active", 0);
       Stat(sink, p + "crawler_reclaimed", c.crawler_reclaimed);
+      for (absl::string_view name :
+           {"crawler_items_checked", "lrutail_reflocked", "moves_to_cold", "moves_to_warm",
+            "moves_within_lru", "direct_reclaims", "hits_to_hot", "hits_to_warm"}) {
+        Stat(sink, p + std::string(name), 0);
+      }
+      Stat(sink, p + "hits_to_cold", c.get_hits);
+      Stat(sink, p + "hits_to_temp", 0);
     }
     return true;
   }
@@ -191,13 +305,32 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
     return true;
   }
   if (which == "sizes") {
-    if (!core.options.track_sizes) {
+    if (!core.track_sizes.load(std::memory_order_acquire)) {
       sink("sizes_status", "disabled");
       return true;
     }
-    for (const auto& [size, count] : core.cache->SizeHistogram()) {
+    const uint64_t min_cas = core.sizes_min_cas.load(std::memory_order_acquire);
+    for (const auto& [size, count] : core.cache->SizeHistogram(min_cas)) {
       Stat(sink, absl::StrCat(size), count);
     }
+    return true;
+  }
+  return false;
+}
+
+bool SwitchSizeTracking(ServerCore& core, absl::string_view which, StatSink sink) {
+  if (which == "sizes_enable") {
+    if (!core.track_sizes.load(std::memory_order_acquire)) {
+      // Counting starts with the items stored from now on.
+      core.sizes_min_cas.store(core.cache->TakeCasId(), std::memory_order_release);
+      core.track_sizes.store(true, std::memory_order_release);
+    }
+    sink("sizes_status", "enabled");
+    return true;
+  }
+  if (which == "sizes_disable") {
+    core.track_sizes.store(false, std::memory_order_release);
+    sink("sizes_status", "disabled");
     return true;
   }
   return false;

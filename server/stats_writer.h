@@ -3,8 +3,10 @@
 // "stats sizes", "stats conns", and "stats cachedump". The text and binary
 // handlers turn the pairs into "STAT name value" lines or stat packets.
 //
-// Names and meanings are memcached 1.6.18's. Only what memkit really tracks
-// is printed: no libevent, no slab rebalancer, no extstore, no TLS keys.
+// Names, order and meanings are memcached 1.6.18's (Debian's build, with
+// extstore and TLS compiled in). Counters of machinery memkit does not have
+// (slab rebalancer, LRU maintainer, log workers, resp-object pools) read 0;
+// settings of it read memcached's defaults or what admin commands set.
 //
 // Thread-safety: the functions read atomics, the engine (thread-safe) and
 // the connection registry (under its lock); callable from any worker.
@@ -34,6 +36,10 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink);
 // "stats items", "stats slabs", "stats sizes": returns false for any other
 // `which` (memcached's get_stats()).
 bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink sink);
+// "stats sizes_enable" / "stats sizes_disable": switches "stats sizes" on or
+// off and says so (memcached sends no END after these); false for any other
+// `which`.
+bool SwitchSizeTracking(ServerCore& core, absl::string_view which, StatSink sink);
 // "stats conns": listeners first, then every client connection; `self` is
 // the asking session (its state is conn_parse_cmd).
 void WriteConnsStats(ServerCore& core, const Session* self, StatSink sink);

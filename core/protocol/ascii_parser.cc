@@ -58,10 +58,11 @@ ParseResult ReadDataBlock(absl::string_view input, size_t line_size, size_t leng
   size_t need = line_size + length + 2;
   if (input.size() < need) return ParseResult::Incomplete(need - input.size());
   const char* tail = input.data() + need - 2;
+  // Set even when refused: the command was accepted up to its data.
+  out->value = absl::string_view(input.data() + line_size, length);
   if (tail[0] != '\r' || tail[1] != '\n') {
     return Refuse(need, "CLIENT_ERROR bad data chunk", silent);
   }
-  out->value = absl::string_view(input.data() + line_size, length);
   return ParseResult::Ok(need);
 }
 

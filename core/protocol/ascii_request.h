@@ -113,7 +113,9 @@ struct AsciiRequest {
   absl::string_view key;
   // Retrieval commands: every key, in order.
   std::vector<absl::string_view> keys;
-  // Storage commands and ms: the data block, without its "\r\n".
+  // Storage commands and ms: the data block, without its "\r\n". Also set
+  // when the block is refused for a bad trailer ("CLIENT_ERROR bad data
+  // chunk"), so a server can tell that the command line itself was accepted.
   absl::string_view value;
 
   uint32_t flags = 0;    // client flags: text storage, ms F

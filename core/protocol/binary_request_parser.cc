@@ -100,6 +100,10 @@ ParseResult ParseBinaryRequest(absl::string_view input, const BinaryParserOption
   // Header, extras and key: what memcached reads before it dispatches.
   const size_t head = kBinaryHeaderSize + extras_length + key_length;
   if (head > options.read_buffer_size) return CloseSilently();
+  // memcached decides nothing until header, extras and key have all arrived
+  // (try_read_command_binary), even when the header alone already shows
+  // them overrunning the body: until then it waits, silently.
+  if (available < head) return ParseResult::Incomplete(head - available);
   if (key_length + extras_length > body_length) {
     return RefuseAndClose(r, BinaryStatus::kUnknownCommand);
   }

@@ -11,8 +11,10 @@
 // A request is parsed once all of it is buffered (24 + body length bytes),
 // except that memcached's own refusals are decided as early as memcached
 // decides them, so that no header can make the caller buffer more than
-// memcached would: a value too large for an item is refused (and swallowed)
-// once header, extras and key are in; a request whose header, extras and key
+// memcached would: like memcached, nothing is judged before header, extras
+// and key are in (a header announcing more extras and key than its body
+// holds just waits for them), and then a value too large for an item is
+// refused (and swallowed) at once; a request whose header, extras and key
 // exceed memcached's read buffer is dropped with a close.
 //
 // The error replies (ProtocolError::reply) are complete binary response

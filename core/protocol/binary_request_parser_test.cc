@@ -312,7 +312,14 @@ TEST(BinaryRequestParserTest, LyingLengthsCloseWithUnknownCommand) {
   ExpectRefusal({"key > body", Raw(0x00, 3, 0, 2, "foo"), BinaryStatus::kUnknownCommand, true});
   ExpectRefusal({"ext+key > body", Raw(0x01, 3, 8, 10, std::string(11, 'x')),
                  BinaryStatus::kUnknownCommand, true});
-  ExpectRefusal({"extras, no body", Raw(0x1c, 0, 255, 0), BinaryStatus::kUnknownCommand, true});
+  ExpectRefusal({"extras, no body", Raw(0x1c, 0, 255, 0, std::string(255, 'x')),
+                 BinaryStatus::kUnknownCommand, true});
+  // Like memcached, it waits for the extras and key the header announces
+  // before judging them, silently.
+  BinaryRequest r;
+  ParseResult early = Parse(Raw(0x01, 1, 20, 10, std::string(10, 'x')), &r);
+  ASSERT_TRUE(early.incomplete());
+  EXPECT_EQ(early.bytes_needed, 11u);
 }
 
 TEST(BinaryRequestParserTest, WrongShapesPerOpcodeCloseWithInvalidArguments) {
@@ -355,11 +362,14 @@ TEST(BinaryRequestParserTest, WrongShapesPerOpcodeCloseWithInvalidArguments) {
        true},
   };
   for (const Refusal& c : cases) ExpectRefusal(c);
-  // The close is decided from the header alone.
+  // Decided once the key is in (memcached waits for header, extras, key).
   BinaryRequest r;
   ParseResult header_only = Parse(Raw(0x00, 251, 0, 251), &r);
-  ASSERT_EQ(header_only.status, ParseStatus::kError);
-  EXPECT_TRUE(header_only.error.close);
+  ASSERT_TRUE(header_only.incomplete());
+  EXPECT_EQ(header_only.bytes_needed, 251u);
+  ParseResult with_key = Parse(Raw(0x00, 251, 0, 251, std::string(251, 'k')), &r);
+  ASSERT_EQ(with_key.status, ParseStatus::kError);
+  EXPECT_TRUE(with_key.error.close);
   // A 250-byte key is fine.
   EXPECT_TRUE(Parse(Req(0x00, "", std::string(250, 'k')), &r).ok());
 }
@@ -368,7 +378,7 @@ TEST(BinaryRequestParserTest, HeadsBeyondTheReadBufferCloseSilently) {
   // memcached cannot buffer header + extras + key over 16 KiB: it closes
   // without a reply. Up to that it answers "Invalid arguments" (key > 250).
   BinaryRequest r;
-  ParseResult fits = Parse(Raw(0x00, 16360, 0, 16360), &r);
+  ParseResult fits = Parse(Raw(0x00, 16360, 0, 16360, std::string(16360, 'k')), &r);
   ASSERT_EQ(fits.status, ParseStatus::kError);
   EXPECT_FALSE(fits.error.reply.empty());
   for (const std::string& in : {Raw(0x00, 16361, 0, 16361), Raw(0x50, 16106, 255, 16361),
@@ -380,7 +390,7 @@ TEST(BinaryRequestParserTest, HeadsBeyondTheReadBufferCloseSilently) {
   }
   BinaryParserOptions bigger;
   bigger.read_buffer_size = 1 << 20;
-  ExpectRefusal({"keylen 0xffff, big buffer", Raw(0x00, 0xffff, 0, 0xffff),
+  ExpectRefusal({"keylen 0xffff, big buffer", Raw(0x00, 0xffff, 0, 0xffff, std::string(0xffff, 'k')),
                  BinaryStatus::kInvalidArguments, true},
                 bigger);
 }

@@ -34,6 +34,11 @@ struct ProtocolError {
   size_t swallow = 0;
   // memcached closes the connection after sending `reply`.
   bool close = false;
+  // memcached first discards every reply it has queued on the connection but
+  // not yet written (a text get with a key over 250 bytes: memcached 1.6.18
+  // drops the whole unsent response chain, earlier pipelined commands'
+  // replies included, then sends `reply`).
+  bool drop_unsent = false;
 };
 
 struct ParseResult {

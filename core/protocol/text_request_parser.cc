@@ -48,7 +48,12 @@ ParseResult ParseRetrieval(Line* line, AsciiCommand command, bool touch, AsciiRe
     const void* space = std::memchr(p, ' ', static_cast<size_t>(end - p));
     p = space != nullptr ? static_cast<const char*>(space) : end;
     size_t n = static_cast<size_t>(p - s);
-    if (n > max_key) return Refuse(line->size, kBadFormat);
+    if (n > max_key) {
+      // memcached's process_get_command() kills its stacked responses here.
+      ParseResult r = Refuse(line->size, kBadFormat);
+      r.error.drop_unsent = true;
+      return r;
+    }
     keys.emplace_back(s, n);
   }
   if (!keys.empty()) out->key = keys[0];

@@ -1,10 +1,13 @@
 // memcached's administrative text commands (slabs, lru, lru_crawler, watch,
-// extstore, refresh_certs), answered as memcached 1.6.18 answers them where
-// memkit has the feature or the knob is meaningless for it, and refused
-// where it has not (no log watchers, extstore or TLS).
+// extstore, refresh_certs), answered as memcached 1.6.18 (Debian's build,
+// with extstore and TLS compiled in but unused) answers them. Knobs of
+// machinery memkit does not have (slab mover, segmented LRU, extstore) are
+// accepted and remembered for "stats settings", as memcached remembers them.
 
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -50,47 +53,14 @@ void Session::AsciiAdmin() {
   const auto args = ascii_.args();
   const size_t ntokens = args.size() + 2;  // memcached's count: word, args, terminal
   const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
+  // memcached's set_noreply_maybe(), for the commands that call it.
+  const bool noreply = !args.empty() && args.back() == "noreply";
+  auto reply = [this, noreply](absl::string_view line) {
+    if (!noreply) out_->Append(line);
+  };
 
   if (word == "lru_crawler") {
-    const bool enabled = core_->lru_crawler_enabled.load(std::memory_order_relaxed);
-    uint32_t n = 0;
-    if (ntokens == 4 && sub == "crawl") {
-      if (!enabled) {
-        out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
-      } else if (!ValidClassList(args[1])) {
-        out_->Append("BADCLASS invalid class id\r\n");
-      } else {
-        // One sweep over every hash bucket.
-        const uint64_t power = core_->cache->GetStats().hash_power_level;
-        core_->cache->ReclaimExpired(size_t{1} << (power < 40 ? power : 40));
-        out_->Append(protocol::kTextOk);
-      }
-    } else if (ntokens == 4 && sub == "metadump") {
-      if (!enabled) {
-        out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
-      } else if (!core_->options.dump_enabled) {
-        out_->Append("ERROR metadump not allowed\r\n");
-      } else if (!conn_->output().empty()) {
-        out_->Append("ERROR cannot pipeline other commands before metadump\r\n");
-      } else if (!ValidClassList(args[1])) {
-        out_->Append("BADCLASS invalid class id\r\n");
-      } else {
-        MetaDump(args[1]);
-      }
-    } else if (ntokens == 4 && (sub == "tocrawl" || sub == "sleep")) {
-      if (!absl::SimpleAtoi(args[1], &n)) {
-        out_->Append("CLIENT_ERROR bad command line format\r\n");
-      } else if (sub == "sleep" && n > 1000000) {
-        out_->Append("CLIENT_ERROR sleep must be one second or less\r\n");
-      } else {
-        out_->Append(protocol::kTextOk);  // pacing knobs of memcached's crawler thread
-      }
-    } else if (ntokens == 3 && (sub == "enable" || sub == "disable")) {
-      core_->lru_crawler_enabled.store(sub == "enable", std::memory_order_relaxed);
-      out_->Append(protocol::kTextOk);
-    } else {
-      out_->Append(protocol::kTextError);
-    }
+    AdminLruCrawler(args);
     return;
   }
   if (word == "slabs") {
@@ -99,51 +69,244 @@ void Session::AsciiAdmin() {
       int32_t dst = 0;
       if (!absl::SimpleAtoi(args[1], &src) || !absl::SimpleAtoi(args[2], &dst)) {
         out_->Append("CLIENT_ERROR bad command line format\r\n");
-      } else if (src == dst) {
-        out_->Append("SAME src and dst class are identical\r\n");
-      } else {
-        // memkit allocates items individually: there are never spare pages.
-        out_->Append("NOSPARE source class has no spare pages\r\n");
+        return;
       }
+      out_->Append(SlabsReassign(src, dst));
     } else if (ntokens >= 4 && sub == "automove") {
       uint32_t level = 0;
       double ratio = 0;
       if (args[1] == "ratio") {
         if (ntokens < 5 || !absl::SimpleAtod(args[2], &ratio)) {
-          AsciiReply(protocol::kTextError);
-        } else {
-          AsciiReply(protocol::kTextOk);
+          reply(protocol::kTextError);
+          return;
         }
+        std::lock_guard<std::mutex> lock(core_->settings_mu);
+        core_->settings.slab_automove_ratio = ratio;
       } else if (!absl::SimpleAtoi(args[1], &level)) {
-        AsciiReply("CLIENT_ERROR bad command line format\r\n");
+        reply("CLIENT_ERROR bad command line format\r\n");
+        return;
       } else if (level > 2) {
-        AsciiReply(protocol::kTextError);
+        reply(protocol::kTextError);
+        return;
       } else {
-        AsciiReply(protocol::kTextOk);  // no slab pages to move in memkit
+        // memkit has no slab pages to move: the level is only remembered.
+        std::lock_guard<std::mutex> lock(core_->settings_mu);
+        core_->settings.slab_automove = level;
       }
+      reply(protocol::kTextOk);
     } else {
       out_->Append(protocol::kTextError);
     }
     return;
   }
-  if (word == "watch") {
-    static constexpr absl::string_view kKinds[] = {
-        "rawcmds", "evictions", "fetchers", "mutations", "sysevents",
-        "connevents", "proxyreqs", "proxyevents", "proxyuser"};
-    for (absl::string_view arg : args) {
-      bool known = false;
-      for (absl::string_view k : kKinds) known |= arg == k;
-      if (!known) {
-        AsciiReply(protocol::kTextError);
-        return;
-      }
-    }
-    // memkit has no log watchers; memcached -W answers this way.
-    AsciiReply("CLIENT_ERROR watch commands not allowed\r\n");
+  if (word == "lru") {
+    reply(AdminLru(args));
     return;
   }
-  // lru (segmented-LRU tuning), extstore, refresh_certs: not in memkit.
-  AsciiReply(protocol::kTextError);
+  if (word == "watch") {
+    AdminWatch(args, noreply);
+    return;
+  }
+  if (word == "extstore") {
+    reply(AdminExtstore(args) ? protocol::kTextOk : protocol::kTextError);
+    return;
+  }
+  if (word == "refresh_certs") {
+    // memcached built with TLS but not serving it (Debian's 1.6.18); the
+    // reply ignores noreply.
+    out_->Append("Error TLS not enabled\r\n");
+    return;
+  }
+  out_->Append(protocol::kTextError);
+}
+
+void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
+  const size_t ntokens = args.size() + 2;
+  const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
+  const bool enabled = core_->lru_crawler_enabled.load(std::memory_order_relaxed);
+  uint32_t n = 0;
+  if (ntokens == 4 && sub == "crawl") {
+    if (!enabled) {
+      out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
+    } else if (!ValidClassList(args[1])) {
+      out_->Append("BADCLASS invalid class id\r\n");
+    } else {
+      // One sweep over every hash bucket.
+      const uint64_t power = core_->cache->GetStats().hash_power_level;
+      core_->cache->ReclaimExpired(size_t{1} << (power < 40 ? power : 40));
+      core_->crawler_starts.fetch_add(1, std::memory_order_relaxed);
+      out_->Append(protocol::kTextOk);
+    }
+  } else if (ntokens == 4 && sub == "metadump") {
+    if (!enabled) {
+      out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
+    } else if (!core_->options.dump_enabled) {
+      out_->Append("ERROR metadump not allowed\r\n");
+    } else if (conn_->output().size() > committed_) {
+      // Replies memcached has not written yet (a get or mn writes them).
+      out_->Append("ERROR cannot pipeline other commands before metadump\r\n");
+    } else if (!ValidClassList(args[1])) {
+      out_->Append("BADCLASS invalid class id\r\n");
+    } else {
+      MetaDump(args[1]);
+      // memcached hands the connection to its crawler thread and takes it
+      // back afterwards without what was pipelined behind the metadump.
+      drop_buffered_input_ = true;
+    }
+  } else if (ntokens == 4 && (sub == "tocrawl" || sub == "sleep")) {
+    if (!absl::SimpleAtoi(args[1], &n)) {
+      out_->Append("CLIENT_ERROR bad command line format\r\n");
+    } else if (sub == "sleep" && n > 1000000) {
+      out_->Append("CLIENT_ERROR sleep must be one second or less\r\n");
+    } else {
+      // Pacing knobs of memcached's crawler thread: remembered only.
+      std::lock_guard<std::mutex> lock(core_->settings_mu);
+      (sub == "sleep" ? core_->settings.lru_crawler_sleep : core_->settings.lru_crawler_tocrawl) =
+          n;
+      out_->Append(protocol::kTextOk);
+    }
+  } else if (ntokens == 3 && sub == "enable") {
+    // memcached cannot start its crawler thread twice.
+    if (core_->lru_crawler_enabled.exchange(true, std::memory_order_relaxed)) {
+      out_->Append("ERROR failed to start lru crawler thread\r\n");
+    } else {
+      out_->Append(protocol::kTextOk);
+    }
+  } else if (ntokens == 3 && sub == "disable") {
+    core_->lru_crawler_enabled.store(false, std::memory_order_relaxed);
+    out_->Append(protocol::kTextOk);
+  } else {
+    out_->Append(protocol::kTextError);
+  }
+}
+
+// memcached's slabs_reassign() for a server that never has a spare page.
+absl::string_view Session::SlabsReassign(int32_t src, int32_t dst) {
+  if (src == dst) return "SAME src and dst class are identical\r\n";
+  // -1 asks memcached to pick a class with a spare page: there is none.
+  const int largest = static_cast<int>(core_->cache->GetStats().largest_slab_class);
+  // Class 0 is memcached's global page pool.
+  if (src < 0 || src > largest || dst < 0 || dst > largest) {
+    return "BADCLASS invalid src or dst class id\r\n";
+  }
+  // memkit allocates items individually: no class ever has a page to spare.
+  return "NOSPARE source class has no spare pages\r\n";
+}
+
+absl::string_view Session::AdminLru(absl::Span<const absl::string_view> args) {
+  const size_t ntokens = args.size() + 2;
+  const absl::string_view sub = args[0];
+  if (sub == "tune" && ntokens >= 7) {
+    uint32_t pct_hot = 0;
+    uint32_t pct_warm = 0;
+    double hot_factor = 0;
+    double warm_factor = 0;
+    if (!absl::SimpleAtoi(args[1], &pct_hot) || !absl::SimpleAtoi(args[2], &pct_warm) ||
+        !absl::SimpleAtod(args[3], &hot_factor) || !absl::SimpleAtod(args[4], &warm_factor)) {
+      return protocol::kTextError;
+    }
+    if (uint64_t{pct_hot} + pct_warm > 80) return "ERROR hot and warm pcts must not exceed 80\r\n";
+    if (warm_factor <= 0 || hot_factor <= 0) {
+      return "ERROR hot/warm age factors must be greater than 0\r\n";
+    }
+    std::lock_guard<std::mutex> lock(core_->settings_mu);
+    RuntimeSettings& s = core_->settings;
+    s.hot_lru_pct = pct_hot;
+    s.warm_lru_pct = pct_warm;
+    s.hot_max_factor = hot_factor;
+    s.warm_max_factor = warm_factor;
+    return protocol::kTextOk;
+  }
+  // memkit's LRU is flat whatever the mode; like memcached's own LRU
+  // maintainer settings, the mode is only reported back.
+  if (sub == "mode" && ntokens >= 4) {
+    if (args[1] != "flat" && args[1] != "segmented") return protocol::kTextError;
+    std::lock_guard<std::mutex> lock(core_->settings_mu);
+    core_->settings.lru_segmented = args[1] == "segmented";
+    return protocol::kTextOk;
+  }
+  if (sub == "temp_ttl" && ntokens >= 4) {
+    int32_t ttl = 0;
+    if (!absl::SimpleAtoi(args[1], &ttl)) return protocol::kTextError;
+    std::lock_guard<std::mutex> lock(core_->settings_mu);
+    core_->settings.temp_lru = ttl >= 0;
+    if (ttl >= 0) core_->settings.temporary_ttl = ttl;
+    return protocol::kTextOk;
+  }
+  return protocol::kTextError;
+}
+
+bool Session::AdminExtstore(absl::Span<const absl::string_view> args) {
+  // memcached (built with extstore, not using it) keeps these settings.
+  if (args.size() < 2) return false;
+  const absl::string_view sub = args[0];
+  std::lock_guard<std::mutex> lock(core_->settings_mu);
+  RuntimeSettings& s = core_->settings;
+  if (sub == "free_memchunks") {
+    // Deprecated and ignored by memcached; the arguments are still checked.
+    uint32_t cls = 0;
+    uint32_t limit = 0;
+    return args.size() > 2 && absl::SimpleAtoi(args[1], &cls) &&
+           absl::SimpleAtoi(args[2], &limit) && cls < 64;
+  }
+  const std::pair<absl::string_view, uint32_t*> numbers[] = {
+      {"item_size", &s.ext_item_size},         {"item_age", &s.ext_item_age},
+      {"low_ttl", &s.ext_low_ttl},             {"recache_rate", &s.ext_recache_rate},
+      {"compact_under", &s.ext_compact_under}, {"drop_under", &s.ext_drop_under},
+      {"max_sleep", &s.ext_max_sleep},
+  };
+  // memcached's safe_strtoul/safe_strtod zero their output before parsing:
+  // a bad value answers ERROR and still resets the setting to 0.
+  for (const auto& [name, field] : numbers) {
+    if (sub != name) continue;
+    *field = 0;
+    uint32_t v = 0;
+    if (!absl::SimpleAtoi(args[1], &v)) return false;
+    *field = v;
+    return true;
+  }
+  if (sub == "max_frag") {
+    s.ext_max_frag = 0;
+    double v = 0;
+    if (!absl::SimpleAtod(args[1], &v)) return false;
+    s.ext_max_frag = v;
+    return true;
+  }
+  if (sub == "drop_unread") {
+    uint32_t v = 0;
+    if (!absl::SimpleAtoi(args[1], &v)) return false;
+    s.ext_drop_unread = v != 0;
+    return true;
+  }
+  return false;
+}
+
+void Session::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
+  auto reply = [this, noreply](absl::string_view line) {
+    if (!noreply) out_->Append(line);
+  };
+  if (conn_->output().size() > committed_) {
+    reply("ERROR cannot pipeline other commands before watch\r\n");
+    return;
+  }
+  static constexpr absl::string_view kKinds[] = {
+      "rawcmds", "evictions", "fetchers", "mutations", "sysevents",
+      "connevents", "proxyreqs", "proxyevents", "proxyuser"};
+  for (absl::string_view arg : args) {
+    bool known = false;
+    for (absl::string_view k : kKinds) known |= arg == k;
+    if (!known) {
+      reply(protocol::kTextError);
+      return;
+    }
+  }
+  // memcached hands the connection to its logger thread, which says OK and
+  // then only writes log lines; the connection reads nothing more.
+  out_->Append(protocol::kTextOk);
+  Commit();
+  watcher_ = true;
+  core_->watchers.fetch_add(1, std::memory_order_relaxed);
+  drop_buffered_input_ = true;
 }
 
 void Session::MetaDump(absl::string_view classes) {

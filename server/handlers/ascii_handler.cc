@@ -30,6 +30,10 @@ Session::Step Session::StepAscii() {
   const protocol::ParseResult r = protocol::ParseAsciiRequest(input, core_->ascii_options, &ascii_);
   if (r.incomplete()) {
     wait_until_ = input.size() + r.bytes_needed;
+    // A complete line means a storage command waiting for its data block
+    // (memcached's conn_nread, which holds replies back); otherwise the line
+    // itself is unfinished (memcached writes what it has meanwhile).
+    awaiting_value_ = r.bytes_needed > 1 || std::memchr(input.data(), '\n', input.size()) != nullptr;
     if (r.bytes_needed > 1) {
       state.store(SessionState::kNread, std::memory_order_relaxed);
       if (!in.Reserve(r.bytes_needed).ok()) {
@@ -41,6 +45,7 @@ Session::Step Session::StepAscii() {
     return Step::kStop;
   }
   wait_until_ = 0;
+  awaiting_value_ = false;
   if (r.status == protocol::ParseStatus::kError) {
     HandleAsciiError(input, r);
     in.Consume(r.consumed);
@@ -58,7 +63,11 @@ Session::Step Session::StepAscii() {
   }
   EndRequest();
   in.Consume(r.consumed);
-  return closing_ ? Step::kStop : Step::kContinue;
+  if (drop_buffered_input_) {
+    drop_buffered_input_ = false;
+    in.Consume(in.size());
+  }
+  return closing_ || watcher_ ? Step::kStop : Step::kContinue;
 }
 
 void Session::HandleAsciiError(absl::string_view input, const protocol::ParseResult& r) {
@@ -66,6 +75,13 @@ void Session::HandleAsciiError(absl::string_view input, const protocol::ParseRes
   if (core_->options.enable_debugtime && e.reply == protocol::kTextError &&
       HandleDebugtime(input.substr(0, r.consumed))) {
     return;
+  }
+  // memcached counts a text store for "stats detail" once its line is
+  // accepted, before it knows whether the data fits or ends well.
+  if (protocol::IsTextStorageCommand(ascii_.command) && !ascii_.key.empty() &&
+      (e.swallow >= 2 || ascii_.value.data() != nullptr) &&
+      core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordSet(ascii_.key);
   }
   if (e.swallow >= 2) {
     // A data block memcached refused before reading it because the item
@@ -81,6 +97,7 @@ void Session::HandleAsciiError(absl::string_view input, const protocol::ParseRes
       (void)core_->cache->Allocate(ascii_.key, e.swallow - 2, request);
     }
   }
+  if (e.drop_unsent) DropUncommitted();
   if (!e.reply.empty()) conn_->output().Append(e.reply);
   swallow_ = e.swallow;
   if (e.close) {
@@ -209,8 +226,10 @@ void Session::AsciiRetrieve() {
     options.new_exptime = ascii_.exptime;
   }
   char line[protocol::kMaxValueLineSize];
+  const bool detail = core_->detail_enabled.load(std::memory_order_relaxed);
   for (absl::string_view key : ascii_.keys) {
     GetResult g = core_->cache->Get(key, options);
+    if (detail) core_->prefix_stats.RecordGet(key, g.hit());
     if (!g.hit()) continue;
     const absl::string_view value = g.item.value();
     out_->Append(protocol::FormatValueLine(line, g.item.key(), g.item.client_flags(), value.size(),
@@ -246,6 +265,9 @@ void Session::AsciiStore() {
   }
   request.client_flags = ascii_.flags;
   request.exptime = ascii_.exptime;
+  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordSet(ascii_.key);
+  }
   const StoreResult r = core_->cache->Store(ascii_.key, ascii_.value, request);
   switch (r.code) {
     case McCode::kOk:
@@ -273,6 +295,9 @@ void Session::AsciiStore() {
 }
 
 void Session::AsciiDelete() {
+  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordDelete(ascii_.key);
+  }
   const McCode code = core_->cache->Delete(ascii_.key);
   AsciiReply(code == McCode::kOk ? protocol::kTextDeleted : protocol::kTextNotFound);
 }
@@ -368,15 +393,18 @@ void Session::AsciiStats() {
   const absl::string_view sub = args[0];
   if (sub == "reset") {
     core_->ResetStats();
+    core_->prefix_stats.Clear();
     out->Append(protocol::kTextReset);
+  } else if (sub == "extstore") {
+    // Debian's memcached has extstore compiled in but not configured: no stats.
+    out->Append(protocol::kTextEnd);
   } else if (sub == "detail") {
-    // memkit keeps no per-prefix stats: "on"/"off" are accepted, "dump" is empty.
     const absl::string_view arg = args.size() > 1 ? args[1] : absl::string_view();
     if (arg == "on" || arg == "off") {
       core_->detail_enabled.store(arg == "on", std::memory_order_relaxed);
       out->Append(protocol::kTextOk);
     } else if (arg == "dump") {
-      out->Append(protocol::kTextEnd);
+      out->Append(core_->prefix_stats.Dump());
     } else {
       out->Append("CLIENT_ERROR usage: stats detail on|off|dump\r\n");
     }
@@ -402,6 +430,8 @@ void Session::AsciiStats() {
     out->Append(protocol::kTextEnd);
   } else if (WriteEngineStats(*core_, sub, sink)) {
     out->Append(protocol::kTextEnd);
+  } else if (SwitchSizeTracking(*core_, sub, sink)) {
+    // memcached ends these without "END".
   } else {
     out->Append(protocol::kTextError);
   }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "core/protocol/binary_request_parser.h"
@@ -43,8 +44,15 @@ Session::Step Session::StepBinary() {
       protocol::ParseBinaryRequest(input, core_->binary_options, &binary_);
   if (r.incomplete()) {
     wait_until_ = input.size() + r.bytes_needed;
+    // With header, extras and key in, only a value can be missing: memcached
+    // is in conn_nread and holds its replies back meanwhile.
+    awaiting_value_ = false;
     if (input.size() >= protocol::kBinaryHeaderSize) {
       state.store(SessionState::kNread, std::memory_order_relaxed);
+      const size_t head = protocol::kBinaryHeaderSize +
+                          static_cast<uint8_t>(input[4]) +
+                          protocol::LoadBigEndian16(input.data() + 2);
+      awaiting_value_ = input.size() >= head;
     }
     if (!in.Reserve(r.bytes_needed).ok()) {
       core_->Log(1, "<%d request does not fit the input buffer; closing\n", fd);
@@ -53,13 +61,18 @@ Session::Step Session::StepBinary() {
     return Step::kStop;
   }
   wait_until_ = 0;
+  awaiting_value_ = false;
   if (r.status == protocol::ParseStatus::kError) {
     const protocol::ProtocolError& e = r.error;
     if (e.reply.size() >= protocol::kBinaryHeaderSize && IsStorageCommand(binary_.command) &&
         protocol::LoadBigEndian16(e.reply.data() + 6) ==
             static_cast<uint16_t>(BinaryStatus::kTooLarge) &&
         !binary_.key.empty()) {
-      // memcached unlinks the key's old value when a set is too large.
+      // memcached unlinks the key's old value when a set is too large (and
+      // has counted the store for "stats detail").
+      if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+        core_->prefix_stats.RecordSet(binary_.key);
+      }
       StoreRequest request;
       request.drop_on_failure = binary_.command == BinaryOpcode::kSet;
       (void)core_->cache->Allocate(binary_.key, core_->options.item_size_max + 1, request);
@@ -180,9 +193,15 @@ void Session::BinaryGet() {
     options.new_exptime = static_cast<int64_t>(binary_.exptime);
   }
   GetResult g = core_->cache->Get(binary_.key, options);
+  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordGet(binary_.key, g.hit());
+  }
   if (!g.hit()) {
     if (protocol::BinaryResponseIsSent(op, BinaryStatus::kKeyNotFound)) {
       SendPacket(protocol::BinaryGetMissResponse(op, binary_.opaque, binary_.key));
+      // A miss without the key is memcached's write_bin_error(), which
+      // writes at once; getk/gatk misses wait like any reply.
+      if (command != BinaryOpcode::kGetK && command != BinaryOpcode::kGatK) Commit();
     }
     return;
   }
@@ -190,6 +209,7 @@ void Session::BinaryGet() {
       op, binary_.opaque, g.item.client_flags(), g.cas, g.item.key(), g.item.value());
   out_->Append({packet.head(), packet.key});
   if (!packet.body.empty()) pins_.AppendValue(out_, g.item, packet.body);
+  HoldUntilWritten(std::move(g.item));
 }
 
 void Session::BinaryStore() {
@@ -207,6 +227,9 @@ void Session::BinaryStore() {
   }
   request.client_flags = binary_.flags;
   request.exptime = static_cast<int64_t>(binary_.exptime);
+  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordSet(binary_.key);
+  }
   const StoreResult r = core_->cache->Store(binary_.key, binary_.value, request);
   switch (r.code) {
     case McCode::kOk:
@@ -240,6 +263,9 @@ void Session::BinaryAppendPrepend() {
   request.mode =
       binary_.command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
   request.cas = binary_.cas;
+  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordSet(binary_.key);
+  }
   const StoreResult r = core_->cache->Store(binary_.key, binary_.value, request);
   switch (r.code) {
     case McCode::kOk:
@@ -267,6 +293,9 @@ void Session::BinaryAppendPrepend() {
 
 void Session::BinaryDelete() {
   const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    core_->prefix_stats.RecordDelete(binary_.key);
+  }
   DeleteOptions options;
   options.cas = binary_.cas;
   const McCode code = core_->cache->Delete(binary_.key, options);
@@ -341,6 +370,7 @@ void Session::BinaryStats() {
     WriteGeneralStats(*core_, sink);
   } else if (absl::StartsWith(sub, "reset")) {
     core_->ResetStats();
+    core_->prefix_stats.Clear();
   } else if (absl::StartsWith(sub, "settings")) {
     WriteSettingsStats(*core_, sink);
   } else if (absl::StartsWith(sub, "detail")) {
@@ -349,10 +379,15 @@ void Session::BinaryStats() {
       core_->detail_enabled.store(true, std::memory_order_relaxed);
     } else if (absl::StartsWith(arg, " off")) {
       core_->detail_enabled.store(false, std::memory_order_relaxed);
-    } else if (!absl::StartsWith(arg, " dump")) {
+    } else if (absl::StartsWith(arg, " dump")) {
+      // memcached sends the text dump as one stat.
+      sink("detailed", core_->prefix_stats.Dump());
+    } else {
       SendBinaryError(BinaryStatus::kKeyNotFound);
       return;
     }
+  } else if (SwitchSizeTracking(*core_, sub, sink)) {
+    return;  // memcached sends no terminating packet after these
   } else if (!WriteEngineStats(*core_, sub, sink)) {
     SendBinaryError(BinaryStatus::kKeyNotFound);
     return;

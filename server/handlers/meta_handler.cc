@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "core/protocol/meta_reply_writer.h"
@@ -60,7 +61,9 @@ void Session::MetaGet() {
   info.flags = g.item.client_flags();
   info.last_access = g.last_access;
   info.fetched = g.fetched;
-  info.key_is_base64 = ascii_.key_is_base64;
+  // memcached prints a hit's key as the item was stored (ms with b or not),
+  // whatever this request sent.
+  info.key_is_base64 = g.item.key_binary();
   protocol::AddMetaReturnFlags(ascii_, "stcflhOk", info, &line);
   // Z before W: a request that wins is not told a token was already out.
   if (g.token_sent) line.AddFlag('Z');
@@ -71,6 +74,7 @@ void Session::MetaGet() {
     pins_.AppendValue(out_, g.item, value);
     out_->Append(protocol::kTextCrlf);
   }
+  HoldUntilWritten(std::move(g.item));
 }
 
 void Session::MetaSet() {
@@ -104,6 +108,7 @@ void Session::MetaSet() {
   request.client_flags = ascii_.flags;
   request.exptime = ascii_.HasMetaFlag('T') ? ascii_.exptime : 0;
   request.drop_on_failure = true;  // memcached unlinks the key for every failed ms allocation
+  request.key_binary = ascii_.key_is_base64;
   const StoreResult r = core_->cache->Store(ascii_.key, ascii_.value, request);
   MetaCode code;
   switch (r.code) {
@@ -171,7 +176,9 @@ void Session::MetaArithmetic() {
   MetaCode code;
   switch (r.code) {
     case McCode::kOk: {
-      if (ascii_.noreply) return;
+      // q hides the reply to an increment, but not to one that created the
+      // counter (N): memcached's vivify path never marks its reply skippable.
+      if (ascii_.noreply && !r.created) return;
       char digits[24];
       char* end = digits;
       {
@@ -232,7 +239,7 @@ void Session::MetaDebug() {
   QueueSink sink(out_);
   // memcached prints exp as now - exptime: minus the seconds left, -1 for never.
   const int64_t exp = info->ttl < 0 ? -1 : -info->ttl;
-  protocol::WriteMetaDebug(&sink, ascii_.key, ascii_.key_is_base64, exp, info->idle, info->cas,
+  protocol::WriteMetaDebug(&sink, ascii_.key, info->key_binary, exp, info->idle, info->cas,
                            info->fetched, static_cast<uint32_t>(info->slab_class),
                            info->total_size);
 }

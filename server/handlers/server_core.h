@@ -26,6 +26,7 @@
 #include "core/protocol/ascii_parser.h"
 #include "core/protocol/binary_request_parser.h"
 #include "server/cache.h"
+#include "server/handlers/prefix_stats.h"
 #include "server/server.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
@@ -89,6 +90,34 @@ struct ListenerSlot {
   bool started = false;     // acceptor loop only
 };
 
+// memcached's run-time knobs that admin commands set ("slabs automove",
+// "lru_crawler sleep", "lru tune|mode|temp_ttl", "extstore ...") and
+// "stats settings" reports. memkit has no slab mover, segmented LRU or
+// extstore: it keeps the values so that what a client sets is what it reads
+// back, with memcached 1.6.18's defaults.
+struct RuntimeSettings {
+  uint32_t slab_automove = 1;
+  double slab_automove_ratio = 0.8;
+  uint32_t lru_crawler_sleep = 100;    // microseconds
+  uint32_t lru_crawler_tocrawl = 0;
+  bool lru_segmented = true;
+  uint32_t hot_lru_pct = 20;
+  uint32_t warm_lru_pct = 40;
+  double hot_max_factor = 0.2;
+  double warm_max_factor = 2.0;
+  bool temp_lru = false;
+  int32_t temporary_ttl = 61;
+  uint32_t ext_item_size = 512;
+  uint32_t ext_item_age = UINT32_MAX;
+  uint32_t ext_low_ttl = 0;
+  uint32_t ext_recache_rate = 2000;
+  uint32_t ext_compact_under = 0;
+  uint32_t ext_drop_under = 0;
+  uint32_t ext_max_sleep = 1000000;
+  double ext_max_frag = 0.8;
+  bool ext_drop_unread = false;
+};
+
 class ServerCore {
  public:
   explicit ServerCore(const ServerOptions& options);
@@ -112,8 +141,21 @@ class ServerCore {
 
   // ---- mutable settings
   std::atomic<int> verbosity{0};
-  std::atomic<bool> detail_enabled{false};
+  std::atomic<bool> detail_enabled{false};  // "stats detail on": count into prefix_stats
+  PrefixStats prefix_stats;
   std::atomic<bool> lru_crawler_enabled{true};
+  // "stats sizes": -o track_sizes, or "stats sizes_enable" which counts
+  // only items with a CAS from `sizes_min_cas` on.
+  std::atomic<bool> track_sizes{options.track_sizes};
+  std::atomic<uint64_t> sizes_min_cas{0};
+  std::atomic<uint64_t> crawler_starts{0};  // "lru_crawler crawl" runs
+  std::atomic<uint64_t> watchers{0};        // connections turned "watch"
+  mutable std::mutex settings_mu;  // admin commands and "stats settings" only
+  RuntimeSettings settings ABSL_GUARDED_BY(settings_mu);
+  RuntimeSettings Settings() const {
+    std::lock_guard<std::mutex> lock(settings_mu);
+    return settings;
+  }
 
   // ---- connection counters
   std::atomic<int64_t> curr_conns{0};

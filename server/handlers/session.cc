@@ -19,6 +19,8 @@ namespace {
 // Stop parsing while this many reply bytes wait to be written; resume when
 // they drain (a pipeline of large gets cannot queue without bound).
 constexpr size_t kOutputHighWater = 4 * 1024 * 1024;
+// Scratch strings above this are freed after use rather than kept.
+constexpr size_t kKeepScratchBytes = 64 * 1024;
 
 }  // namespace
 
@@ -118,6 +120,7 @@ void Session::DestroyAfterLoopStopped() {
 }
 
 void Session::Unregister() {
+  if (watcher_) core_->watchers.fetch_sub(1, std::memory_order_relaxed);
   // Worker list.
   SessionList& list = worker_->sessions;
   if (worker_prev != nullptr) worker_prev->worker_next = worker_next;
@@ -225,9 +228,20 @@ void Session::Resume() {
 void Session::Process(bool limited) {
   if (closing_ || conn_ == nullptr || conn_->closed()) return;
   net::ReadBuffer& in = conn_->input();
+  if (watcher_) {
+    // memcached stops reading a watcher's socket; memkit reads (to notice
+    // the close) and ignores.
+    in.Consume(in.size());
+    return;
+  }
   int budget = limited ? core_->options.reqs_per_event : INT_MAX;
   state.store(SessionState::kParseCmd, std::memory_order_relaxed);
+  // Waiting for a value's or a swallow's bytes, memcached reads exactly the
+  // bytes it lacks straight off the socket: once they are in, its buffer is
+  // empty, so it writes what it has queued before it reads what follows.
+  bool resumed = awaited_data_;
   Commit();  // what earlier batches queued is memcached's written output
+  bool waiting = false;  // stopped for want of bytes
   while (!closing_) {
     if (swallow_ > 0) {
       const size_t n = std::min(swallow_, in.size());
@@ -235,13 +249,20 @@ void Session::Process(bool limited) {
       swallow_ -= n;
       if (swallow_ > 0) {
         state.store(SessionState::kSwallow, std::memory_order_relaxed);
-        return;
+        waiting = true;
+        break;
+      }
+      if (resumed) {
+        resumed = false;
+        ReleaseHeld();
+        Commit();
       }
     }
     if (in.empty()) break;
     if (in.size() < wait_until_) {
       state.store(SessionState::kNread, std::memory_order_relaxed);
-      return;
+      waiting = true;
+      break;
     }
     if (conn_->output().size() > kOutputHighWater) {
       // Let the connection flush; OnDrained (if the socket blocks) or the
@@ -255,6 +276,8 @@ void Session::Process(bool limited) {
       ScheduleResume(absl::ZeroDuration());
       break;
     }
+    // Whatever waited for this request's bytes goes out ahead of its reply.
+    ReleaseHeld();
     if (protocol_ == Protocol::kUnknown) {
       switch (core_->options.protocol) {
         case BindingProtocol::kAuto:
@@ -271,9 +294,68 @@ void Session::Process(bool limited) {
       }
     }
     const Step step = protocol_ == Protocol::kBinary ? StepBinary() : StepAscii();
+    if (resumed && !awaiting_value_) {
+      // The request whose value was awaited is done (see `resumed`).
+      resumed = false;
+      Commit();
+    }
     if (step == Step::kStop) break;
   }
-  if (!closing_) state.store(SessionState::kRead, std::memory_order_relaxed);
+  if (closing_ || conn_->closed()) return;
+  awaited_data_ = AwaitingData();
+  if (awaited_data_) {
+    HoldUncommitted();
+  } else {
+    ReleaseHeld();
+    reply_refs_.clear();  // the batch is written now
+    if (!waiting) state.store(SessionState::kRead, std::memory_order_relaxed);
+  }
+}
+
+bool Session::AwaitingData() const {
+  return swallow_ > 0 || (awaiting_value_ && conn_->input().size() < wait_until_);
+}
+
+void Session::CopyOutput(size_t from, size_t to, std::string* dst) {
+  const net::OutputQueue& out = conn_->output();
+  iov_scratch_.resize(std::max<size_t>(out.piece_count(), 1));
+  const size_t n = out.Gather(iov_scratch_.data(), iov_scratch_.size());
+  size_t offset = 0;
+  for (size_t i = 0; i < n && offset < to; ++i) {
+    const char* base = static_cast<const char*>(iov_scratch_[i].iov_base);
+    const size_t len = iov_scratch_[i].iov_len;
+    const size_t begin = std::max(from, offset);
+    const size_t end = std::min(to, offset + len);
+    if (begin < end) dst->append(base + (begin - offset), end - begin);
+    offset += len;
+  }
+}
+
+void Session::KeepOnlyCommitted() {
+  net::OutputQueue& out = conn_->output();
+  copy_scratch_.clear();
+  CopyOutput(0, committed_, &copy_scratch_);
+  out.Clear();
+  if (!copy_scratch_.empty()) out.Append(copy_scratch_);
+  if (copy_scratch_.capacity() > kKeepScratchBytes) std::string().swap(copy_scratch_);
+}
+
+void Session::HoldUncommitted() {
+  net::OutputQueue& out = conn_->output();
+  if (out.size() <= committed_) return;
+  // Rare (a value or a swallow split across reads with replies before it in
+  // the same batch): copy the held part aside, rebuild the written part.
+  CopyOutput(committed_, out.size(), &held_);
+  KeepOnlyCommitted();
+}
+
+void Session::ReleaseHeld() {
+  if (held_.empty()) return;
+  conn_->output().Append(held_);
+  held_.clear();
+  // A one-off large hold (a big value queued before a split set) should not
+  // pin its memory for the connection's lifetime.
+  if (held_.capacity() > kKeepScratchBytes) std::string().swap(held_);
 }
 
 bool Session::BeginRequest() {
@@ -284,11 +366,10 @@ bool Session::BeginRequest() {
 void Session::DropUncommitted() {
   net::OutputQueue& out = conn_->output();
   if (out.size() <= committed_) return;
-  // Rare (a hang-up on bad input): copy the part to keep and start over.
-  std::string keep = out.ToString();
-  keep.resize(committed_);
-  out.Clear();
-  out.Append(keep);
+  // Rare (a hang-up on bad input, a get with a too-long key): copy the part
+  // to keep and start over.
+  KeepOnlyCommitted();
+  reply_refs_.clear();
 }
 
 void Session::EndRequest() {

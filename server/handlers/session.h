@@ -22,15 +22,20 @@
 #ifndef MEMKIT_SERVER_HANDLERS_SESSION_H_
 #define MEMKIT_SERVER_HANDLERS_SESSION_H_
 
+#include <sys/uio.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/net/connection.h"
 #include "core/net/output_queue.h"
 #include "core/protocol/ascii_request.h"
@@ -111,8 +116,30 @@ class Session final : public net::Connection::Handler {
   // error or noop, when its input runs dry) and drops the unwritten rest
   // when it hangs up on bad input. Commit() marks such a point; before a
   // silent close, DropUncommitted() discards what memcached would not send.
-  void Commit() { committed_ = conn_->output().size(); }
+  void Commit() {
+    committed_ = conn_->output().size();
+    reply_refs_.clear();
+  }
+  // memcached's response objects hold a reference to every item they
+  // answer with (mg and binary get/touch hits) until written; an incr or
+  // decr meanwhile sees the item busy and makes a new one instead of
+  // rewriting the number in place. HoldUntilWritten() keeps that reference
+  // until the next write point (Commit(), or the end of the batch).
+  void HoldUntilWritten(ItemRef ref) { reply_refs_.push_back(std::move(ref)); }
   void DropUncommitted();
+  // memcached writes nothing while it waits for the rest of a value
+  // (conn_nread) or of bytes to swallow (conn_swallow): replies queued since
+  // the last write point wait with it. At the end of a batch that stops in
+  // such a wait, HoldUncommitted() takes them out of the connection's
+  // output (which is flushed after every batch); ReleaseHeld() puts them
+  // back, in order, once the wait is over.
+  bool AwaitingData() const;
+  void HoldUncommitted();
+  void ReleaseHeld();
+  // Appends the pending output's bytes [from, to) to `dst`.
+  void CopyOutput(size_t from, size_t to, std::string* dst);
+  // Drops the pending output past committed_ (copying the rest: rare paths).
+  void KeepOnlyCommitted();
 
   // ---- text and meta (ascii_handler.cc, meta_handler.cc)
   Step StepAscii();
@@ -130,6 +157,11 @@ class Session final : public net::Connection::Handler {
   void AsciiShutdown();
   void AsciiMemlimit();
   void AsciiAdmin();  // admin_handler.cc
+  void AdminLruCrawler(absl::Span<const absl::string_view> args);
+  absl::string_view SlabsReassign(int32_t src, int32_t dst);
+  absl::string_view AdminLru(absl::Span<const absl::string_view> args);
+  bool AdminExtstore(absl::Span<const absl::string_view> args);
+  void AdminWatch(absl::Span<const absl::string_view> args, bool noreply);
   void MetaDump(absl::string_view classes);
   void AsciiReply(absl::string_view line);  // honours noreply
   void MetaGet();
@@ -164,7 +196,21 @@ class Session final : public net::Connection::Handler {
   size_t swallow_ = 0;       // bytes still to discard after a refused command
   size_t wait_until_ = 0;    // don't reparse until input holds this many bytes
   size_t committed_ = 0;     // output bytes memcached would have written by now
+  // The request being parsed is a storage command whose value is still
+  // arriving (memcached's conn_nread), as opposed to a partial line/header.
+  bool awaiting_value_ = false;
+  // The last batch ended waiting for a value's or a swallow's bytes.
+  bool awaited_data_ = false;
+  std::string held_;         // replies held during conn_nread/conn_swallow
+  std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
+  std::string copy_scratch_;  // reused by HoldUncommitted/DropUncommitted
+  std::vector<struct iovec> iov_scratch_;
   bool closing_ = false;     // quit/close requested: parse nothing more
+  // "watch": the connection only receives log lines; input is ignored.
+  bool watcher_ = false;
+  // Discard what is buffered after the current request (memcached hands the
+  // connection to another thread for watch and metadump, losing it).
+  bool drop_buffered_input_ = false;
   bool output_paused_ = false;
   int64_t start_ns_ = 0;
   net::EventLoop::TimerId resume_timer_ = 0;

@@ -34,6 +34,10 @@ enum ItemFlag : uint8_t {
   kItemStale = 1 << 2,      // Marked stale by md I / ms I (mg returns X).
   kItemTokenSent = 1 << 3,  // A win token went out for it (mg returns Z).
   kItemActive = 1 << 4,     // Fetched again since it last reached the LRU tail.
+  // Stored by ms with its key in base64 (memcached's ITEM_KEY_BINARY): mg and
+  // me print the key back in base64. Not carried over to the new item an
+  // append, a prepend or a growing incr creates, as in memcached.
+  kItemKeyBinary = 1 << 5,
 };
 
 struct Item {

@@ -1,0 +1,490 @@
+// Warm restarts of the real memkit-server binary (its path is argv[1]) on
+// the same -o persist=DIR, checked over the wire; plus the in-process Server
+// and the persistence flags.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/net/address.h"
+#include "gtest/gtest.h"
+#include "server/flags.h"
+#include "server/server.h"
+#include "server/server_test_util.h"
+
+namespace memkit {
+namespace server {
+namespace {
+
+using testing::StatValue;
+using testing::TestConnection;
+
+std::string g_binary;  // argv[1]
+
+// Slow machines (ASan, a shared two-core box) get generous deadlines; none is
+// a sleep: every wait polls for its condition.
+constexpr absl::Duration kDeadline = absl::Seconds(30);
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteAll(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// One memkit-server process, stderr to a log file.
+class ServerProcess {
+ public:
+  // Starts `g_binary -p 0 -l 127.0.0.1 -v args...`.
+  ServerProcess(const std::string& log_path, const std::vector<std::string>& args)
+      : log_path_(log_path) {
+    std::vector<std::string> argv = {g_binary, "-p", "0", "-l", "127.0.0.1", "-v"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int null = ::open("/dev/null", O_RDWR);
+      if (log < 0 || null < 0) ::_exit(127);
+      ::dup2(log, 2);
+      ::dup2(null, 1);
+      ::dup2(null, 0);
+      std::vector<char*> c;
+      for (std::string& a : argv) c.push_back(a.data());
+      c.push_back(nullptr);
+      ::execv(c[0], c.data());
+      ::_exit(127);
+    }
+  }
+  ~ServerProcess() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+
+  // Waits for the "listening on" line; false if the process exited first.
+  bool WaitListening() {
+    const absl::Time deadline = absl::Now() + kDeadline;
+    while (absl::Now() < deadline) {
+      const std::string log = ReadAll(log_path_);
+      const size_t at = log.find("listening on 127.0.0.1:");
+      if (at != std::string::npos && log.find('\n', at) != std::string::npos) {
+        const size_t start = at + std::string("listening on 127.0.0.1:").size();
+        const size_t end = log.find_first_not_of("0123456789", start);
+        if (absl::SimpleAtoi(log.substr(start, end - start), &port_)) return true;
+      }
+      if (Exited(absl::ZeroDuration())) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  // True once the process exited (status in exit_status()), waiting up to `wait`.
+  bool Exited(absl::Duration wait = kDeadline) {
+    if (exited_) return true;
+    const absl::Time deadline = absl::Now() + wait;
+    do {
+      int status = 0;
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exited_ = true;
+        status_ = status;
+        return true;
+      }
+      if (wait > absl::ZeroDuration()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } while (absl::Now() < deadline);
+    return false;
+  }
+  void Wait() { Exited(absl::InfiniteDuration()); }
+
+  // Sends `sig` and waits for the exit; the exit code, or 128+signal.
+  int Stop(int sig) {
+    ::kill(pid_, sig);
+    if (!Exited()) return -1;
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  }
+  int exit_code() const { return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_); }
+
+  std::unique_ptr<TestConnection> Connect() {
+    auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port_)));
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+
+  std::string log() const { return ReadAll(log_path_); }
+  int port() const { return port_; }
+
+ private:
+  const std::string log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+class PersistServerTest : public ::testing::Test {
+ protected:
+  PersistServerTest() {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/persist_server.XXXXXX");
+    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
+    root_ = pattern;
+    dir_ = root_ + "/data";
+  }
+  ~PersistServerTest() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  std::unique_ptr<ServerProcess> Start(std::vector<std::string> args) {
+    auto p = std::make_unique<ServerProcess>(absl::StrCat(root_, "/server", ++starts_, ".log"),
+                                             args);
+    EXPECT_TRUE(p->WaitListening()) << p->log();
+    return p;
+  }
+
+  std::string root_;
+  std::string dir_;
+  int starts_ = 0;
+};
+
+std::string Set(TestConnection& c, absl::string_view key, uint32_t flags, int64_t exptime,
+                absl::string_view value) {
+  return c.Call(absl::StrCat("set ", key, " ", flags, " ", exptime, " ", value.size(), "\r\n",
+                             value, "\r\n"));
+}
+
+// "VALUE <key> <flags> <n>\r\n<data>\r\nEND\r\n" as (flags, data), or "miss".
+std::string Get(TestConnection& c, absl::string_view key) {
+  std::string reply = c.Call(absl::StrCat("get ", key, "\r\n"), "END\r\n");
+  if (reply == "END\r\n") return "miss";
+  return reply;
+}
+
+std::string ValueReply(absl::string_view key, uint32_t flags, absl::string_view data) {
+  return absl::StrCat("VALUE ", key, " ", flags, " ", data.size(), "\r\n", data, "\r\nEND\r\n");
+}
+
+// The TTL `mg key t` reports (-1: never), or -2 on a miss.
+int64_t Ttl(TestConnection& c, absl::string_view key) {
+  std::string reply = c.Call(absl::StrCat("mg ", key, " t\r\n"));
+  int64_t ttl = -2;
+  if (absl::StartsWith(reply, "HD t")) {
+    EXPECT_TRUE(absl::SimpleAtoi(absl::StripSuffix(reply.substr(4), "\r\n"), &ttl)) << reply;
+  }
+  return ttl;
+}
+
+TEST_F(PersistServerTest, WarmRestartAfterSigterm) {
+  std::mt19937 rng(42);
+  std::string big(1536 * 1024, '\0');  // over the default -I, so -I 2m
+  for (char& ch : big) ch = static_cast<char>(rng());
+  const std::string binary("x\r\nEND\r\n\0y", 10);
+  const int64_t set_at = absl::ToUnixSeconds(absl::Now());
+
+  {
+    auto server = Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_)});
+    auto c = server->Connect();
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(Set(*c, "plain", 0, 0, "hello"), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "maxflags", 4294967295u, 0, "f"), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "ttl300", 3, 300, "t"), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "absolute", 4, set_at + 3600, "a"), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "gone", 5, 1, "g"), "STORED\r\n");      // expires within a second
+    EXPECT_EQ(Set(*c, "downtime", 6, 3, "d"), "STORED\r\n");  // expires while stopped
+    EXPECT_EQ(Set(*c, "big", 9, 0, big), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "binary", 7, 0, binary), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "num", 0, 0, "41"), "STORED\r\n");
+    EXPECT_EQ(c->Call("incr num 1\r\n"), "42\r\n");
+    EXPECT_EQ(Set(*c, "deleted", 0, 0, "x"), "STORED\r\n");
+    EXPECT_EQ(c->Call("delete deleted\r\n"), "DELETED\r\n");
+    EXPECT_EQ(Set(*c, "over", 0, 0, "v1"), "STORED\r\n");
+    EXPECT_EQ(Set(*c, "over", 8, 0, "v2"), "STORED\r\n");
+    EXPECT_EQ(c->Call("append over 0 0 2\r\n+a\r\n"), "STORED\r\n");
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_EQ(Set(*c, absl::StrCat("k", i), i, i % 2 == 0 ? 0 : 1000, absl::StrCat("v", i)),
+                "STORED\r\n");
+    }
+    EXPECT_EQ(server->Stop(SIGTERM), 0) << server->log();
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/items.dbm"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/items.dbm.tmp"));
+    EXPECT_TRUE(absl::StrContains(server->log(), "persist: wrote a snapshot of")) << server->log();
+  }
+
+  // Downtime: wait (for the clock, not for readiness) until "downtime" expired.
+  while (absl::ToUnixSeconds(absl::Now()) < set_at + 4) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  auto server = Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_)});
+  const std::string log = server->log();
+  EXPECT_TRUE(absl::StrContains(log, "persist: loaded ")) << log;
+  auto c = server->Connect();
+  ASSERT_NE(c, nullptr);
+  const int64_t elapsed = absl::ToUnixSeconds(absl::Now()) - set_at;
+  EXPECT_EQ(Get(*c, "plain"), ValueReply("plain", 0, "hello"));
+  EXPECT_EQ(Get(*c, "maxflags"), ValueReply("maxflags", 4294967295u, "f"));
+  EXPECT_EQ(Get(*c, "ttl300"), ValueReply("ttl300", 3, "t"));
+  EXPECT_EQ(Get(*c, "absolute"), ValueReply("absolute", 4, "a"));
+  EXPECT_EQ(Get(*c, "gone"), "miss");
+  EXPECT_EQ(Get(*c, "downtime"), "miss");
+  EXPECT_EQ(Get(*c, "deleted"), "miss");
+  EXPECT_EQ(Get(*c, "big"), ValueReply("big", 9, big));
+  EXPECT_EQ(Get(*c, "binary"), ValueReply("binary", 7, binary));
+  EXPECT_EQ(Get(*c, "over"), ValueReply("over", 8, "v2+a"));
+  EXPECT_EQ(c->Call("incr num 1\r\n"), "43\r\n");
+  // TTLs counted on through the downtime (to the second; the check allows
+  // the second ticking between the two clock readings).
+  const int64_t ttl300 = Ttl(*c, "ttl300");
+  EXPECT_LE(ttl300, 300 - elapsed + 1);
+  EXPECT_GE(ttl300, 300 - elapsed - 2);
+  const int64_t absolute = Ttl(*c, "absolute");
+  EXPECT_LE(absolute, 3600 - elapsed + 1);
+  EXPECT_GE(absolute, 3600 - elapsed - 2);
+  EXPECT_EQ(Ttl(*c, "plain"), -1);
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = absl::StrCat("k", i);
+    ASSERT_EQ(Get(*c, key), ValueReply(key, i, absl::StrCat("v", i)));
+    if (i % 2 == 0) {
+      ASSERT_EQ(Ttl(*c, key), -1) << key;
+    } else {
+      const int64_t ttl = Ttl(*c, key);
+      ASSERT_GE(ttl, 1000 - elapsed - 2) << key;
+      ASSERT_LE(ttl, 1000) << key;
+    }
+  }
+  const std::string stats = c->Call("stats\r\n", "END\r\n");
+  EXPECT_EQ(StatValue(stats, "curr_items"), "308");
+  EXPECT_EQ(StatValue(stats, "cmd_set"), "0");  // the load is not counted as sets
+  // A CAS round trip on a loaded item.
+  std::string gets = c->Call("gets plain\r\n", "END\r\n");
+  std::vector<std::string> words = absl::StrSplit(gets.substr(0, gets.find("\r\n")), ' ');
+  ASSERT_EQ(words.size(), 5u) << gets;
+  EXPECT_EQ(c->Call(absl::StrCat("cas plain 0 0 2 ", words[4], "\r\nhi\r\n")), "STORED\r\n");
+
+  // Loaded and (without persist_interval) consumed: a crash now must not
+  // bring back this state later.
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/items.dbm"));
+  EXPECT_EQ(server->Stop(SIGKILL), 128 + SIGKILL);
+  auto cold = Start({"-o", absl::StrCat("persist=", dir_)});
+  auto c2 = cold->Connect();
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(Get(*c2, "plain"), "miss");
+  EXPECT_TRUE(absl::StrContains(cold->log(), "no snapshot")) << cold->log();
+  EXPECT_EQ(cold->Stop(SIGINT), 0);
+}
+
+TEST_F(PersistServerTest, ShutdownCommandSnapshotsToo) {
+  {
+    auto server = Start({"-A", "--persist", dir_});
+    auto c = server->Connect();
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(Set(*c, "k", 1, 0, "v"), "STORED\r\n");
+    ASSERT_TRUE(c->Send("shutdown\r\n").ok());
+    EXPECT_TRUE(c->WaitForClose());
+    ASSERT_TRUE(server->Exited()) << server->log();
+    EXPECT_EQ(server->exit_code(), 0);
+  }
+  auto server = Start({"--persist=" + dir_});
+  auto c = server->Connect();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Get(*c, "k"), ValueReply("k", 1, "v"));
+}
+
+// The number in the last "wrote a snapshot of N items" line, or -1.
+int64_t LastSnapshotCount(const std::string& log) {
+  int64_t n = -1;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    constexpr absl::string_view kPrefix = "persist: wrote a snapshot of ";
+    if (!absl::StartsWith(line, kPrefix)) continue;
+    line.remove_prefix(kPrefix.size());
+    int64_t v = 0;
+    if (absl::SimpleAtoi(line.substr(0, line.find(' ')), &v)) n = v;
+  }
+  return n;
+}
+
+TEST_F(PersistServerTest, PeriodicSnapshotSurvivesKill9) {
+  auto server = Start({"-o", absl::StrCat("persist=", dir_, ",persist_interval=1")});
+  auto c = server->Connect();
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(Set(*c, absl::StrCat("p", i), i, 0, absl::StrCat("before", i)), "STORED\r\n");
+  }
+  // Wait for a snapshot that has them all.
+  const absl::Time deadline = absl::Now() + kDeadline;
+  while (LastSnapshotCount(server->log()) != 100 && absl::Now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(LastSnapshotCount(server->log()), 100) << server->log();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(Set(*c, absl::StrCat("q", i), 0, 0, "after"), "STORED\r\n");
+  }
+  EXPECT_EQ(server->Stop(SIGKILL), 128 + SIGKILL);
+
+  auto again = Start({"-o", absl::StrCat("persist=", dir_, ",persist_interval=1")});
+  auto c2 = again->Connect();
+  ASSERT_NE(c2, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = absl::StrCat("p", i);
+    ASSERT_EQ(Get(*c2, key), ValueReply(key, i, absl::StrCat("before", i)));
+  }
+  // Written after the last snapshot: each is there (a later snapshot caught
+  // it) or not, but never damaged.
+  for (int i = 0; i < 50; ++i) {
+    const std::string key = absl::StrCat("q", i);
+    const std::string got = Get(*c2, key);
+    EXPECT_TRUE(got == "miss" || got == ValueReply(key, 0, "after")) << got;
+  }
+  // With periodic snapshots the file stays (the next crash's recovery point).
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/items.dbm"));
+  EXPECT_EQ(again->Stop(SIGTERM), 0);
+}
+
+TEST_F(PersistServerTest, GarbageSnapshotStartsColdWithOneLine) {
+  ASSERT_TRUE(std::filesystem::create_directory(dir_));
+  WriteAll(dir_ + "/items.dbm", "\x89MKDBM\r\n but then nonsense");
+  auto server = Start({"-o", absl::StrCat("persist=", dir_)});
+  auto c = server->Connect();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Get(*c, "anything"), "miss");
+  EXPECT_EQ(Set(*c, "k", 0, 0, "v"), "STORED\r\n");
+  int unusable = 0;
+  for (absl::string_view line : absl::StrSplit(server->log(), '\n')) {
+    if (absl::StrContains(line, "is unusable")) ++unusable;
+  }
+  EXPECT_EQ(unusable, 1) << server->log();
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/items.dbm.corrupt"));
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+  // The next snapshot is a good one.
+  auto again = Start({"-o", absl::StrCat("persist=", dir_, ",persist_strict")});
+  auto c2 = again->Connect();
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(Get(*c2, "k"), ValueReply("k", 0, "v"));
+}
+
+TEST_F(PersistServerTest, StrictRefusesADamagedSnapshot) {
+  ASSERT_TRUE(std::filesystem::create_directory(dir_));
+  WriteAll(dir_ + "/items.dbm", "garbage");
+  ServerProcess server(root_ + "/strict.log",
+                       {"-o", absl::StrCat("persist=", dir_, ",persist_strict")});
+  ASSERT_TRUE(server.Exited()) << server.log();
+  EXPECT_EQ(server.exit_code(), 71);
+  const std::string log = server.log();
+  EXPECT_TRUE(absl::StrContains(log, "persist_strict")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "listening")) << log;
+  EXPECT_EQ(ReadAll(dir_ + "/items.dbm"), "garbage");  // left alone
+}
+
+TEST_F(PersistServerTest, TwoServersCannotShareADirectory) {
+  auto first = Start({"-o", absl::StrCat("persist=", dir_)});
+  ServerProcess second(root_ + "/second.log", {"-o", absl::StrCat("persist=", dir_)});
+  ASSERT_TRUE(second.Exited()) << second.log();
+  EXPECT_EQ(second.exit_code(), 71);
+  EXPECT_TRUE(absl::StrContains(second.log(), "in use by another memkit-server")) << second.log();
+  EXPECT_EQ(first->Stop(SIGTERM), 0);
+}
+
+// ---- in-process Server --------------------------------------------------------
+
+TEST_F(PersistServerTest, InProcessServerRestartsWarm) {
+  ServerOptions options = testing::TestServerOptions();
+  options.persist_dir = dir_;
+  {
+    auto server = testing::StartServer(options);
+    ASSERT_NE(server, nullptr);
+    auto c = TestConnection::Connect(server->address());
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(Set(**c, "k", 3, 0, "v"), "STORED\r\n");
+    server->Shutdown();
+  }
+  auto server = testing::StartServer(options);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->cache()->GetStats().curr_items, 1u);
+  auto c = TestConnection::Connect(server->address());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(Get(**c, "k"), ValueReply("k", 3, "v"));
+}
+
+// ---- flags ------------------------------------------------------------------------
+
+TEST(PersistFlagsTest, Parse) {
+  auto f = ParseServerFlags({"-o", "persist=/var/lib/mk,persist_interval=30,persist_strict"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->options.persist_dir, "/var/lib/mk");
+  EXPECT_EQ(f->options.persist_interval, absl::Seconds(30));
+  EXPECT_TRUE(f->options.persist_strict);
+
+  f = ParseServerFlags({"--persist=/a,b"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->options.persist_dir, "/a,b");
+  f = ParseServerFlags({"--persist", "/c"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->options.persist_dir, "/c");
+  EXPECT_EQ(f->options.persist_interval, absl::ZeroDuration());
+  EXPECT_FALSE(f->options.persist_strict);
+}
+
+TEST(PersistFlagsTest, Errors) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-o", "persist="},
+           {"-o", "persist"},
+           {"--persist="},
+           {"--persist"},
+           {"-o", "persist=/d,persist_interval=abc"},
+           {"-o", "persist=/d,persist_interval=-1"},
+           {"-o", "persist_interval=5"},  // without a directory
+           {"-o", "persist_strict"},
+       }) {
+    auto f = ParseServerFlags(args);
+    ASSERT_FALSE(f.ok()) << absl::StrJoin(args, " ");
+    EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(f.status().message().find('\n'), absl::string_view::npos);
+    EXPECT_NE(f.status().message().find("persist"), absl::string_view::npos) << f.status();
+  }
+}
+
+TEST(PersistFlagsTest, Usage) {
+  const std::string usage = ServerUsage();
+  EXPECT_TRUE(absl::StrContains(usage, "persist=<dir>"));
+  EXPECT_TRUE(absl::StrContains(usage, "persist_interval"));
+  EXPECT_TRUE(absl::StrContains(usage, "persist_strict"));
+  EXPECT_TRUE(absl::StrContains(usage, "--persist=<dir>"));
+}
+
+}  // namespace
+}  // namespace server
+}  // namespace memkit
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s <memkit-server binary>\n", argv[0]);
+    return 2;
+  }
+  memkit::server::g_binary = argv[1];
+  return RUN_ALL_TESTS();
+}
