@@ -113,6 +113,26 @@ char* FormatI64(int64_t v, char* out) {
   return FormatU64(static_cast<uint64_t>(v), out);
 }
 
+bool ParseStrictU64(absl::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > kMaxU64Digits) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    unsigned d = static_cast<unsigned char>(c) - static_cast<unsigned>('0');
+    if (d > 9) return false;
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseStrictU32(absl::string_view s, uint32_t* out) {
+  uint64_t v;
+  if (!ParseStrictU64(s, &v) || v > std::numeric_limits<uint32_t>::max()) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
 bool ParseStrictI64(absl::string_view s, int64_t* out) {
   bool negative = !s.empty() && s[0] == '-';
   uint64_t v;

@@ -51,26 +51,8 @@ char* FormatI64(int64_t v, char* out);
 
 // Parses a plain unsigned decimal (digits only, no sign, no white space, at
 // most 20 digits, no overflow): the strict form memcached's replies use.
-inline bool ParseStrictU64(absl::string_view s, uint64_t* out) {
-  const size_t n = s.size();
-  if (n == 0 || n > kMaxU64Digits) return false;
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned d = static_cast<unsigned char>(s[i]) - static_cast<unsigned>('0');
-    if (d > 9) return false;
-    // Only a 20-digit number can overflow.
-    if (n == kMaxU64Digits && v > (~uint64_t{0} - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
-}
-inline bool ParseStrictU32(absl::string_view s, uint32_t* out) {
-  uint64_t v;
-  if (!ParseStrictU64(s, &v) || v > 0xffffffffu) return false;
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
+bool ParseStrictU64(absl::string_view s, uint64_t* out);
+bool ParseStrictU32(absl::string_view s, uint32_t* out);
 // As ParseStrictU64 with an optional leading '-'.
 bool ParseStrictI64(absl::string_view s, int64_t* out);
 

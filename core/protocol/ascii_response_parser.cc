@@ -1,6 +1,5 @@
 #include "core/protocol/ascii_response_parser.h"
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -26,9 +25,7 @@ ParseResult Malformed(AsciiResponse* out, absl::string_view reason, size_t consu
 // Splits `s` at its first space: the head, and the rest after that space
 // (empty and false when there is no space).
 inline bool SplitFirst(absl::string_view s, absl::string_view* head, absl::string_view* rest) {
-  const void* hit = s.empty() ? nullptr : std::memchr(s.data(), ' ', s.size());
-  const size_t sp = hit == nullptr ? absl::string_view::npos
-                                   : static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+  size_t sp = s.find(' ');
   if (sp == absl::string_view::npos) {
     *head = s;
     *rest = {};
@@ -135,58 +132,6 @@ bool AllDigits(absl::string_view s) {
   return true;
 }
 
-// Digits up to `stop` (or "\r" when stop_at_cr): at most 19, so no overflow.
-inline const char* FastDigits(const char* p, const char* end, uint64_t* v) {
-  const char* start = p;
-  uint64_t x = 0;
-  while (p < end) {
-    const unsigned d = static_cast<unsigned char>(*p) - static_cast<unsigned>('0');
-    if (d > 9) break;
-    x = x * 10 + d;
-    ++p;
-  }
-  if (p == start || p - start > 19) return nullptr;
-  *v = x;
-  return p;
-}
-
-// The common multi-get element, "VALUE <key> <flags> <bytes>[ <cas>]\r\n"
-// and its block, in one pass. Anything else (or anything odd) returns false
-// and the general path decides, so the results are the same.
-inline bool FastValue(absl::string_view input, const AsciiResponseParserOptions& options,
-                      AsciiResponse* out, ParseResult* result) {
-  const char* const begin = input.data();
-  const char* const end =
-      begin + std::min(input.size(), options.max_line_length + 1);
-  const char* p = begin + 6;
-  const char* key = p;
-  while (p < end && *p != ' ' && *p != '\r' && *p != '\n') ++p;
-  if (p == end || *p != ' ' || p == key) return false;
-  const absl::string_view key_view(key, static_cast<size_t>(p - key));
-  uint64_t flags = 0, length = 0, cas = 0;
-  p = FastDigits(p + 1, end, &flags);
-  if (p == nullptr || p == end || *p != ' ' || flags > 0xffffffffu) return false;
-  p = FastDigits(p + 1, end, &length);
-  if (p == nullptr || p == end) return false;
-  bool has_cas = false;
-  if (*p == ' ') {
-    p = FastDigits(p + 1, end, &cas);
-    if (p == nullptr || p == end) return false;
-    has_cas = true;
-  }
-  if (*p != '\r' || p + 1 == end || p[1] != '\n') return false;
-  const size_t line_size = static_cast<size_t>(p + 2 - begin);
-  out->line = absl::string_view(begin, line_size - 2);
-  out->message = out->line;
-  out->kind = AsciiResponseKind::kValue;
-  out->key = key_view;
-  out->flags = static_cast<uint32_t>(flags);
-  out->has_cas = has_cas;
-  out->cas = cas;
-  *result = ReadBlock(input, line_size, length, options, out);
-  return true;
-}
-
 }  // namespace
 
 bool AsciiResponse::HasMetaFlag(char flag) const {
@@ -273,10 +218,6 @@ absl::Status AsciiResponse::malformed_status() const {
 ParseResult ParseAsciiResponse(absl::string_view input, const AsciiResponseParserOptions& options,
                                AsciiResponse* out) {
   out->clear();
-  if (input.size() > 6 && std::memcmp(input.data(), "VALUE ", 6) == 0) {
-    ParseResult fast;
-    if (FastValue(input, options, out, &fast)) return fast;
-  }
   const size_t scan = input.size() < options.max_line_length + 1 ? input.size()
                                                                   : options.max_line_length + 1;
   const char* nl =
