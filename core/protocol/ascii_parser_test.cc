@@ -55,6 +55,24 @@ TEST_F(AsciiParserTest, Retrievals) {
   EXPECT_TRUE(req_.keys.empty());
 }
 
+TEST_F(AsciiParserTest, GetWithKeyTooLongDropsUnsentRepliesAndKeepsEarlierKeys) {
+  const std::string line = "gat 100 a bb " + std::string(251, 'k') + " c\r\n";
+  ParseResult r = Try(line);
+  ASSERT_EQ(r.status, ParseStatus::kError);
+  EXPECT_EQ(r.consumed, line.size());
+  EXPECT_EQ(r.error.reply, "CLIENT_ERROR bad command line format\r\n");
+  EXPECT_TRUE(r.error.drop_unsent);
+  EXPECT_FALSE(r.error.close);
+  // What memcached looked up (and touched) before it met the long key.
+  EXPECT_EQ(req_.command, AsciiCommand::kGat);
+  EXPECT_EQ(req_.exptime, 100);
+  EXPECT_EQ(req_.keys, (std::vector<absl::string_view>{"a", "bb"}));
+  // Other commands' long keys only refuse themselves.
+  ParseResult del = Try("delete " + std::string(251, 'k') + "\r\n");
+  ASSERT_EQ(del.status, ParseStatus::kError);
+  EXPECT_FALSE(del.error.drop_unsent);
+}
+
 TEST_F(AsciiParserTest, MultigetPastTwentyThreeTokens) {
   std::string line = "get";
   for (int i = 0; i < 100; ++i) line += " key" + std::to_string(i);

@@ -390,7 +390,8 @@ TEST(BinaryRequestParserTest, HeadsBeyondTheReadBufferCloseSilently) {
   }
   BinaryParserOptions bigger;
   bigger.read_buffer_size = 1 << 20;
-  ExpectRefusal({"keylen 0xffff, big buffer", Raw(0x00, 0xffff, 0, 0xffff, std::string(0xffff, 'k')),
+  ExpectRefusal({"keylen 0xffff, big buffer",
+                 Raw(0x00, 0xffff, 0, 0xffff, std::string(0xffff, 'k')),
                  BinaryStatus::kInvalidArguments, true},
                 bigger);
 }

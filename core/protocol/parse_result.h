@@ -37,7 +37,9 @@ struct ProtocolError {
   // memcached first discards every reply it has queued on the connection but
   // not yet written (a text get with a key over 250 bytes: memcached 1.6.18
   // drops the whole unsent response chain, earlier pipelined commands'
-  // replies included, then sends `reply`).
+  // replies included, then sends `reply`). ParseAsciiRequest then leaves the
+  // keys before the long one in AsciiRequest::keys (and a gat's exptime):
+  // memcached has looked them up (and touched them) by then.
   bool drop_unsent = false;
 };
 

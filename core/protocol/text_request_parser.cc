@@ -49,7 +49,8 @@ ParseResult ParseRetrieval(Line* line, AsciiCommand command, bool touch, AsciiRe
     p = space != nullptr ? static_cast<const char*>(space) : end;
     size_t n = static_cast<size_t>(p - s);
     if (n > max_key) {
-      // memcached's process_get_command() kills its stacked responses here.
+      // memcached's process_get_command() kills its stacked responses here,
+      // having looked up the keys before this one (left in `keys`).
       ParseResult r = Refuse(line->size, kBadFormat);
       r.error.drop_unsent = true;
       return r;

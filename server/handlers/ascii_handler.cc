@@ -33,7 +33,8 @@ Session::Step Session::StepAscii() {
     // A complete line means a storage command waiting for its data block
     // (memcached's conn_nread, which holds replies back); otherwise the line
     // itself is unfinished (memcached writes what it has meanwhile).
-    awaiting_value_ = r.bytes_needed > 1 || std::memchr(input.data(), '\n', input.size()) != nullptr;
+    awaiting_value_ =
+        r.bytes_needed > 1 || std::memchr(input.data(), '\n', input.size()) != nullptr;
     if (r.bytes_needed > 1) {
       state.store(SessionState::kNread, std::memory_order_relaxed);
       if (!in.Reserve(r.bytes_needed).ok()) {
@@ -97,7 +98,12 @@ void Session::HandleAsciiError(absl::string_view input, const protocol::ParseRes
       (void)core_->cache->Allocate(ascii_.key, e.swallow - 2, request);
     }
   }
-  if (e.drop_unsent) DropUncommitted();
+  if (e.drop_unsent) {
+    // A get with a too-long key: memcached has looked up (counted, bumped,
+    // touched) the keys before it, then discards every unwritten reply.
+    if (protocol::IsTextRetrievalCommand(ascii_.command)) AsciiRetrieveSilently();
+    DropUncommitted();
+  }
   if (!e.reply.empty()) conn_->output().Append(e.reply);
   swallow_ = e.swallow;
   if (e.close) {
@@ -238,6 +244,18 @@ void Session::AsciiRetrieve() {
     out_->Append(protocol::kTextCrlf);
   }
   out_->Append(protocol::kTextEnd);
+}
+
+void Session::AsciiRetrieveSilently() {
+  GetOptions options;
+  if (ascii_.command == AsciiCommand::kGat || ascii_.command == AsciiCommand::kGats) {
+    options.new_exptime = ascii_.exptime;
+  }
+  const bool detail = core_->detail_enabled.load(std::memory_order_relaxed);
+  for (absl::string_view key : ascii_.keys) {
+    const GetResult g = core_->cache->Get(key, options);
+    if (detail) core_->prefix_stats.RecordGet(key, g.hit());
+  }
 }
 
 void Session::AsciiStore() {

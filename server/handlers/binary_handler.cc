@@ -49,8 +49,7 @@ Session::Step Session::StepBinary() {
     awaiting_value_ = false;
     if (input.size() >= protocol::kBinaryHeaderSize) {
       state.store(SessionState::kNread, std::memory_order_relaxed);
-      const size_t head = protocol::kBinaryHeaderSize +
-                          static_cast<uint8_t>(input[4]) +
+      const size_t head = protocol::kBinaryHeaderSize + static_cast<uint8_t>(input[4]) +
                           protocol::LoadBigEndian16(input.data() + 2);
       awaiting_value_ = input.size() >= head;
     }

@@ -147,6 +147,7 @@ class Session final : public net::Connection::Handler {
   bool HandleDebugtime(absl::string_view line);
   void ExecuteAscii();
   void AsciiRetrieve();
+  void AsciiRetrieveSilently();  // the lookups of a get refused for a long key
   void AsciiStore();
   void AsciiDelete();
   void AsciiArithmetic();
@@ -201,10 +202,10 @@ class Session final : public net::Connection::Handler {
   bool awaiting_value_ = false;
   // The last batch ended waiting for a value's or a swallow's bytes.
   bool awaited_data_ = false;
-  std::string held_;         // replies held during conn_nread/conn_swallow
-  std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
-  std::string copy_scratch_;  // reused by HoldUncommitted/DropUncommitted
-  std::vector<struct iovec> iov_scratch_;
+  std::string held_;                       // replies held in conn_nread/conn_swallow
+  std::vector<ItemRef> reply_refs_;        // see HoldUntilWritten()
+  std::string copy_scratch_;               // for HoldUncommitted/DropUncommitted
+  std::vector<struct iovec> iov_scratch_;  // for CopyOutput
   bool closing_ = false;     // quit/close requested: parse nothing more
   // "watch": the connection only receives log lines; input is ignored.
   bool watcher_ = false;
