@@ -38,6 +38,7 @@ void EncodeItem(const ItemRecord& record, std::string* out) {
   Put64(out, static_cast<uint64_t>(record.exptime_unix));
   Put64(out, record.cas);
   Put64(out, static_cast<uint64_t>(record.last_access_unix));
+  out->push_back(static_cast<char>(record.key_binary ? kItemKeyBinary : 0));
   out->append(record.value.data(), record.value.size());
 }
 
@@ -60,6 +61,7 @@ absl::StatusOr<ItemRecord> DecodeItem(absl::string_view bytes) {
   r.exptime_unix = static_cast<int64_t>(Get64(p + 4));
   r.cas = Get64(p + 12);
   r.last_access_unix = static_cast<int64_t>(Get64(p + 20));
+  r.key_binary = (static_cast<uint8_t>(p[28]) & kItemKeyBinary) != 0;
   r.value = bytes.substr(header_size);
   return r;
 }

@@ -36,13 +36,17 @@ namespace persist {
 inline constexpr absl::string_view kHeaderKey = "";
 
 inline constexpr uint8_t kItemVersion = 1;
-inline constexpr size_t kItemHeaderSize = 30;
+inline constexpr size_t kItemHeaderSize = 31;
+// Bits of the item record's flags byte (offset 30).
+inline constexpr uint8_t kItemKeyBinary = 0x01;
 
 struct ItemRecord {
   uint32_t client_flags = 0;
   int64_t exptime_unix = 0;  // 0: never expires
   uint64_t cas = 0;
   int64_t last_access_unix = 0;
+  // Stored with a base64 meta key (ms ... b), so mg and me return it so.
+  bool key_binary = false;
   // DecodeItem: a view into the record it decoded.
   absl::string_view value;
 };

@@ -15,6 +15,7 @@ TEST(PersistFormatTest, ItemRoundTrip) {
   in.exptime_unix = 1700000123;
   in.cas = 0x0102030405060708ull;
   in.last_access_unix = 1700000000;
+  in.key_binary = true;
   const std::string value("a\0b\r\nc", 6);
   in.value = value;
   std::string bytes = "stale";
@@ -28,7 +29,11 @@ TEST(PersistFormatTest, ItemRoundTrip) {
   EXPECT_EQ(out->exptime_unix, in.exptime_unix);
   EXPECT_EQ(out->cas, in.cas);
   EXPECT_EQ(out->last_access_unix, in.last_access_unix);
+  EXPECT_TRUE(out->key_binary);
   EXPECT_EQ(out->value, value);
+  in.key_binary = false;
+  EncodeItem(in, &bytes);
+  EXPECT_FALSE(DecodeItem(bytes)->key_binary);
 }
 
 TEST(PersistFormatTest, ItemLayoutIsLittleEndian) {

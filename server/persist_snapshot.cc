@@ -102,6 +102,7 @@ absl::StatusOr<SnapshotReport> Persister::WriteSnapshot() {
       item.exptime_unix = r.ttl < 0 ? 0 : now_unix + r.ttl;
       item.cas = r.cas;
       item.last_access_unix = keys.entries[first + i].last_access_unix;
+      item.key_binary = r.item.key_binary();
       item.value = r.item.value();
       persist::EncodeItem(item, &record);
       if (absl::Status s = (*db)->Put(batch[i], record); !s.ok()) return s;
@@ -194,6 +195,7 @@ absl::StatusOr<LoadReport> Persister::Load() {
       }
       StoreRequest request;
       request.client_flags = item->client_flags;
+      request.key_binary = item->key_binary;
       // Absolute, so the cache counts from the snapshot's expiry itself (a
       // clock still near the epoch, as some tests use, needs relative).
       request.exptime = item->exptime_unix == 0            ? 0

@@ -149,6 +149,23 @@ TEST_F(PersistTest, FlushedItemsAreNotSnapshotted) {
   EXPECT_EQ(SnapshotOf(cache.get()).items, 1u);
 }
 
+TEST_F(PersistTest, Base64KeyedItemsStayBase64Keyed) {
+  auto before = MakeCache(Options());
+  StoreRequest binary_key;
+  binary_key.key_binary = true;
+  ASSERT_EQ(before->Store("raw\x01key", "v", binary_key).code, McCode::kOk);
+  ASSERT_TRUE(Set(*before, "plain", "v").stored());
+  SnapshotOf(before.get());
+  auto after = MakeCache(Options());
+  ASSERT_EQ(LoadInto(after.get()).loaded, 2u);
+  GetResult binary = after->Get("raw\x01key");
+  ASSERT_TRUE(binary.hit());
+  EXPECT_TRUE(binary.item.key_binary());
+  GetResult plain = after->Get("plain");
+  ASSERT_TRUE(plain.hit());
+  EXPECT_FALSE(plain.item.key_binary());
+}
+
 TEST_F(PersistTest, CasUniquesAreRenumberedButWork) {
   auto before = MakeCache(Options());
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(Set(*before, absl::StrCat("k", i), "v").stored());
