@@ -9,10 +9,12 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -21,6 +23,21 @@
 
 #include "server/flags.h"
 #include "server/server.h"
+
+namespace {
+
+// Written by OnStopSignal, read by the signal thread in main().
+int g_stop_pipe[2] = {-1, -1};
+
+extern "C" void OnStopSignal(int signo) {
+  const int saved_errno = errno;
+  const unsigned char byte = static_cast<unsigned char>(signo);
+  ssize_t ignored = write(g_stop_pipe[1], &byte, 1);
+  (void)ignored;
+  errno = saved_errno;
+}
+
+}  // namespace
 
 namespace {
 
@@ -59,18 +76,26 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Signals are taken by a dedicated thread with sigwait(); every other
-  // thread (the server's included) inherits this mask.
+  // Stop signals: an async-signal-safe handler writes the signal number to a
+  // pipe, and a dedicated thread reads it and asks the server to shut down.
+  // The server's threads inherit a mask that blocks these signals, so the
+  // signal thread (which unblocks them) takes them; a thread that exists
+  // before main() and does not block them (sanitizer runtimes start some)
+  // runs the same handler instead of dying of the default action.
+  if (pipe2(g_stop_pipe, O_CLOEXEC) != 0) {
+    std::perror("memkit-server: pipe");
+    return kExitOsErr;
+  }
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGUSR1);  // memcached's graceful shutdown
-  // A shell starts background jobs with SIGINT ignored; an ignored signal is
-  // discarded, not queued for sigwait(), so restore the default first.
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGUSR1, SIG_DFL);
+  struct sigaction on_stop = {};
+  on_stop.sa_handler = OnStopSignal;
+  sigemptyset(&on_stop.sa_mask);
+  on_stop.sa_flags = SA_RESTART;
+  for (int signo : {SIGINT, SIGTERM, SIGUSR1}) {  // SIGUSR1: memcached's graceful shutdown
+    sigaddset(&stop_signals, signo);
+    sigaction(signo, &on_stop, nullptr);
+  }
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -87,13 +112,16 @@ int main(int argc, char** argv) {
 
   memkit::server::Server* raw = server->get();
   std::thread signal_thread([raw, stop_signals] {
-    int signo = 0;
-    if (sigwait(&stop_signals, &signo) == 0) {
-      if (raw->options().verbosity > 0) {
-        std::fprintf(stderr, "Signal handled: %s.\n", strsignal(signo));
-      }
-      raw->RequestShutdown();
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+    unsigned char signo = 0;
+    ssize_t n;
+    do {
+      n = read(g_stop_pipe[0], &signo, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1 && raw->options().verbosity > 0) {
+      std::fprintf(stderr, "Signal handled: %s.\n", strsignal(signo));
     }
+    raw->RequestShutdown();
   });
   signal_thread.detach();
 
