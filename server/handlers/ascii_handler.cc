@@ -37,11 +37,7 @@ Session::Step Session::StepAscii() {
         r.bytes_needed > 1 || std::memchr(input.data(), '\n', input.size()) != nullptr;
     if (r.bytes_needed > 1) {
       state.store(SessionState::kNread, std::memory_order_relaxed);
-      if (!in.Reserve(r.bytes_needed).ok()) {
-        // Cannot happen with the parser's limits below the buffer cap.
-        core_->Log(1, "<%d request does not fit the input buffer; closing\n", fd);
-        CloseNow(false);
-      }
+      ReserveOrClose(r.bytes_needed);
     }
     return Step::kStop;
   }
@@ -110,9 +106,7 @@ void Session::HandleAsciiError(absl::string_view input, const protocol::ParseRes
     // memcached hangs up at once: replies it had not written yet are lost.
     if (e.reply.empty()) DropUncommitted();
     core_->Log(1, "<%d protocol error; closing connection\n", fd);
-    closing_ = true;
-    state.store(SessionState::kClosing, std::memory_order_relaxed);
-    conn_->CloseAfterFlush();
+    CloseAfterReplies();
   }
 }
 
@@ -183,9 +177,7 @@ void Session::ExecuteAscii() {
       out_->Append({"VERSION ", core_->options.version, "\r\n"});
       return;
     case AsciiCommand::kQuit:
-      closing_ = true;
-      state.store(SessionState::kClosing, std::memory_order_relaxed);
-      conn_->CloseAfterFlush();
+      CloseAfterReplies();
       return;
     case AsciiCommand::kStats:
       AsciiStats();
@@ -378,9 +370,7 @@ void Session::AsciiShutdown() {
   // replies it had not written yet), then exits.
   core_->Log(1, "<%d shutdown requested\n", fd);
   DropUncommitted();
-  closing_ = true;
-  state.store(SessionState::kClosing, std::memory_order_relaxed);
-  conn_->CloseAfterFlush();
+  CloseAfterReplies();
   core_->RequestShutdown();
 }
 

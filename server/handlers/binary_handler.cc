@@ -53,10 +53,7 @@ Session::Step Session::StepBinary() {
                           protocol::LoadBigEndian16(input.data() + 2);
       awaiting_value_ = input.size() >= head;
     }
-    if (!in.Reserve(r.bytes_needed).ok()) {
-      core_->Log(1, "<%d request does not fit the input buffer; closing\n", fd);
-      CloseNow(false);
-    }
+    ReserveOrClose(r.bytes_needed);
     return Step::kStop;
   }
   wait_until_ = 0;
@@ -88,9 +85,7 @@ Session::Step Session::StepBinary() {
     swallow_ = e.swallow;
     if (e.close) {
       core_->Log(1, "<%d binary protocol error; closing connection\n", fd);
-      closing_ = true;
-      state.store(SessionState::kClosing, std::memory_order_relaxed);
-      conn_->CloseAfterFlush();
+      CloseAfterReplies();
       return Step::kStop;
     }
     return Step::kContinue;
@@ -173,9 +168,7 @@ void Session::ExecuteBinary() {
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
         SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
       }
-      closing_ = true;
-      state.store(SessionState::kClosing, std::memory_order_relaxed);
-      conn_->CloseAfterFlush();
+      CloseAfterReplies();
       return;
     default:
       SendBinaryError(BinaryStatus::kUnknownCommand);

@@ -148,12 +148,23 @@ void Session::CloseNow(bool reset) {
   }
 }
 
-void Session::CloseGracefully() {
-  if (closing_ || conn_ == nullptr || conn_->closed()) return;
-  Process(/*limited=*/false);
+void Session::CloseAfterReplies() {
   closing_ = true;
   state.store(SessionState::kClosing, std::memory_order_relaxed);
   conn_->CloseAfterFlush();
+}
+
+void Session::ReserveOrClose(size_t bytes_needed) {
+  if (!conn_->input().Reserve(bytes_needed).ok()) {
+    core_->Log(1, "<%d request does not fit the input buffer; closing\n", fd);
+    CloseNow(false);
+  }
+}
+
+void Session::CloseGracefully() {
+  if (closing_ || conn_ == nullptr || conn_->closed()) return;
+  Process(/*limited=*/false);
+  CloseAfterReplies();
 }
 
 int64_t Session::last_activity_ns() const {

@@ -127,6 +127,13 @@ class Session final : public net::Connection::Handler {
   // until the next write point (Commit(), or the end of the batch).
   void HoldUntilWritten(ItemRef ref) { reply_refs_.push_back(std::move(ref)); }
   void DropUncommitted();
+  // Parses nothing more and closes once the queued replies are written
+  // (quit, shutdown, a protocol error memcached hangs up on).
+  void CloseAfterReplies();
+  // Grows the input buffer for a request still `bytes_needed` short, or
+  // closes the connection if it cannot (the parsers' limits are below the
+  // buffer's cap, so this should not happen).
+  void ReserveOrClose(size_t bytes_needed);
   // memcached writes nothing while it waits for the rest of a value
   // (conn_nread) or of bytes to swallow (conn_swallow): replies queued since
   // the last write point wait with it. At the end of a batch that stops in
