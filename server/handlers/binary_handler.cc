@@ -205,7 +205,6 @@ void Session::BinaryGet() {
 }
 
 void Session::BinaryStore() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
   const BinaryOpcode command = binary_.command;
   StoreRequest request;
   request.mode = command == BinaryOpcode::kAdd       ? StoreMode::kAdd
@@ -219,42 +218,21 @@ void Session::BinaryStore() {
   }
   request.client_flags = binary_.flags;
   request.exptime = static_cast<int64_t>(binary_.exptime);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordSet(binary_.key);
-  }
-  const StoreResult r = core_->cache->Store(binary_.key, binary_.value, request);
-  switch (r.code) {
-    case McCode::kOk:
-      if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-        SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque, r.cas));
-      }
-      return;
-    case McCode::kExists:
-      SendBinaryError(BinaryStatus::kKeyExists);
-      return;
-    case McCode::kNotFound:
-      SendBinaryError(BinaryStatus::kKeyNotFound);
-      return;
-    case McCode::kTooLarge:
-      SendBinaryError(BinaryStatus::kTooLarge);
-      return;
-    case McCode::kOutOfMemory:
-      SendBinaryError(BinaryStatus::kOutOfMemory, "Out of memory allocating item");
-      return;
-    default:
-      SendBinaryError(command == BinaryOpcode::kAdd       ? BinaryStatus::kKeyExists
-                      : command == BinaryOpcode::kReplace ? BinaryStatus::kKeyNotFound
-                                                          : BinaryStatus::kNotStored);
-      return;
-  }
+  BinaryStoreAndReply(request, command == BinaryOpcode::kAdd       ? BinaryStatus::kKeyExists
+                               : command == BinaryOpcode::kReplace ? BinaryStatus::kKeyNotFound
+                                                                   : BinaryStatus::kNotStored);
 }
 
 void Session::BinaryAppendPrepend() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
   StoreRequest request;
   request.mode =
       binary_.command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
   request.cas = binary_.cas;
+  BinaryStoreAndReply(request, BinaryStatus::kNotStored);
+}
+
+void Session::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus not_stored) {
+  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
   if (core_->detail_enabled.load(std::memory_order_relaxed)) {
     core_->prefix_stats.RecordSet(binary_.key);
   }
@@ -271,14 +249,14 @@ void Session::BinaryAppendPrepend() {
     case McCode::kNotFound:
       SendBinaryError(BinaryStatus::kKeyNotFound);
       return;
-    case McCode::kOutOfMemory:
-      SendBinaryError(BinaryStatus::kOutOfMemory, "Out of memory allocating item");
-      return;
     case McCode::kTooLarge:
       SendBinaryError(BinaryStatus::kTooLarge);
       return;
-    default:
-      SendBinaryError(BinaryStatus::kNotStored);
+    case McCode::kOutOfMemory:
+      SendBinaryError(BinaryStatus::kOutOfMemory, "Out of memory allocating item");
+      return;
+    default:  // NOT_STORED: what memcached reports for this command
+      SendBinaryError(not_stored);
       return;
   }
 }

@@ -184,6 +184,9 @@ class Session final : public net::Connection::Handler {
   void BinaryGet();
   void BinaryStore();
   void BinaryAppendPrepend();
+  // Stores binary_'s key and value with `request` and sends the response;
+  // a NOT_STORED outcome is reported as `not_stored`.
+  void BinaryStoreAndReply(const StoreRequest& request, protocol::BinaryStatus not_stored);
   void BinaryDelete();
   void BinaryArithmetic();
   void BinaryFlush();
