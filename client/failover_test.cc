@@ -173,6 +173,59 @@ TEST_P(FailoverTest, MultiGetReturnsLiveServersHits) {
   EXPECT_EQ(found[on_a].value, "a");
 }
 
+TEST_P(FailoverTest, ReplicatedMultiGetFallsBackToTheNextCopy) {
+  for (bool randomize : {false, true}) {
+    SCOPED_TRACE(randomize ? "randomized replica reads" : "primary first");
+    ASSERT_TRUE(servers_[1]->running() || servers_[1]->Restart().ok());
+    ClientOptions o = Options(2);
+    o.replicas = 1;
+    o.randomize_replica_read = randomize;
+    auto c = *Client::Create(o);
+    ASSERT_TRUE(c->FlushAll().ok());
+    std::vector<std::string> keys;
+    for (int i = 0; i < 40; ++i) {
+      keys.push_back(absl::StrCat("rep", i));
+      ASSERT_TRUE(c->Set(keys.back(), absl::StrCat("v", i)).ok());
+    }
+    // A copy lost on one server (evicted, say) is still found on the other.
+    const std::string on_a = KeyOn(*c, 0);
+    ASSERT_TRUE(c->Set(on_a, "only-on-b").ok());
+    ClientOptions just_a = Options(1);
+    ASSERT_TRUE((*Client::Create(just_a))->Delete(on_a).ok());
+    keys.push_back(on_a);
+    keys.push_back("never-set");
+    std::vector<absl::string_view> views(keys.begin(), keys.end());
+    MultiGetResult found;
+    ASSERT_TRUE(c->GetMulti(views, &found).ok());
+    EXPECT_EQ(found.hits(), 41u);
+    EXPECT_EQ(found.value(40), "only-on-b");
+    EXPECT_FALSE(found.hit(41));
+    // A server gone: every key is still read from its other copy, and a key
+    // no live copy has is a plain miss, not an error.
+    servers_[1]->Stop();
+    absl::Status s = c->GetMulti(views, &found);
+    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_EQ(found.hits(), 40u);
+    for (size_t i = 0; i < 40; ++i) EXPECT_EQ(found.value(i), absl::StrCat("v", i));
+    EXPECT_FALSE(found.hit(40));  // its one copy was on the stopped server
+    EXPECT_TRUE(found.status(40).ok()) << found.status(40);
+  }
+}
+
+TEST_P(FailoverTest, ReplicatedMultiGetReportsTheErrorWhenNoCopyAnswers) {
+  ClientOptions o = Options(2);
+  o.replicas = 1;
+  auto c = *Client::Create(o);
+  ASSERT_TRUE(c->Set("k", "v").ok());
+  servers_[0]->Stop();
+  servers_[1]->Stop();
+  MultiGetResult found;
+  absl::Status s = c->GetMulti({"k"}, &found);
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_FALSE(found.hit(0));
+  EXPECT_TRUE(absl::IsUnavailable(found.status(0))) << found.status(0);
+}
+
 INSTANTIATE_TEST_SUITE_P(All, FailoverTest,
                          ::testing::Values(Protocol::kText, Protocol::kBinary, Protocol::kMeta),
                          [](const ::testing::TestParamInfo<Protocol>& info) {

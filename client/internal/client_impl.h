@@ -291,7 +291,11 @@ class Client::Impl {
     spec.want_cas = want_cas;
     Slot* slots = FreshSlots(n);
     for (size_t i = 0; i < n; ++i) slots[i].out_arena = &out->values_;
-    PlaceAll(master, keys, &spec, slots, /*copies=*/1);
+    if (options_.replicas == 0) {
+      PlaceAll(master, keys, &spec, slots, /*copies=*/1);
+    } else {
+      ReplicatedMultiGet(master, keys, spec, slots);
+    }
     absl::Status first_error;
     size_t hits = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -308,6 +312,54 @@ class Client::Impl {
     }
     out->hits_ = hits;
     return first_error;
+  }
+
+  // With replicas, a multi-get asks every key's first copy (a random one
+  // with randomize_replica_read, the same for the whole call), then asks the
+  // next copy for the keys that missed or failed, copy after copy, each round
+  // one batch per server. A key ends as a hit, a miss (OK) if any copy
+  // answered, or else the first copy's error - the rule single gets follow.
+  void ReplicatedMultiGet(absl::string_view master, absl::Span<const absl::string_view> keys,
+                          const OpSpec& spec, Slot* slots) {
+    const int copies = options_.replicas + 1;
+    int start = 0;
+    if (options_.randomize_replica_read) {
+      start = std::uniform_int_distribution<int>(0, copies - 1)(rng_);
+    }
+    const size_t n = keys.size();
+    PlaceAll(master, keys, &spec, slots, /*copies=*/1, start);
+    first_errors_.assign(n, absl::OkStatus());
+    any_answer_.assign(n, false);
+    for (int round = 1; round < copies; ++round) {
+      batch_set_.Begin(&spec, slots, cluster_->size());
+      bool any = false;
+      for (size_t i = 0; i < n; ++i) {
+        Slot& slot = slots[i];
+        if (primaries_[i] == Cluster::kNoServer || slot.hit) continue;
+        if (slot.status.ok()) {
+          any_answer_[i] = true;
+        } else if (first_errors_[i].ok()) {
+          first_errors_[i] = slot.status;
+        }
+        slot.answered = false;
+        slot.status = absl::OkStatus();
+        batch_set_.Add(cluster_->replica(primaries_[i], (start + round) % copies),
+                       static_cast<uint32_t>(i));
+        any = true;
+      }
+      if (!any) break;
+      batch_set_.Run(cluster_.get());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      Slot& slot = slots[i];
+      if (primaries_[i] == Cluster::kNoServer || slot.hit) continue;
+      if (slot.status.ok()) continue;                    // the last copy said "miss"
+      if (any_answer_[i]) {
+        slot.status = absl::OkStatus();                  // an earlier copy said "miss"
+      } else if (!first_errors_[i].ok()) {
+        slot.status = first_errors_[i];
+      }
+    }
   }
 
   // The same into a map: hits are added (or overwrite), misses left alone.
@@ -338,9 +390,11 @@ class Client::Impl {
 
   // Validates and places every key of a multi-key call (plus replica copies
   // for writes: slot i + k*n goes to the k-th replica), then runs the batches.
+  // A read (copies == 1) goes to copy `read_copy` of each key's server.
   // A key that cannot be sent (bad, or no live server) is answered with why.
+  // Each key's primary server (or kNoServer) is left in primaries_.
   void PlaceAll(absl::string_view master, absl::Span<const absl::string_view> keys,
-                const OpSpec* spec, Slot* slots, int copies) {
+                const OpSpec* spec, Slot* slots, int copies, int read_copy = 0) {
     const size_t n = keys.size();
     if (!prefix_.empty()) {
       size_t total = 0;
@@ -352,6 +406,7 @@ class Client::Impl {
     size_t master_server = Cluster::kNoServer;
     if (!master.empty()) master_server = cluster_->ServerFor(HashKey(master, {}, {}));
     batch_set_.Begin(spec, slots, cluster_->size());
+    primaries_.assign(n, Cluster::kNoServer);
     for (size_t i = 0; i < n; ++i) {
       const absl::string_view key = keys[i];
       absl::Status s = policy_.Validate(key);
@@ -367,6 +422,7 @@ class Client::Impl {
         server = master.empty() ? cluster_->ServerFor(HashKey(master, key, wire)) : master_server;
         if (server == Cluster::kNoServer) s = cluster_->NoLiveServer();
       }
+      primaries_[i] = s.ok() ? server : Cluster::kNoServer;
       for (int c = 0; c < copies; ++c) {
         const size_t index = i + static_cast<size_t>(c) * n;
         Slot& slot = slots[index];
@@ -375,7 +431,8 @@ class Client::Impl {
           continue;
         }
         slot.key = wire;
-        batch_set_.Add(cluster_->replica(server, c), static_cast<uint32_t>(index));
+        batch_set_.Add(cluster_->replica(server, copies == 1 ? read_copy : c),
+                       static_cast<uint32_t>(index));
       }
     }
     batch_set_.Run(cluster_.get());
@@ -458,6 +515,9 @@ class Client::Impl {
   std::string arena_;         // a multi-key call's prefixed wire keys
   Batch single_;              // a single-server request's batch (indexes {0})
   std::vector<Slot> slots_;   // a multi-key call's slots
+  std::vector<size_t> primaries_;  // PlaceAll: each key's primary server
+  std::vector<absl::Status> first_errors_;  // replicated multi-get
+  std::vector<bool> any_answer_;            // replicated multi-get
   BatchSet batch_set_;
   std::vector<absl::string_view> keys_scratch_;
   MultiGetResult map_scratch_;  // behind GetMulti into an ItemMap
