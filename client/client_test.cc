@@ -1,5 +1,8 @@
-// Client against real memcached servers: every operation, over the text,
-// binary and meta protocols, with one server and with four.
+// Client against real servers: every operation, over the text, binary and
+// meta protocols, with one server and with four, on each backend: real
+// memcached and memkit-server (client/testing/backend.h). The same cases run
+// unchanged on both; a case that fails on only one backend is a bug in that
+// server (or in the client's reliance on a quirk of the other).
 
 #include "client/client.h"
 
@@ -13,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
 #include "core/status/status.h"
 #include "gtest/gtest.h"
@@ -21,35 +25,80 @@ namespace memkit {
 namespace client {
 namespace {
 
+using testing::Backend;
 using testing::MemcachedProcess;
 
 struct Param {
+  Backend backend;
   Protocol protocol;
   int servers;
 };
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
-  return absl::StrCat(ProtocolName(info.param.protocol), info.param.servers);
+  return absl::StrCat(testing::BackendName(info.param.backend), "_",
+                      ProtocolName(info.param.protocol), info.param.servers);
 }
+
+std::vector<Param> AllParams() {
+  std::vector<Param> params;
+  for (Backend b : testing::AllBackends()) {
+    for (Protocol p : {Protocol::kText, Protocol::kBinary, Protocol::kMeta}) {
+      params.push_back({b, p, 1});
+      params.push_back({b, p, 4});
+    }
+  }
+  return params;
+}
+
+// Four servers per backend, started once for the whole suite (every
+// parameter), flushed before each test.
+struct BackendServers {
+  absl::Status status;  // why they could not be started
+  std::vector<std::unique_ptr<MemcachedProcess>> processes;
+};
 
 class ClientTest : public ::testing::TestWithParam<Param> {
  protected:
   static void SetUpTestSuite() {
-    if (!MemcachedProcess::Available()) return;
-    for (int i = 0; i < 4; ++i) {
-      auto p = MemcachedProcess::Start();
-      ASSERT_TRUE(p.ok()) << p.status();
-      servers_->push_back(std::move(*p));
+    for (Backend b : testing::AllBackends()) {
+      BackendServers& s = (*backends_)[static_cast<int>(b)];
+      if (b == Backend::kMemcached && !testing::BackendAvailable(b)) continue;
+      auto options = testing::BackendOptions(b);
+      if (!options.ok()) {
+        s.status = options.status();
+        continue;
+      }
+      for (int i = 0; i < 4 && s.status.ok(); ++i) {
+        auto p = MemcachedProcess::Start(*options);
+        if (p.ok()) {
+          s.processes.push_back(std::move(*p));
+        } else {
+          s.status = p.status();
+        }
+      }
     }
   }
-  static void TearDownTestSuite() { servers_->clear(); }
+  static void TearDownTestSuite() {
+    for (BackendServers& s : *backends_) s = BackendServers();
+  }
+
+  std::vector<std::unique_ptr<MemcachedProcess>>& Servers() const {
+    return (*backends_)[static_cast<int>(GetParam().backend)].processes;
+  }
 
   void SetUp() override {
-    if (!MemcachedProcess::Available()) GTEST_SKIP() << "no /usr/bin/memcached";
-    ASSERT_EQ(servers_->size(), 4u);
+    const Backend backend = GetParam().backend;
+    if (backend == Backend::kMemcached && !testing::BackendAvailable(backend)) {
+      GTEST_SKIP() << "no /usr/bin/memcached";
+    }
+    const BackendServers& s = (*backends_)[static_cast<int>(backend)];
+    ASSERT_TRUE(s.status.ok()) << testing::BackendName(backend) << ": " << s.status;
+    ASSERT_EQ(s.processes.size(), 4u);
     options_.protocol = GetParam().protocol;
     options_.distribution = hash::Distribution::kKetama;
-    for (int i = 0; i < GetParam().servers; ++i) options_.servers.push_back((*servers_)[i]->address());
+    for (int i = 0; i < GetParam().servers; ++i) {
+      options_.servers.push_back(Servers()[i]->address());
+    }
     auto c = Client::Create(options_);
     ASSERT_TRUE(c.ok()) << c.status();
     client_ = std::move(*c);
@@ -62,13 +111,14 @@ class ClientTest : public ::testing::TestWithParam<Param> {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
-  static std::vector<std::unique_ptr<MemcachedProcess>>* servers_;
+  // Indexed by Backend.
+  static std::vector<BackendServers>* backends_;
   ClientOptions options_;
   std::unique_ptr<Client> client_;
 };
 
-std::vector<std::unique_ptr<MemcachedProcess>>* ClientTest::servers_ =
-    new std::vector<std::unique_ptr<MemcachedProcess>>();
+std::vector<BackendServers>* ClientTest::backends_ =
+    new std::vector<BackendServers>(testing::AllBackends().size());
 
 TEST_P(ClientTest, SetGetDelete) {
   Client& c = *client_;
@@ -413,7 +463,7 @@ TEST_P(ClientTest, ReplicasWriteEverywhereAndReadBack) {
   int copies = 0;
   for (int i = 0; i < GetParam().servers; ++i) {
     ClientOptions one = options_;
-    one.servers = {(*servers_)[i]->address()};
+    one.servers = {Servers()[i]->address()};
     auto single = NewClient(one);
     copies += single->Get("r").ok() ? 1 : 0;
   }
@@ -430,7 +480,7 @@ TEST_P(ClientTest, BufferedRequestsGoOutWithTheNextRoundTrip) {
   ASSERT_TRUE(buffered->Set("buf", "1").ok());
   ASSERT_TRUE(buffered->Set("buf", "2").ok());
   EXPECT_TRUE(absl::IsNotFound(client_->Get("buf").status()));  // held back
-  EXPECT_EQ(buffered->Get("buf")->value, "2");  // same server: sent first, in order
+  EXPECT_EQ(buffered->Get("buf")->value, "2");                  // same server: sent first, in order
   ASSERT_TRUE(buffered->Set("buf", "3").ok());
   ASSERT_TRUE(buffered->Flush().ok());
   // Sent now; another connection sees it once memcached has read it.
@@ -440,12 +490,7 @@ TEST_P(ClientTest, BufferedRequestsGoOutWithTheNextRoundTrip) {
   EXPECT_EQ(client_->Get("buf")->value, "3");
 }
 
-INSTANTIATE_TEST_SUITE_P(All, ClientTest,
-                         ::testing::Values(Param{Protocol::kText, 1}, Param{Protocol::kText, 4},
-                                           Param{Protocol::kBinary, 1},
-                                           Param{Protocol::kBinary, 4},
-                                           Param{Protocol::kMeta, 1}, Param{Protocol::kMeta, 4}),
-                         ParamName);
+INSTANTIATE_TEST_SUITE_P(All, ClientTest, ::testing::ValuesIn(AllParams()), ParamName);
 
 }  // namespace
 }  // namespace client
@@ -485,12 +530,17 @@ TEST(ClientOptionsTest, ServerFormsParse) {
   EXPECT_TRUE(has("h2:11211"));
 }
 
-TEST(ClientUnixSocketTest, WorksOverAUnixSocket) {
-  if (!MemcachedProcess::Available()) GTEST_SKIP();
-  testing::MemcachedOptions mo;
+class ClientUnixSocketTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(ClientUnixSocketTest, WorksOverAUnixSocket) {
+  if (!testing::BackendAvailable(GetParam()) && GetParam() == Backend::kMemcached) GTEST_SKIP();
+  testing::MemcachedOptions base;
   // Bazel's TEST_TMPDIR can exceed sun_path's 107 bytes.
-  mo.unix_path = absl::StrCat("/tmp/memkit-client-test-", getpid(), ".sock");
-  auto server = MemcachedProcess::Start(mo);
+  base.unix_path = absl::StrCat("/tmp/memkit-client-test-", getpid(), "-",
+                                testing::BackendName(GetParam()), ".sock");
+  auto mo = testing::BackendOptions(GetParam(), base);
+  ASSERT_TRUE(mo.ok()) << mo.status();
+  auto server = MemcachedProcess::Start(*mo);
   ASSERT_TRUE(server.ok()) << server.status();
   ClientOptions o;
   o.servers = {(*server)->address()};
@@ -498,6 +548,11 @@ TEST(ClientUnixSocketTest, WorksOverAUnixSocket) {
   ASSERT_TRUE(c->Set("u", "nix").ok());
   EXPECT_EQ(c->Get("u")->value, "nix");
 }
+
+INSTANTIATE_TEST_SUITE_P(All, ClientUnixSocketTest, ::testing::ValuesIn(testing::AllBackends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace client

@@ -1,6 +1,7 @@
-// Meta-protocol extras against a real memcached: opaque-pipelined requests
-// survive late replies to quiet ones, leases (win / stale / recache flags)
-// and GetOrCompute's dogpile protection.
+// Meta-protocol extras against a real server, on each backend (memcached and
+// memkit-server, client/testing/backend.h): opaque-pipelined requests survive
+// late replies to quiet ones, leases (win / stale / recache flags) and
+// GetOrCompute's dogpile protection.
 
 #include <atomic>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
+#include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
 #include "gtest/gtest.h"
 
@@ -18,25 +20,47 @@ namespace memkit {
 namespace client {
 namespace {
 
+using testing::Backend;
 using testing::MemcachedProcess;
 
-class MetaTest : public ::testing::Test {
+// One server per backend for the whole suite, flushed before each test.
+class MetaTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override {
-    if (!MemcachedProcess::Available()) GTEST_SKIP() << "no /usr/bin/memcached";
-    auto p = MemcachedProcess::Start();
-    ASSERT_TRUE(p.ok()) << p.status();
-    server_ = std::move(*p);
-    options_.servers = {server_->address()};
-    options_.protocol = Protocol::kMeta;
-    client_ = *Client::Create(options_);
+  static void TearDownTestSuite() {
+    for (auto& p : *servers_) p.reset();
   }
-  std::unique_ptr<MemcachedProcess> server_;
+
+  void SetUp() override {
+    const Backend backend = GetParam();
+    if (backend == Backend::kMemcached && !testing::BackendAvailable(backend)) {
+      GTEST_SKIP() << "no /usr/bin/memcached";
+    }
+    std::unique_ptr<MemcachedProcess>& server = (*servers_)[static_cast<int>(backend)];
+    if (server == nullptr) {
+      auto mo = testing::BackendOptions(backend);
+      ASSERT_TRUE(mo.ok()) << mo.status();
+      auto p = MemcachedProcess::Start(*mo);
+      ASSERT_TRUE(p.ok()) << p.status();
+      server = std::move(*p);
+    }
+    options_.servers = {server->address()};
+    options_.protocol = Protocol::kMeta;
+    auto c = Client::Create(options_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    client_ = std::move(*c);
+    ASSERT_TRUE(client_->FlushAll().ok());
+  }
+
+  // Indexed by Backend.
+  static std::vector<std::unique_ptr<MemcachedProcess>>* servers_;
   ClientOptions options_;
   std::unique_ptr<Client> client_;
 };
 
-TEST_F(MetaTest, LeaseWinnerThenWaitersThenValue) {
+std::vector<std::unique_ptr<MemcachedProcess>>* MetaTest::servers_ =
+    new std::vector<std::unique_ptr<MemcachedProcess>>(testing::AllBackends().size());
+
+TEST_P(MetaTest, LeaseWinnerThenWaitersThenValue) {
   LeaseOptions lo;
   lo.vivify_ttl = 30;
   auto first = client_->LeaseGet("lease", lo);
@@ -56,7 +80,7 @@ TEST_F(MetaTest, LeaseWinnerThenWaitersThenValue) {
   EXPECT_EQ(third->item->value, "computed");
 }
 
-TEST_F(MetaTest, RecacheHandsOutOneWinWhileServingTheValue) {
+TEST_P(MetaTest, RecacheHandsOutOneWinWhileServingTheValue) {
   StoreOptions so;
   so.exptime = 5;
   ASSERT_TRUE(client_->Set("hot", "old", so).ok());
@@ -71,7 +95,7 @@ TEST_F(MetaTest, RecacheHandsOutOneWinWhileServingTheValue) {
   EXPECT_EQ(b->item->value, "old");  // the others keep being served
 }
 
-TEST_F(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
+TEST_P(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
   std::atomic<int> computed{0};
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
@@ -84,11 +108,14 @@ TEST_F(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
       }
       ComputeOptions co;
       co.wait = absl::Seconds(5);
-      auto v = (*c)->GetOrCompute("dogpile", [&]() -> absl::StatusOr<std::string> {
-        ++computed;
-        absl::SleepFor(absl::Milliseconds(100));  // an expensive computation
-        return std::string("result");
-      }, co);
+      auto v = (*c)->GetOrCompute(
+          "dogpile",
+          [&]() -> absl::StatusOr<std::string> {
+            ++computed;
+            absl::SleepFor(absl::Milliseconds(100));  // an expensive computation
+            return std::string("result");
+          },
+          co);
       if (!v.ok() || *v != "result") ++errors;
     });
   }
@@ -97,14 +124,14 @@ TEST_F(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
   EXPECT_EQ(computed.load(), 1);
 }
 
-TEST_F(MetaTest, LeasesNeedMeta) {
+TEST_P(MetaTest, LeasesNeedMeta) {
   ClientOptions text = options_;
   text.protocol = Protocol::kText;
   auto c = *Client::Create(text);
   EXPECT_TRUE(absl::IsUnimplemented(c->LeaseGet("k").status()));
 }
 
-TEST_F(MetaTest, LateRepliesToQuietRequestsAreSkippedByOpaque) {
+TEST_P(MetaTest, LateRepliesToQuietRequestsAreSkippedByOpaque) {
   // noreply requests go quiet (q); failures still answer later, carrying an
   // opaque no batch owns. The next requests must not take them for theirs.
   StoreOptions quiet;
@@ -120,6 +147,11 @@ TEST_F(MetaTest, LateRepliesToQuietRequestsAreSkippedByOpaque) {
   ASSERT_TRUE(client_->GetMulti({"real", "absent1"}, &found).ok());
   EXPECT_EQ(found.size(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(All, MetaTest, ::testing::ValuesIn(testing::AllBackends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace client

@@ -1,5 +1,6 @@
-// ClientPool and ThreadMappedPool with many threads against a real
-// memcached. Run under --config=tsan as well.
+// ClientPool and ThreadMappedPool with many threads against a real server,
+// on each backend (memcached and memkit-server, client/testing/backend.h).
+// Run under --config=tsan as well.
 
 #include "client/pool.h"
 
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
 #include "gtest/gtest.h"
 
@@ -18,13 +20,18 @@ namespace memkit {
 namespace client {
 namespace {
 
+using testing::Backend;
 using testing::MemcachedProcess;
 
-class PoolTest : public ::testing::Test {
+class PoolTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (!MemcachedProcess::Available()) GTEST_SKIP() << "no /usr/bin/memcached";
-    auto p = MemcachedProcess::Start();
+    if (GetParam() == Backend::kMemcached && !testing::BackendAvailable(GetParam())) {
+      GTEST_SKIP() << "no /usr/bin/memcached";
+    }
+    auto mo = testing::BackendOptions(GetParam());
+    ASSERT_TRUE(mo.ok()) << mo.status();
+    auto p = MemcachedProcess::Start(*mo);
     ASSERT_TRUE(p.ok()) << p.status();
     server_ = std::move(*p);
     options_.servers = {server_->address()};
@@ -33,7 +40,7 @@ class PoolTest : public ::testing::Test {
   ClientOptions options_;
 };
 
-TEST_F(PoolTest, BoundedAcquireTimesOutAndHandlesReturnClients) {
+TEST_P(PoolTest, BoundedAcquireTimesOutAndHandlesReturnClients) {
   ClientPoolOptions po;
   po.max_clients = 2;
   po.acquire_timeout = absl::Milliseconds(50);
@@ -53,7 +60,7 @@ TEST_F(PoolTest, BoundedAcquireTimesOutAndHandlesReturnClients) {
   EXPECT_TRUE((*d)->Set("k", "v").ok());
 }
 
-TEST_F(PoolTest, ManyThreadsShareAFewClients) {
+TEST_P(PoolTest, ManyThreadsShareAFewClients) {
   ClientPoolOptions po;
   po.max_clients = 3;
   po.acquire_timeout = absl::Seconds(10);
@@ -79,7 +86,7 @@ TEST_F(PoolTest, ManyThreadsShareAFewClients) {
   EXPECT_EQ(pool->idle(), pool->size());
 }
 
-TEST_F(PoolTest, ThreadMappedPoolGivesEachThreadItsOwnClient) {
+TEST_P(PoolTest, ThreadMappedPoolGivesEachThreadItsOwnClient) {
   auto pool = *ThreadMappedPool::Create(options_);
   std::vector<Client*> seen(4);
   std::atomic<int> errors{0};
@@ -112,7 +119,7 @@ TEST_F(PoolTest, ThreadMappedPoolGivesEachThreadItsOwnClient) {
   EXPECT_EQ(pool->size(), 4u);
 }
 
-TEST_F(PoolTest, BadOptionsAreRefused) {
+TEST_P(PoolTest, BadOptionsAreRefused) {
   ClientOptions bad;
   EXPECT_TRUE(absl::IsInvalidArgument(ClientPool::Create(bad).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(ThreadMappedPool::Create(bad).status()));
@@ -120,6 +127,11 @@ TEST_F(PoolTest, BadOptionsAreRefused) {
   zero.max_clients = 0;
   EXPECT_TRUE(absl::IsInvalidArgument(ClientPool::Create(options_, zero).status()));
 }
+
+INSTANTIATE_TEST_SUITE_P(All, PoolTest, ::testing::ValuesIn(testing::AllBackends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace client

@@ -126,12 +126,13 @@ absl::Status MemcachedProcess::WaitReady() {
     if (waitpid(pid_, &wstatus, WNOHANG) == pid_) {
       pid_ = -1;
       return absl::UnavailableError(
-          absl::StrCat("memcached exited during start-up (status ", wstatus, ")"));
+          absl::StrCat(options_.binary, " exited during start-up (status ", wstatus, ")"));
     }
     if (CanConnect(options_.unix_path, port_)) return absl::OkStatus();
     poll(nullptr, 0, 5);  // connect() gives no readiness event to wait on
   }
-  return absl::DeadlineExceededError("memcached did not accept connections in time");
+  return absl::DeadlineExceededError(
+      absl::StrCat(options_.binary, " did not accept connections in time"));
 }
 
 void MemcachedProcess::Stop() {

@@ -1,4 +1,5 @@
-// MemcachedProcess: a real /usr/bin/memcached started by a test on a free
+// MemcachedProcess: a real /usr/bin/memcached (or any binary taking its
+// flags, such as memkit-server: see backend.h) started by a test on a free
 // 127.0.0.1 port (or a unix socket), ready when Start() returns, stopped (and
 // reaped) by Stop() or the destructor. Stop()/Restart() let failover tests
 // take a server away and bring it back on the same port.

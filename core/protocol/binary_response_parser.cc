@@ -46,6 +46,9 @@ bool IsCounter(BinaryOpcode opcode) {
 
 }  // namespace
 
+// The longest error body kept in a status message.
+constexpr size_t kMaxErrorText = 256;
+
 absl::Status BinaryResponse::status() const {
   if (status_code == 0) return absl::OkStatus();
   // memcached's auth codes are 0x20/0x21; core/status knows the protocol
@@ -56,7 +59,11 @@ absl::Status BinaryResponse::status() const {
   if (status_code == static_cast<uint16_t>(BinaryStatus::kAuthContinue)) {
     return McError(McCode::kAuthContinue, "Auth continue");
   }
-  return StatusFromBinaryStatus(status_code);
+  absl::Status mapped = StatusFromBinaryStatus(status_code);
+  // An error's body is the server's own text ("Out of memory", or what a
+  // SERVER_ERROR said): keep it as the message, at most a line's worth.
+  if (!value.empty()) return McError(GetMcCode(mapped), value.substr(0, kMaxErrorText));
+  return mapped;
 }
 
 ParseResult ParseBinaryResponse(absl::string_view input, const BinaryResponseParserOptions& options,

@@ -58,7 +58,8 @@ struct BinaryResponse {
 
   bool ok() const { return status_code == 0; }
   // status_code as an absl::Status (core/status's mapping: a miss is
-  // NotFound, a cas conflict Aborted, ...). Allocates for errors only.
+  // NotFound, a cas conflict Aborted, ...), whose message is the error's body
+  // when the server sent one. Allocates for errors only.
   absl::Status status() const;
 };
 
