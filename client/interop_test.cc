@@ -1,5 +1,6 @@
 // Interoperability with pylibmc and pymemcache (Debian's /usr/bin/python3)
-// on the same three real memcached servers (weights 1, 2, 3):
+// on the same three servers (weights 1, 2, 3), real memcached and then
+// memkit-server:
 //   1. pylibmc with default behaviors (modula) and with ketama_weighted, and
 //      pymemcache (one server), store typed values, some zlib-compressed;
 //      memkit, configured to match, finds every key (so it places them on the
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/client.h"
+#include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
 #include "gtest/gtest.h"
 
@@ -24,6 +26,7 @@ namespace memkit {
 namespace client {
 namespace {
 
+using testing::Backend;
 using testing::MemcachedProcess;
 using value::Value;
 
@@ -66,14 +69,16 @@ int RunPython(const std::vector<std::string>& args, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-class InteropTest : public ::testing::Test {
+class InteropTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (!MemcachedProcess::Available() || access(kPython, X_OK) != 0) {
       GTEST_SKIP() << "needs /usr/bin/memcached and /usr/bin/python3";
     }
+    auto options = testing::BackendOptions(GetParam());
+    ASSERT_TRUE(options.ok()) << options.status();
     for (int i = 0; i < 3; ++i) {
-      auto p = MemcachedProcess::Start();
+      auto p = MemcachedProcess::Start(*options);
       ASSERT_TRUE(p.ok()) << p.status();
       servers_.push_back(absl::StrCat((*p)->address(), ":", i + 1));
       processes_.push_back(std::move(*p));
@@ -96,7 +101,7 @@ class InteropTest : public ::testing::Test {
   std::vector<std::string> servers_;
 };
 
-TEST_F(InteropTest, BothWays) {
+TEST_P(InteropTest, BothWays) {
   const std::string all = absl::StrJoin(servers_, ",");
   std::string out;
   ASSERT_EQ(RunPython({"write", all, servers_[0]}, &out), 0) << out;
@@ -133,6 +138,11 @@ TEST_F(InteropTest, BothWays) {
   out.clear();
   EXPECT_EQ(RunPython({"read", all, servers_[0]}, &out), 0) << out;
 }
+
+INSTANTIATE_TEST_SUITE_P(All, InteropTest, ::testing::ValuesIn(testing::AllBackends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace client
