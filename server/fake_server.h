@@ -100,7 +100,7 @@ class FakeServer {
   void SetLatency(absl::Duration latency);
   // The next `count` commands (a multi-key get counts once) are not run and
   // are answered "SERVER_ERROR <message>" (binary: status 0x0084 with
-  // `message` as its body).
+  // `message` as its body, or 0x0082 when it starts with "out of memory").
   void FailNextCommands(int64_t count, absl::string_view message = "injected failure");
   // The next `count` commands run, but their replies are not sent.
   void DropNextReplies(int64_t count);

@@ -97,8 +97,13 @@ Session::Step Session::StepBinary() {
                static_cast<int>(binary_.key.size()), binary_.key.data());
   }
   if (BeginRequest()) {
+    // The status memcached would send for that text: its out-of-memory
+    // errors are 0x0082, anything else an internal error.
+    const BinaryStatus status = absl::StartsWith(fail_message_, "out of memory")
+                                    ? BinaryStatus::kOutOfMemory
+                                    : BinaryStatus::kInternalError;
     SendPacket(protocol::BinaryErrorResponse(static_cast<uint8_t>(binary_.opcode), binary_.opaque,
-                                             BinaryStatus::kInternalError, fail_message_));
+                                             status, fail_message_));
   } else {
     ExecuteBinary();
   }
