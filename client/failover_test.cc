@@ -209,6 +209,10 @@ TEST_P(FailoverTest, ReplicatedMultiGetFallsBackToTheNextCopy) {
     for (size_t i = 0; i < 40; ++i) EXPECT_EQ(found.value(i), absl::StrCat("v", i));
     EXPECT_FALSE(found.hit(40));  // its one copy was on the stopped server
     EXPECT_TRUE(found.status(40).ok()) << found.status(40);
+    // A single get follows the same rule: a miss on the live copy is a miss,
+    // whichever copy it asks first.
+    EXPECT_TRUE(absl::IsNotFound(c->Get(on_a).status())) << c->Get(on_a).status();
+    EXPECT_EQ(c->Get(keys[0])->value, "v0");
   }
 }
 

@@ -81,6 +81,28 @@ class BatchSet {
   std::vector<Batch*> ptrs_;
 };
 
+// What the copies of one key said to a replica read so far. A hit ends the
+// search; otherwise the key is a miss (OK) if any copy answered, and carries
+// the first copy's error only if none did. Single gets and multi-gets both
+// follow this rule.
+class CopyOutcome {
+ public:
+  // Records a copy that did not hit: OK (a miss) or why it failed.
+  void Note(const absl::Status& status) {
+    if (status.ok()) {
+      answered_ = true;
+    } else if (first_error_.ok()) {
+      first_error_ = status;
+    }
+  }
+  // The key's status once every copy missed or failed.
+  absl::Status Final() const { return answered_ ? absl::OkStatus() : first_error_; }
+
+ private:
+  bool answered_ = false;
+  absl::Status first_error_;
+};
+
 }  // namespace internal
 
 class Client::Impl {
@@ -187,23 +209,26 @@ class Client::Impl {
       return slot->status;
     }
     // A read: the copies in turn, starting at a random one if asked.
-    const size_t copies = static_cast<size_t>(replicas) + 1;
-    size_t start = 0;
-    if (options_.randomize_replica_read) {
-      start = std::uniform_int_distribution<size_t>(0, copies - 1)(rng_);
-    }
-    absl::Status first_error;
+    const int copies = replicas + 1;
+    const int start = FirstReadCopy();
+    internal::CopyOutcome outcome;
     const Slot blank = *slot;
-    for (size_t i = 0; i < copies; ++i) {
+    for (int i = 0; i < copies; ++i) {
       *slot = blank;
-      RunOne(spec, slot, cluster_->replica(server, static_cast<int>((start + i) % copies)));
+      RunOne(spec, slot, cluster_->replica(server, (start + i) % copies));
       if (slot->status.ok() && slot->hit) return slot->status;
-      if (!slot->status.ok() && first_error.ok()) first_error = slot->status;
+      outcome.Note(slot->status);
     }
-    if (!first_error.ok() && !slot->status.ok()) return first_error;
-    slot->status = absl::OkStatus();
     slot->hit = false;
-    return absl::OkStatus();
+    slot->status = outcome.Final();
+    return slot->status;
+  }
+
+  // The copy a replica read asks first: 0 (the primary), or a random one
+  // per call with randomize_replica_read, as libmemcached does.
+  int FirstReadCopy() {
+    if (!options_.randomize_replica_read) return 0;
+    return std::uniform_int_distribution<int>(0, options_.replicas)(rng_);
   }
 
   absl::Status GetInto(absl::string_view master, absl::string_view key, Op op, bool want_cas,
@@ -314,33 +339,24 @@ class Client::Impl {
     return first_error;
   }
 
-  // With replicas, a multi-get asks every key's first copy (a random one
-  // with randomize_replica_read, the same for the whole call), then asks the
-  // next copy for the keys that missed or failed, copy after copy, each round
-  // one batch per server. A key ends as a hit, a miss (OK) if any copy
-  // answered, or else the first copy's error - the rule single gets follow.
+  // With replicas, a multi-get asks every key's first copy (FirstReadCopy(),
+  // the same for the whole call), then asks the next copy for the keys that
+  // missed or failed, copy after copy, each round one batch per server; each
+  // key ends as CopyOutcome says.
   void ReplicatedMultiGet(absl::string_view master, absl::Span<const absl::string_view> keys,
                           const OpSpec& spec, Slot* slots) {
     const int copies = options_.replicas + 1;
-    int start = 0;
-    if (options_.randomize_replica_read) {
-      start = std::uniform_int_distribution<int>(0, copies - 1)(rng_);
-    }
+    const int start = FirstReadCopy();
     const size_t n = keys.size();
     PlaceAll(master, keys, &spec, slots, /*copies=*/1, start);
-    first_errors_.assign(n, absl::OkStatus());
-    any_answer_.assign(n, false);
+    outcomes_.assign(n, internal::CopyOutcome());
     for (int round = 1; round < copies; ++round) {
       batch_set_.Begin(&spec, slots, cluster_->size());
       bool any = false;
       for (size_t i = 0; i < n; ++i) {
         Slot& slot = slots[i];
         if (primaries_[i] == Cluster::kNoServer || slot.hit) continue;
-        if (slot.status.ok()) {
-          any_answer_[i] = true;
-        } else if (first_errors_[i].ok()) {
-          first_errors_[i] = slot.status;
-        }
+        outcomes_[i].Note(slot.status);
         slot.answered = false;
         slot.status = absl::OkStatus();
         batch_set_.Add(cluster_->replica(primaries_[i], (start + round) % copies),
@@ -353,12 +369,8 @@ class Client::Impl {
     for (size_t i = 0; i < n; ++i) {
       Slot& slot = slots[i];
       if (primaries_[i] == Cluster::kNoServer || slot.hit) continue;
-      if (slot.status.ok()) continue;                    // the last copy said "miss"
-      if (any_answer_[i]) {
-        slot.status = absl::OkStatus();                  // an earlier copy said "miss"
-      } else if (!first_errors_[i].ok()) {
-        slot.status = first_errors_[i];
-      }
+      outcomes_[i].Note(slot.status);  // the last copy asked
+      slot.status = outcomes_[i].Final();
     }
   }
 
@@ -392,7 +404,8 @@ class Client::Impl {
   // for writes: slot i + k*n goes to the k-th replica), then runs the batches.
   // A read (copies == 1) goes to copy `read_copy` of each key's server.
   // A key that cannot be sent (bad, or no live server) is answered with why.
-  // Each key's primary server (or kNoServer) is left in primaries_.
+  // With replicas, each key's primary server (or kNoServer) is left in
+  // primaries_ for the read fallback.
   void PlaceAll(absl::string_view master, absl::Span<const absl::string_view> keys,
                 const OpSpec* spec, Slot* slots, int copies, int read_copy = 0) {
     const size_t n = keys.size();
@@ -406,7 +419,8 @@ class Client::Impl {
     size_t master_server = Cluster::kNoServer;
     if (!master.empty()) master_server = cluster_->ServerFor(HashKey(master, {}, {}));
     batch_set_.Begin(spec, slots, cluster_->size());
-    primaries_.assign(n, Cluster::kNoServer);
+    const bool track_primaries = options_.replicas > 0;
+    if (track_primaries) primaries_.assign(n, Cluster::kNoServer);
     for (size_t i = 0; i < n; ++i) {
       const absl::string_view key = keys[i];
       absl::Status s = policy_.Validate(key);
@@ -422,7 +436,7 @@ class Client::Impl {
         server = master.empty() ? cluster_->ServerFor(HashKey(master, key, wire)) : master_server;
         if (server == Cluster::kNoServer) s = cluster_->NoLiveServer();
       }
-      primaries_[i] = s.ok() ? server : Cluster::kNoServer;
+      if (track_primaries) primaries_[i] = s.ok() ? server : Cluster::kNoServer;
       for (int c = 0; c < copies; ++c) {
         const size_t index = i + static_cast<size_t>(c) * n;
         Slot& slot = slots[index];
@@ -515,9 +529,8 @@ class Client::Impl {
   std::string arena_;         // a multi-key call's prefixed wire keys
   Batch single_;              // a single-server request's batch (indexes {0})
   std::vector<Slot> slots_;   // a multi-key call's slots
-  std::vector<size_t> primaries_;  // PlaceAll: each key's primary server
-  std::vector<absl::Status> first_errors_;  // replicated multi-get
-  std::vector<bool> any_answer_;            // replicated multi-get
+  std::vector<size_t> primaries_;  // PlaceAll with replicas: each key's primary
+  std::vector<internal::CopyOutcome> outcomes_;  // replicated multi-get, per key
   BatchSet batch_set_;
   std::vector<absl::string_view> keys_scratch_;
   MultiGetResult map_scratch_;  // behind GetMulti into an ItemMap
