@@ -62,7 +62,7 @@ class ClientTest : public ::testing::TestWithParam<Param> {
   static void SetUpTestSuite() {
     for (Backend b : testing::AllBackends()) {
       BackendServers& s = (*backends_)[static_cast<int>(b)];
-      if (b == Backend::kMemcached && !testing::BackendAvailable(b)) continue;
+      if (testing::SystemServerMissing(b)) continue;
       auto options = testing::BackendOptions(b);
       if (!options.ok()) {
         s.status = options.status();
@@ -88,7 +88,7 @@ class ClientTest : public ::testing::TestWithParam<Param> {
 
   void SetUp() override {
     const Backend backend = GetParam().backend;
-    if (backend == Backend::kMemcached && !testing::BackendAvailable(backend)) {
+    if (testing::SystemServerMissing(backend)) {
       GTEST_SKIP() << "no /usr/bin/memcached";
     }
     const BackendServers& s = (*backends_)[static_cast<int>(backend)];
@@ -533,7 +533,7 @@ TEST(ClientOptionsTest, ServerFormsParse) {
 class ClientUnixSocketTest : public ::testing::TestWithParam<Backend> {};
 
 TEST_P(ClientUnixSocketTest, WorksOverAUnixSocket) {
-  if (!testing::BackendAvailable(GetParam()) && GetParam() == Backend::kMemcached) GTEST_SKIP();
+  if (testing::SystemServerMissing(GetParam())) GTEST_SKIP() << "no /usr/bin/memcached";
   testing::MemcachedOptions base;
   // Bazel's TEST_TMPDIR can exceed sun_path's 107 bytes.
   base.unix_path = absl::StrCat("/tmp/memkit-client-test-", getpid(), "-",
@@ -550,9 +550,7 @@ TEST_P(ClientUnixSocketTest, WorksOverAUnixSocket) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ClientUnixSocketTest, ::testing::ValuesIn(testing::AllBackends()),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return std::string(testing::BackendName(info.param));
-                         });
+                         testing::BackendParamName);
 
 }  // namespace
 }  // namespace client

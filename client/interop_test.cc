@@ -140,9 +140,7 @@ TEST_P(InteropTest, BothWays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, InteropTest, ::testing::ValuesIn(testing::AllBackends()),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return std::string(testing::BackendName(info.param));
-                         });
+                         testing::BackendParamName);
 
 }  // namespace
 }  // namespace client

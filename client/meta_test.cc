@@ -32,7 +32,7 @@ class MetaTest : public ::testing::TestWithParam<Backend> {
 
   void SetUp() override {
     const Backend backend = GetParam();
-    if (backend == Backend::kMemcached && !testing::BackendAvailable(backend)) {
+    if (testing::SystemServerMissing(backend)) {
       GTEST_SKIP() << "no /usr/bin/memcached";
     }
     std::unique_ptr<MemcachedProcess>& server = (*servers_)[static_cast<int>(backend)];
@@ -149,9 +149,7 @@ TEST_P(MetaTest, LateRepliesToQuietRequestsAreSkippedByOpaque) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, MetaTest, ::testing::ValuesIn(testing::AllBackends()),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return std::string(testing::BackendName(info.param));
-                         });
+                         testing::BackendParamName);
 
 }  // namespace
 }  // namespace client

@@ -26,7 +26,7 @@ using testing::MemcachedProcess;
 class PoolTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kMemcached && !testing::BackendAvailable(GetParam())) {
+    if (testing::SystemServerMissing(GetParam())) {
       GTEST_SKIP() << "no /usr/bin/memcached";
     }
     auto mo = testing::BackendOptions(GetParam());
@@ -129,9 +129,7 @@ TEST_P(PoolTest, BadOptionsAreRefused) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, PoolTest, ::testing::ValuesIn(testing::AllBackends()),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return std::string(testing::BackendName(info.param));
-                         });
+                         testing::BackendParamName);
 
 }  // namespace
 }  // namespace client

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 
 namespace memkit {
 namespace client {
@@ -17,8 +16,6 @@ namespace {
 
 constexpr char kMemcachedPath[] = "/usr/bin/memcached";
 constexpr char kEnvVar[] = "MEMKIT_SERVER_BINARY";
-// The binary's path inside the runfiles tree (workspace "memkit").
-constexpr char kRunfilesPath[] = "memkit/server/memkit-server";
 
 bool Executable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
 
@@ -38,32 +35,17 @@ std::string Absolute(const std::string& path) {
 }
 
 absl::StatusOr<std::string> FindMemkitServer() {
-  std::vector<std::string> tried;
   const std::string from_env = Getenv(kEnvVar);
-  if (!from_env.empty()) {
-    const std::string path = Absolute(from_env);
-    if (Executable(path)) return path;
-    // Set but wrong: say so rather than quietly run something else.
+  if (from_env.empty()) {
+    return absl::NotFoundError(absl::StrCat(kEnvVar, " is unset: add MEMKIT_SERVER_DATA and "
+                                            "MEMKIT_SERVER_ENV (client/BUILD.bazel) to the test"));
+  }
+  const std::string path = Absolute(from_env);
+  if (!Executable(path)) {
     return absl::NotFoundError(
         absl::StrCat(kEnvVar, "=", from_env, " is not an executable (", path, ")"));
   }
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    const std::string dir = Getenv(var);
-    if (dir.empty()) continue;
-    tried.push_back(absl::StrCat(dir, "/", kRunfilesPath));
-  }
-  char exe[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0)
-    tried.push_back(
-        absl::StrCat(std::string(exe, static_cast<size_t>(n)), ".runfiles/", kRunfilesPath));
-  for (const std::string& path : tried) {
-    if (Executable(path)) return path;
-  }
-  return absl::NotFoundError(absl::StrCat("memkit-server not found: ", kEnvVar,
-                                          " is unset and none of [", absl::StrJoin(tried, ", "),
-                                          "] exists; add //server:memkit-server to the test's "
-                                          "data and env"));
+  return path;
 }
 
 }  // namespace
@@ -84,14 +66,17 @@ const char* BackendName(Backend backend) {
   return "unknown";
 }
 
+std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info) {
+  return BackendName(info.param);
+}
+
 absl::StatusOr<std::string> BackendBinary(Backend backend) {
   if (backend == Backend::kMemcached) return std::string(kMemcachedPath);
   return FindMemkitServer();
 }
 
-bool BackendAvailable(Backend backend) {
-  absl::StatusOr<std::string> path = BackendBinary(backend);
-  return path.ok() && Executable(*path);
+bool SystemServerMissing(Backend backend) {
+  return backend == Backend::kMemcached && !Executable(kMemcachedPath);
 }
 
 absl::StatusOr<MemcachedOptions> BackendOptions(Backend backend, const MemcachedOptions& base) {

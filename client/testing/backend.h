@@ -6,10 +6,9 @@
 //
 // memkit-server is found through the environment variable
 // MEMKIT_SERVER_BINARY, which the test's BUILD target sets to the binary's
-// runfiles path (`env = {"MEMKIT_SERVER_BINARY": "$(rootpath
-// //server:memkit-server)"}`); `--test_env=MEMKIT_SERVER_BINARY=/path` points
-// a run at another build. Without it, the runfiles tree is searched
-// (TEST_SRCDIR, RUNFILES_DIR, then <executable>.runfiles).
+// runfiles path (`data = MEMKIT_SERVER_DATA, env = MEMKIT_SERVER_ENV` in
+// client/BUILD.bazel); `--test_env=MEMKIT_SERVER_BINARY=/path` points a run
+// at another build.
 //
 // Thread-compatible. testonly.
 
@@ -21,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/testing/memcached_process.h"
+#include "gtest/gtest.h"
 
 namespace memkit {
 namespace client {
@@ -37,15 +37,19 @@ const std::vector<Backend>& AllBackends();
 // "memcached", "memkit": usable in gtest parameter names.
 const char* BackendName(Backend backend);
 
-// The absolute path of the backend's binary. NotFound (with what was tried)
-// when memkit-server cannot be located; memcached's path is returned even if
-// it is missing (BackendAvailable says whether it is there).
+// For INSTANTIATE_TEST_SUITE_P(..., ::testing::ValuesIn(AllBackends()),
+// BackendParamName).
+std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info);
+
+// The absolute path of the backend's binary. NotFound (saying why) when
+// MEMKIT_SERVER_BINARY is unset or not an executable; memcached's path is
+// returned even if it is missing (see SystemServerMissing).
 absl::StatusOr<std::string> BackendBinary(Backend backend);
 
-// Whether the binary exists and is executable. Tests skip on a missing real
-// memcached (it is a system package) but fail on a missing memkit-server
-// (it is a build dependency: its absence is a broken build, not a skip).
-bool BackendAvailable(Backend backend);
+// True when a test of `backend` should skip: it is the real memcached and it
+// is not installed (a system package). A missing memkit-server is never a
+// skip: it is a build dependency, so BackendOptions fails instead.
+bool SystemServerMissing(Backend backend);
 
 // MemcachedOptions that start `backend`, with `base`'s other fields.
 absl::StatusOr<MemcachedOptions> BackendOptions(Backend backend, const MemcachedOptions& base = {});
