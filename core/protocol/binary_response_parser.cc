@@ -44,10 +44,10 @@ bool IsCounter(BinaryOpcode opcode) {
   }
 }
 
-}  // namespace
-
 // The longest error body kept in a status message.
 constexpr size_t kMaxErrorText = 256;
+
+}  // namespace
 
 absl::Status BinaryResponse::status() const {
   if (status_code == 0) return absl::OkStatus();

@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/protocol/binary_request_parser.h"
 #include "core/protocol/binary_response_writer.h"
+#include "core/status/status.h"
 #include "server/handlers/session.h"
 #include "server/stats_writer.h"
 
@@ -97,11 +99,14 @@ Session::Step Session::StepBinary() {
                static_cast<int>(binary_.key.size()), binary_.key.data());
   }
   if (BeginRequest()) {
-    // The status memcached would send for that text: its out-of-memory
-    // errors are 0x0082, anything else an internal error.
-    const BinaryStatus status = absl::StartsWith(fail_message_, "out of memory")
-                                    ? BinaryStatus::kOutOfMemory
-                                    : BinaryStatus::kInternalError;
+    // The status memcached would send for that SERVER_ERROR text, read the
+    // way core/status reads it: out of memory is 0x0082, anything else an
+    // internal error.
+    const bool out_of_memory =
+        GetMcCode(StatusFromTextReply(absl::StrCat("SERVER_ERROR ", fail_message_))) ==
+        McCode::kOutOfMemory;
+    const BinaryStatus status =
+        out_of_memory ? BinaryStatus::kOutOfMemory : BinaryStatus::kInternalError;
     SendPacket(protocol::BinaryErrorResponse(static_cast<uint8_t>(binary_.opcode), binary_.opaque,
                                              status, fail_message_));
   } else {
