@@ -51,6 +51,18 @@ const std::vector<Command>& AllCommands() {
        CLIENT_FLAGS, &RunStats},
       {"version", "print each server's version", "memkit version [CLIENT FLAGS]\n" CLIENT_FLAGS,
        &RunVersion},
+      {"dbm", "dump, load, read, write, verify, compact a memkit dbm file",
+       "memkit dbm dump FILE                 every record as KEY<TAB>VALUE lines (C escapes)\n"
+       "memkit dbm load FILE [INPUT|-]       add the records of a dump or of KEY<TAB>VALUE lines\n"
+       "memkit dbm get FILE KEY              print a value (checksum verified); a miss exits 1\n"
+       "memkit dbm put FILE KEY [VALUE|-]    store a value (fsynced); - or none reads stdin\n"
+       "memkit dbm delete FILE KEY           delete a key; a miss exits 1\n"
+       "memkit dbm verify FILE               check every record's checksum and the dropped tail;\n"
+       "                                     damage exits 1\n"
+       "memkit dbm compact FILE              rewrite the live records, print the sizes\n"
+       "memkit dbm stats FILE                records, live/dead bytes, hint-file age\n"
+       "  exit status: 0 ok, 1 missing key or damage, 2 usage, 3 cannot open/read/write",
+       &RunDbm},
   };
   return *commands;
 }

@@ -40,6 +40,7 @@ int RunTouch(const std::vector<std::string>& args);
 int RunFlush(const std::vector<std::string>& args);
 int RunStats(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
+int RunDbm(const std::vector<std::string>& args);
 
 }  // namespace cli
 }  // namespace memkit
