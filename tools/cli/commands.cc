@@ -1,5 +1,10 @@
 #include "tools/cli/commands.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "tools/cli/client_flags.h"
+#include "tools/cli/output.h"
+
 namespace memkit {
 namespace cli {
 
@@ -8,7 +13,8 @@ namespace cli {
   "  --servers=HOST:PORT[:WEIGHT],...  default $MEMCACHED_SERVERS, else 127.0.0.1:11211\n"   \
   "  --protocol=text|binary|meta       default text\n"                                       \
   "  --distribution=NAME --hash=NAME   placement, as for `memkit locate` (default modula)\n" \
-  "  --timeout=SECONDS                 connect and I/O timeout (default 1)"
+  "  --timeout=SECONDS                 connect and I/O timeout (default 1)\n"              \
+  "  --json                            machine-readable output"
 
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command>* const commands = new std::vector<Command>{
@@ -23,13 +29,22 @@ const std::vector<Command>& AllCommands() {
       {"hash", "print libmemcached's hash of each key",
        "memkit hash [--hash=NAME | --all] KEY...", &RunHash},
       {"get", "print the value of each key",
-       "memkit get [CLIENT FLAGS] KEY...\n"
-       "  one key: its value on a line; several: KEY<TAB>VALUE lines. A miss exits 1.\n" CLIENT_FLAGS,
+       "memkit get [CLIENT FLAGS] [--cas] KEY...\n"
+       "  one key: its value on a line; several: KEY<TAB>VALUE lines; --cas: KEY<TAB>CAS<TAB>VALUE.\n"
+       "  --json: {\"items\": {KEY: {\"value\", \"flags\", \"cas\"}}, \"misses\": [KEY...]}.\n"
+       "  A miss exits 1.\n" CLIENT_FLAGS,
        &RunGet},
+      {"cat", "write values to standard output, byte for byte",
+       "memkit cat [CLIENT FLAGS] KEY...\n"
+       "  the values one after another, nothing added (binary safe). A miss exits 1.\n" CLIENT_FLAGS,
+       &RunCat},
+      {"exist", "exit 0 if every key exists, 1 if one does not",
+       "memkit exist [CLIENT FLAGS] KEY...\n  --json: {KEY: true|false}.\n" CLIENT_FLAGS, &RunExist},
       {"set", "store a value", "memkit set [CLIENT FLAGS] [--exptime=S] [--flags=N] KEY [VALUE|-]\n"
        "  without VALUE (or with -) the value is read from standard input.\n" CLIENT_FLAGS, &RunSet},
       {"add", "store a value only if the key is missing",
-       "memkit add [CLIENT FLAGS] [--exptime=S] [--flags=N] KEY [VALUE|-]\n" CLIENT_FLAGS, &RunAdd},
+       "memkit add [CLIENT FLAGS] [--exptime=S] [--flags=N] KEY [VALUE|-]\n"
+       "  an existing key exits 1 (NOT_STORED).\n" CLIENT_FLAGS, &RunAdd},
       {"replace", "store a value only if the key exists",
        "memkit replace [CLIENT FLAGS] [--exptime=S] [--flags=N] KEY [VALUE|-]\n" CLIENT_FLAGS,
        &RunReplace},
@@ -37,6 +52,13 @@ const std::vector<Command>& AllCommands() {
        "memkit append [CLIENT FLAGS] KEY [VALUE|-]\n" CLIENT_FLAGS, &RunAppend},
       {"prepend", "prepend to an existing value",
        "memkit prepend [CLIENT FLAGS] KEY [VALUE|-]\n" CLIENT_FLAGS, &RunPrepend},
+      {"cas", "store a value only if its cas unique is still CAS",
+       "memkit cas [CLIENT FLAGS] [--exptime=S] [--flags=N] KEY CAS [VALUE|-]\n"
+       "  CAS from `memkit get --cas KEY`; a changed item exits 1 (EXISTS).\n" CLIENT_FLAGS,
+       &RunCas},
+      {"cp", "store files, each under its base name",
+       "memkit cp [CLIENT FLAGS] [--exptime=S] [--flags=N] [--key-prefix=P] FILE...\n"
+       "  prints FILE<TAB>KEY<TAB>N bytes per file stored.\n" CLIENT_FLAGS, &RunCp},
       {"delete", "delete keys", "memkit delete [CLIENT FLAGS] KEY...\n" CLIENT_FLAGS, &RunDelete},
       {"incr", "add to a counter and print it",
        "memkit incr [CLIENT FLAGS] [--initial=N] KEY [DELTA]\n" CLIENT_FLAGS, &RunIncr},
@@ -47,10 +69,24 @@ const std::vector<Command>& AllCommands() {
       {"flush", "invalidate every item on every server",
        "memkit flush [CLIENT FLAGS] [--delay=S]\n" CLIENT_FLAGS, &RunFlush},
       {"stats", "print each server's statistics",
-       "memkit stats [CLIENT FLAGS] [GROUP]   (GROUP: settings, items, slabs, sizes, conns...)\n"
-       CLIENT_FLAGS, &RunStats},
+       "memkit stats [CLIENT FLAGS] [GROUP]\n"
+       "  GROUP: settings, items, slabs, sizes, conns, detail dump, ...\n"
+       "  SERVER<TAB>NAME<TAB>VALUE lines; --json: {SERVER: {NAME: VALUE}}.\n" CLIENT_FLAGS,
+       &RunStats},
       {"version", "print each server's version", "memkit version [CLIENT FLAGS]\n" CLIENT_FLAGS,
        &RunVersion},
+      {"ping", "time round trips to each server",
+       "memkit ping [CLIENT FLAGS] [--count=N] [--interval=SECONDS]\n"
+       "  connects to each server and times N `version` round trips on that connection.\n"
+       CLIENT_FLAGS, &RunPing},
+      {"dump", "list every key with its metadata (lru_crawler metadump)",
+       "memkit dump [CLIENT FLAGS] [--prefix=P] [--values]\n"
+       "  KEY<TAB>SERVER<TAB>exp=.. la=.. cas=.. fetch=.. cls=.. size=..[<TAB>VALUE] lines,\n"
+       "  keys and values C-escaped; --json: a list of objects.\n" CLIENT_FLAGS, &RunDump},
+      {"watch", "stream a server's log lines (memcached's watch)",
+       "memkit watch [CLIENT FLAGS] [--count=N] [--duration=SECONDS] [TYPE...]\n"
+       "  TYPE: fetchers mutations evictions connevents deletions (default: memcached's).\n"
+       "  one server only.\n" CLIENT_FLAGS, &RunWatch},
       {"dbm", "dump, load, read, write, verify, compact a memkit dbm file",
        "memkit dbm dump FILE                 every record as KEY<TAB>VALUE lines (C escapes)\n"
        "memkit dbm load FILE [INPUT|-]       add the records of a dump or of KEY<TAB>VALUE lines\n"
@@ -65,6 +101,66 @@ const std::vector<Command>& AllCommands() {
        &RunDbm},
   };
   return *commands;
+}
+
+const Command* FindCommand(absl::string_view name) {
+  for (const Command& command : AllCommands()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+namespace {
+
+void PrintHelp() {
+  absl::PrintF("usage: memkit [GLOBAL FLAGS] COMMAND [FLAGS] [ARGS...]\n\ncommands:\n");
+  for (const Command& command : AllCommands()) {
+    absl::PrintF("  %-10s %s\n", command.name, command.summary);
+  }
+  absl::PrintF(
+      "\nglobal flags (before or after the command): --servers, --protocol, --timeout, --json, ...\n"
+      "exit status: 0 ok, 1 miss / not stored / exists, 2 usage, 3 connection, server or I/O error\n"
+      "`memkit help COMMAND` shows a command's flags.\n");
+}
+
+}  // namespace
+
+int RunMemkit(const std::vector<std::string>& args) {
+  // Flags before the command name belong to the command: move them after it.
+  std::vector<std::string> globals;
+  size_t i = 0;
+  while (i < args.size() && absl::StartsWith(args[i], "--") && args[i] != "--help") {
+    absl::string_view body = absl::string_view(args[i]).substr(2);
+    const bool has_value = body.find('=') != absl::string_view::npos;
+    globals.push_back(args[i++]);
+    if (!has_value && IsGlobalValueFlag(body) && i < args.size()) globals.push_back(args[i++]);
+  }
+  if (i == args.size()) {
+    PrintHelp();
+    return kExitUsage;
+  }
+  const std::string& name = args[i];
+  if (name == "help" || name == "--help" || name == "-h") {
+    if (i + 1 < args.size()) {
+      const Command* command = FindCommand(args[i + 1]);
+      if (command == nullptr) {
+        absl::FPrintF(stderr, "memkit: unknown command '%s' (see `memkit help`)\n", args[i + 1]);
+        return kExitUsage;
+      }
+      absl::PrintF("%s\n", command->usage);
+      return kExitOk;
+    }
+    PrintHelp();
+    return kExitOk;
+  }
+  const Command* command = FindCommand(name);
+  if (command == nullptr) {
+    absl::FPrintF(stderr, "memkit: unknown command '%s' (see `memkit help`)\n", name);
+    return kExitUsage;
+  }
+  std::vector<std::string> command_args = globals;
+  command_args.insert(command_args.end(), args.begin() + i + 1, args.end());
+  return command->run(command_args);
 }
 
 }  // namespace cli

@@ -1,7 +1,7 @@
 // The `memkit` tool's commands. Each takes its arguments (after the command
-// name), writes results to stdout, and returns the process exit status:
-// 0 on success, 1 when the operation failed, 2 for a usage error. Errors are
-// one line on stderr.
+// name), writes results to stdout, and returns the process exit status
+// (output.h: 0 ok, 1 miss / not stored, 2 usage, 3 connection, server or I/O
+// error). Errors are one line on stderr.
 
 #ifndef MEMKIT_TOOLS_CLI_COMMANDS_H_
 #define MEMKIT_TOOLS_CLI_COMMANDS_H_
@@ -24,6 +24,14 @@ struct Command {
 // Every command, in the order `memkit help` lists them.
 const std::vector<Command>& AllCommands();
 
+// The command named `name`, or null.
+const Command* FindCommand(absl::string_view name);
+
+// Runs `memkit ARGS...` (argv without the program name): global flags before
+// the command name are moved after it; `help`, `help COMMAND`. Returns the
+// exit status.
+int RunMemkit(const std::vector<std::string>& args);
+
 // Commands, one per file.
 int RunLocate(const std::vector<std::string>& args);
 int RunHash(const std::vector<std::string>& args);
@@ -40,6 +48,13 @@ int RunTouch(const std::vector<std::string>& args);
 int RunFlush(const std::vector<std::string>& args);
 int RunStats(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
+int RunCat(const std::vector<std::string>& args);
+int RunExist(const std::vector<std::string>& args);
+int RunCas(const std::vector<std::string>& args);
+int RunCp(const std::vector<std::string>& args);
+int RunPing(const std::vector<std::string>& args);
+int RunDump(const std::vector<std::string>& args);
+int RunWatch(const std::vector<std::string>& args);
 int RunDbm(const std::vector<std::string>& args);
 
 }  // namespace cli

@@ -20,7 +20,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -28,15 +27,14 @@
 #include "dbm/write_batch.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/output.h"
 
 namespace memkit {
 namespace cli {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitMissing = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitIo = 3;
+constexpr int kExitMissing = kExitNo;
+constexpr int kExitIo = kExitError;
 
 int Usage(absl::string_view message) {
   absl::FPrintF(stderr, "memkit dbm: %s (see `memkit help dbm`)\n", message);
@@ -47,60 +45,6 @@ int IoError(absl::string_view what, const absl::Status& status) {
   absl::FPrintF(stderr, "memkit dbm: %s: %s: %s\n", what, absl::StatusCodeToString(status.code()),
                 status.message());
   return kExitIo;
-}
-
-void AppendEscaped(absl::string_view bytes, std::string* out) {
-  for (unsigned char c : bytes) {
-    switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '\t': out->append("\\t"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          absl::StrAppendFormat(out, "\\x%02x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// Undoes AppendEscaped. InvalidArgument for a dangling or unknown escape.
-absl::StatusOr<std::string> Unescape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (++i == text.size()) return absl::InvalidArgumentError("a line ends in a lone backslash");
-    switch (text[i]) {
-      case '\\': out.push_back('\\'); break;
-      case 't': out.push_back('\t'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 'x': {
-        const int hi = i + 1 < text.size() ? HexDigit(text[i + 1]) : -1;
-        const int lo = i + 2 < text.size() ? HexDigit(text[i + 2]) : -1;
-        if (hi < 0 || lo < 0) return absl::InvalidArgumentError("\\x needs two hex digits");
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        break;
-      }
-      default:
-        return absl::InvalidArgumentError(absl::StrCat("unknown escape \\", text.substr(i, 1)));
-    }
-  }
-  return out;
 }
 
 absl::StatusOr<std::unique_ptr<dbm::Db>> OpenDb(const std::string& path, dbm::OpenMode mode) {

@@ -33,6 +33,12 @@ for bad in "locate foo" "locate --servers=a:1" "locate --servers=a:99999 k" \
 done
 "$memkit" help >/dev/null
 check "help exit" 0 $?
+for command in get cat exist set cas cp delete incr touch flush stats version ping dump watch dbm locate; do
+  "$memkit" help $command | grep -q "^memkit $command"; check "help $command" 0 $?
+done
+"$memkit" --timeout=5 help get >/dev/null; check "global flag before help" 0 $?
+"$memkit" --servers 127.0.0.1:1 2>/dev/null; check "global flags without command" 2 $?
+"$memkit" --bogus=1 version 2>/dev/null; check "unknown global flag" 2 $?
 
 if ((failures > 0)); then
   echo "$failures failures"

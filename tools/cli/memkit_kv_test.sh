@@ -50,13 +50,64 @@ done
 check "version" "127.0.0.1:$port	1.6.18" "$("$memkit" version)"
 check "stats has curr_items" 1 "$("$memkit" stats | grep -c "	curr_items	")"
 
-# Usage errors: exit 2 with one line; unreachable server: exit 1 with one line.
+# Usage errors: exit 2 with one line; unreachable server: exit 3 with one line.
 err=$("$memkit" set 2>&1); check "set without key" 2 $?
 check "set without key lines" 1 "$(wc -l <<<"$err")"
 err=$("$memkit" get --protocol=smoke k 2>&1); check "bad protocol" 2 $?
-err=$("$memkit" get --servers=127.0.0.1:1 k 2>&1); check "refused exit" 1 $?
+err=$("$memkit" get --servers=127.0.0.1:1 k 2>&1); check "refused exit" 3 $?
 check "refused lines" 1 "$(wc -l <<<"$err")"
 check "refused says UNAVAILABLE" 1 "$(grep -c UNAVAILABLE <<<"$err")"
+
+# Global flags before the command, and --json.
+"$memkit" flush
+check "global --servers before command" "v1" "$("$memkit" --servers 127.0.0.1:$port set gk v1 && "$memkit" --servers=127.0.0.1:$port --protocol=meta get gk)"
+"$memkit" --servers=127.0.0.1:1 get gk 2>/dev/null; check "global --servers is used" 3 $?
+check "get --json" '{"items": {"gk": {"value": "v1", "flags": 0, "cas": '"$("$memkit" get --cas gk | cut -f2)"'}}, "misses": ["nokey"]}' \
+  "$("$memkit" get --json gk nokey)"
+check "get --json one miss exit" 1 "$("$memkit" get --json nokey >/dev/null 2>&1; echo $?)"
+check "version --json" "{\"127.0.0.1:$port\": \"1.6.18\"}" "$("$memkit" version --json)"
+check "stats --json parses" 1 "$("$memkit" stats --json | /usr/bin/python3 -c 'import json,sys; print(int("curr_items" in next(iter(json.load(sys.stdin).values()))))')"
+
+# cas: the unique from get --cas works once; the second try exits 1 (EXISTS).
+cas=$("$memkit" get --cas gk | cut -f2)
+"$memkit" cas gk "$cas" v2; check "cas with current unique" 0 $?
+check "cas stored" v2 "$("$memkit" get gk)"
+"$memkit" cas gk "$cas" v3 2>"$tmp/err"; check "cas stale exit" 1 $?
+check "cas stale says ABORTED" 1 "$(grep -c ABORTED "$tmp/err")"
+"$memkit" cas gk notanumber v3 2>/dev/null; check "cas bad unique" 2 $?
+
+# exist, cat (binary safe), cp
+"$memkit" exist gk; check "exist present" 0 $?
+"$memkit" exist gk nokey 2>/dev/null; check "exist missing" 1 $?
+check "exist --json" '{"gk": true, "nokey": false}' "$("$memkit" exist --json gk nokey 2>/dev/null)"
+printf 'a\0b\r\n\xff' >"$tmp/blob.bin"
+"$memkit" cp --key-prefix=f: "$tmp/blob.bin" >"$tmp/cp.out"; check "cp exit" 0 $?
+check "cp reports" "$tmp/blob.bin	f:blob.bin	6 bytes" "$(cat "$tmp/cp.out")"
+"$memkit" cat f:blob.bin >"$tmp/blob.out"; check "cat exit" 0 $?
+cmp -s "$tmp/blob.bin" "$tmp/blob.out"; check "cat is byte for byte" 0 $?
+"$memkit" cp "$tmp/no-such-file" 2>/dev/null; check "cp unreadable file" 3 $?
+"$memkit" cat nokey 2>/dev/null; check "cat miss" 1 $?
+
+# Too large a value: the server refuses it (exit 3, one line).
+head -c 2000000 /dev/zero >"$tmp/huge.bin"
+err=$("$memkit" set huge - <"$tmp/huge.bin" 2>&1); check "too large exit" 3 $?
+check "too large one line" 1 "$(wc -l <<<"$err")"
+"$memkit" get 'bad key' 2>/dev/null; check "bad key is usage" 2 $?
+
+# ping
+"$memkit" ping --count=3 >"$tmp/ping.out"; check "ping exit" 0 $?
+check "ping round trips" 3 "$(grep -c 'seq=' "$tmp/ping.out")"
+check "ping summary" 1 "$(grep -c '3 round trips, min/avg/max' "$tmp/ping.out")"
+"$memkit" ping --servers=127.0.0.1:1 2>/dev/null; check "ping refused" 3 $?
+
+# dump: every key set, filtered by prefix, with values.
+"$memkit" flush
+for k in user:1 user:2 'odd%key' other; do "$memkit" set "$k" "v-$k"; done
+check "dump keys" "$(printf 'odd%%key\nother\nuser:1\nuser:2')" "$("$memkit" dump | cut -f1 | sort)"
+check "dump prefix" "$(printf 'user:1\nuser:2')" "$("$memkit" dump --prefix=user: | cut -f1 | sort)"
+check "dump values" "v-user:1" "$("$memkit" dump --prefix=user:1 --values | cut -f4)"
+check "dump metadata" 1 "$("$memkit" dump --prefix=other | grep -c "	127.0.0.1:$port	exp=-1 la=[0-9]* cas=[0-9]* fetch=no cls=[0-9]* size=[0-9]*$")"
+check "dump --json" "odd%key" "$("$memkit" dump --json --prefix=odd | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["key"])')"
 
 if ((failures > 0)); then
   echo "$failures failures"
