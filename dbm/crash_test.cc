@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <map>
 #include <random>
 #include <string>
@@ -20,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/net/clock.h"
 #include "dbm/db.h"
 #include "dbm/testing/crash_ops.h"
 #include "dbm/testing/fault_env.h"
@@ -37,7 +37,6 @@ using testing::ReadFileBytes;
 using testing::ScratchDir;
 using testing::WriteFileBytes;
 using Model = std::map<std::string, std::string>;
-using SteadyClock = std::chrono::steady_clock;
 
 std::string g_writer;  // path of crash_writer, from argv
 
@@ -108,8 +107,8 @@ WriterRun RunAndKill(const std::string& db, uint64_t seed, const char* sync, int
   close(fds[1]);
   // Mostly kill while writing; sometimes during start-up and recovery.
   const bool early = rng() % 10 == 0;
-  const auto delay = std::chrono::microseconds(early ? rng() % 8000 : rng() % 25000);
-  SteadyClock::time_point deadline = SteadyClock::now() + (early ? delay : std::chrono::seconds(20));
+  const int64_t delay_ns = int64_t{1000} * static_cast<int64_t>(early ? rng() % 8000 : rng() % 25000);
+  int64_t deadline = net::MonotonicNanos() + (early ? delay_ns : int64_t{20} * 1000000000);
   std::string buffer;
   char chunk[4096];
   bool killed = false;
@@ -121,7 +120,7 @@ WriterRun RunAndKill(const std::string& db, uint64_t seed, const char* sync, int
       buffer.erase(0, nl + 1);
       if (line == "R") {
         run.ready = true;
-        if (!early) deadline = SteadyClock::now() + delay;
+        if (!early) deadline = net::MonotonicNanos() + delay_ns;
       } else if (line.rfind("A ", 0) == 0) {
         uint64_t seq = 0;
         if (!absl::SimpleAtoi(line.substr(2), &seq) || seq != run.acked + 1) {
@@ -136,13 +135,12 @@ WriterRun RunAndKill(const std::string& db, uint64_t seed, const char* sync, int
   while (!eof) {
     int timeout_ms = -1;
     if (!killed) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - SteadyClock::now());
-      if (left.count() <= 0) {
+      const int64_t left_ms = (deadline - net::MonotonicNanos()) / 1000000;
+      if (left_ms <= 0) {
         kill(pid, SIGKILL);
         killed = true;
       } else {
-        timeout_ms = static_cast<int>(left.count()) + 1;
+        timeout_ms = static_cast<int>(left_ms) + 1;
       }
     }
     pollfd p{fds[0], POLLIN, 0};

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <thread>
 
+#include "core/text/numbers.h"
 #include "server/cache.h"
-#include "server/internal/numeric.h"
 
 namespace memkit {
 namespace server {
@@ -356,8 +356,8 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
       r.code = McCode::kNotFound;
       return r;
     }
-    char buf[20];
-    const size_t len = internal::FormatDecimal(options.initial, buf);
+    char buf[text::kMaxU64Digits];
+    const size_t len = static_cast<size_t>(text::FormatU64(options.initial, buf) - buf);
     it = CreateLinked(s, key, absl::string_view(buf, len), hash, now);
     if (it == nullptr) {
       r.code = McCode::kOutOfMemory;
@@ -377,7 +377,7 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
       return r;
     }
     uint64_t value = 0;
-    if (!internal::ParseMemcachedNumber(it->value(), &value)) {
+    if (!text::ParseIncrDecrValue(it->value(), &value)) {
       r.code = McCode::kNonNumeric;
       return r;
     }
@@ -388,8 +388,8 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
       value = options.delta > value ? 0 : value - options.delta;
       ++s.classes[it->slab_class].decr_hits;
     }
-    char buf[20];
-    const size_t len = internal::FormatDecimal(value, buf);
+    char buf[text::kMaxU64Digits];
+    const size_t len = static_cast<size_t>(text::FormatU64(value, buf) - buf);
     // memcached rewrites in place, padding with spaces, when the number fits
     // and nobody else holds the item; otherwise it stores a new item.
     if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {

@@ -29,6 +29,13 @@ class ServerClock final : public net::Clock {
     return base_->Now() + absl::Nanoseconds(offset_ns_.load(std::memory_order_acquire));
   }
 
+  // The base clock's interval time plus the offset, so Advance() moves
+  // interval-driven work (the persistence snapshotter) too; Pause() does not
+  // stop it.
+  int64_t MonotonicNow() const override {
+    return base_->MonotonicNow() + offset_ns_.load(std::memory_order_acquire);
+  }
+
   // Moves the clock by `delta` (negative moves it back).
   void Advance(absl::Duration delta) {
     const int64_t ns = absl::ToInt64Nanoseconds(delta);

@@ -204,17 +204,19 @@ inline uint32_t Fmix32(uint32_t h) {
   return h;
 }
 
-// MurmurHash3_x86_32 with libmemcached's seed, 0xdeadbeef * length.
-uint32_t Murmur3(absl::string_view key) {
+}  // namespace
+
+uint32_t MurmurHash3_x86_32(absl::string_view data, uint32_t seed) {
   constexpr uint32_t c1 = 0xcc9e2d51;
   constexpr uint32_t c2 = 0x1b873593;
-  const uint32_t length = static_cast<uint32_t>(key.size());
-  uint32_t h1 = 0xdeadbeefu * length;
+  uint32_t h1 = seed;
 
-  const auto* data = reinterpret_cast<const unsigned char*>(key.data());
-  const size_t blocks = key.size() / 4;
+  // Blocks are read little-endian, as memcached and libmemcached do on the
+  // little-endian hosts they run on.
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t blocks = data.size() / 4;
   for (size_t i = 0; i < blocks; ++i) {
-    uint32_t k1 = LoadLittle32(data + 4 * i);
+    uint32_t k1 = LoadLittle32(bytes + 4 * i);
     k1 *= c1;
     k1 = Rotl32(k1, 15);
     k1 *= c2;
@@ -222,9 +224,9 @@ uint32_t Murmur3(absl::string_view key) {
     h1 = Rotl32(h1, 13);
     h1 = h1 * 5 + 0xe6546b64;
   }
-  const unsigned char* tail = data + 4 * blocks;
+  const unsigned char* tail = bytes + 4 * blocks;
   uint32_t k1 = 0;
-  switch (key.size() & 3) {
+  switch (data.size() & 3) {
     case 3:
       k1 ^= static_cast<uint32_t>(tail[2]) << 16;
       [[fallthrough]];
@@ -241,8 +243,15 @@ uint32_t Murmur3(absl::string_view key) {
     default:
       break;
   }
-  h1 ^= length;
+  h1 ^= static_cast<uint32_t>(data.size());
   return Fmix32(h1);
+}
+
+namespace {
+
+// MurmurHash3_x86_32 with libmemcached's seed, 0xdeadbeef * length.
+uint32_t Murmur3(absl::string_view key) {
+  return MurmurHash3_x86_32(key, 0xdeadbeefu * static_cast<uint32_t>(key.size()));
 }
 
 // Canonical names, indexed by the enum value.

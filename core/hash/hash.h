@@ -49,6 +49,12 @@ inline constexpr std::array<HashAlgorithm, 11> kAllHashAlgorithms = {
 // memcached_generate_hash_value(key, len, algorithm).
 uint32_t Hash(HashAlgorithm algorithm, absl::string_view key);
 
+// MurmurHash3_x86_32 of `data` with `seed`, reading blocks little-endian.
+// kMurmur3 is this with seed 0xdeadbeef * length; memcached's own default
+// hash (its hash table, `stats detail` prefixes) and pymemcache's rendezvous
+// placement use seed 0.
+uint32_t MurmurHash3_x86_32(absl::string_view data, uint32_t seed);
+
 // False only for kHsieh: Debian's libmemcached refuses it as a key hash
 // (memcached_behavior_set(MEMCACHED_BEHAVIOR_HASH, HSIEH) fails), so a
 // Placement cannot use it either.

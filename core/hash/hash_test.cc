@@ -41,6 +41,19 @@ std::string Big250() {
 // More vectors measured with libmemcached 1.1.4: the empty key, bytes >= 0x80
 // (the signed-char quirk), a key just over one Jenkins block, and a 250-byte
 // key of every kind of byte.
+// Seeded vectors from pymemcache's murmur3_32 (its rendezvous hash), which
+// memcached's own seed-0 hash matches.
+TEST(HashTest, MurmurHash3SeededVectors) {
+  EXPECT_EQ(MurmurHash3_x86_32("", 0), 0u);
+  EXPECT_EQ(MurmurHash3_x86_32("", 1), 0x514e28b7u);
+  EXPECT_EQ(MurmurHash3_x86_32("hello", 0), 0x248bfa47u);
+  EXPECT_EQ(MurmurHash3_x86_32("foo", 0), 0xf6a5c420u);
+  EXPECT_EQ(MurmurHash3_x86_32("The quick brown fox jumps over the lazy dog", 0), 0x2e4ff723u);
+  EXPECT_EQ(MurmurHash3_x86_32("abc", 0x9747b28c), 0xc84a62ddu);
+  // kMurmur3 is the same function under libmemcached's length-derived seed.
+  EXPECT_EQ(Hash(HashAlgorithm::kMurmur3, "foo"), MurmurHash3_x86_32("foo", 0xdeadbeefu * 3));
+}
+
 TEST(HashTest, EdgeVectorsFromLibmemcached) {
   const Vector vectors[] = {
       {"empty", "", {0x00000000, 0xd98c1dd4, 0x00000000, 0x84222325, 0x84222325, 0x811c9dc5,

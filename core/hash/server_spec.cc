@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/text/numbers.h"
 
 namespace memkit {
 namespace hash {
@@ -22,13 +23,8 @@ absl::Status Invalid(absl::string_view text, absl::string_view why) {
 
 // Parses a non-empty run of decimal digits no larger than `max`.
 bool ParseDecimal(absl::string_view digits, uint64_t max, uint64_t* out) {
-  if (digits.empty() || digits.size() > 20) return false;
   uint64_t value = 0;
-  for (char c : digits) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-    if (value > max) return false;
-  }
+  if (!text::ParseStrictU64(digits, &value) || value > max) return false;
   *out = value;
   return true;
 }

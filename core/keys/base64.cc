@@ -38,10 +38,7 @@ absl::Status BadCharacter(absl::string_view encoded, size_t offset) {
 
 }  // namespace
 
-void Base64EncodeAppend(absl::string_view data, std::string* out) {
-  const size_t start = out->size();
-  out->resize(start + Base64EncodedSize(data.size()));
-  char* p = &(*out)[start];
+char* Base64EncodeTo(absl::string_view data, char* p) {
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
   size_t left = data.size();
   for (; left >= 3; left -= 3, in += 3) {
@@ -58,6 +55,13 @@ void Base64EncodeAppend(absl::string_view data, std::string* out) {
     *p++ = left == 2 ? kAlphabet[(group >> 6) & 0x3f] : '=';
     *p++ = '=';
   }
+  return p;
+}
+
+void Base64EncodeAppend(absl::string_view data, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + Base64EncodedSize(data.size()));
+  Base64EncodeTo(data, &(*out)[start]);
 }
 
 std::string Base64Encode(absl::string_view data) {
@@ -120,6 +124,39 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view encoded) {
   absl::Status status = Base64DecodeAppend(encoded, &out);
   if (!status.ok()) return status;
   return out;
+}
+
+size_t Base64DecodeLikeMemcached(absl::string_view in, char* out, size_t out_cap) {
+  // '=' counts as an alphabet byte worth 0 here.
+  auto value = [](char c) -> uint8_t {
+    return c == '=' ? 0 : kDecode[static_cast<unsigned char>(c)];
+  };
+  size_t count = 0;
+  for (char c : in) count += value(c) != kNotBase64;
+  if (count == 0 || count % 4 != 0) return 0;
+  if (count / 4 * 3 > out_cap) return 0;
+  uint8_t block[4];
+  size_t n = 0;
+  int pad = 0;
+  char* pos = out;
+  for (char c : in) {
+    const uint8_t v = value(c);
+    if (v == kNotBase64) continue;
+    if (c == '=') ++pad;
+    block[n++] = v;
+    if (n == 4) {
+      *pos++ = static_cast<char>((block[0] << 2) | (block[1] >> 4));
+      *pos++ = static_cast<char>((block[1] << 4) | (block[2] >> 2));
+      *pos++ = static_cast<char>((block[2] << 6) | block[3]);
+      n = 0;
+      if (pad != 0) {
+        if (pad > 2) return 0;  // invalid padding
+        pos -= pad;
+        break;
+      }
+    }
+  }
+  return static_cast<size_t>(pos - out);
 }
 
 }  // namespace keys

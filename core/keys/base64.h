@@ -1,7 +1,7 @@
 // Base64 (RFC 4648, standard alphabet, '=' padding) for memcached's meta
 // protocol, where the `b` flag means "this key is base64 of arbitrary bytes".
 //
-// Encoding is what memcached 1.6 emits for `k` with `b`. Decoding is strict,
+// Encoding is what memcached 1.6 emits for `k` with `b`. Base64Decode is strict,
 // stricter than memcached's own decoder (which skips characters outside the
 // alphabet): the length must be a multiple of 4, only the last one or two
 // characters may be '=', and the unused bits of the last group must be zero
@@ -31,6 +31,11 @@ constexpr size_t Base64EncodedSize(size_t n) { return (n + 2) / 3 * 4; }
 // characters: floor(encoded_limit / 4) * 3.
 constexpr size_t Base64MaxDecodedSize(size_t encoded_limit) { return encoded_limit / 4 * 3; }
 
+// Writes the Base64EncodedSize(data.size()) characters encoding `data` at
+// `out`; returns the end. The one encoder: the string forms below and the
+// protocol writers use it.
+char* Base64EncodeTo(absl::string_view data, char* out);
+
 // Appends the encoding of `data` to `*out`.
 void Base64EncodeAppend(absl::string_view data, std::string* out);
 
@@ -44,6 +49,14 @@ absl::Status Base64DecodeAppend(absl::string_view encoded, std::string* out);
 
 // The bytes `encoded` stands for.
 absl::StatusOr<std::string> Base64Decode(absl::string_view encoded);
+
+// memcached's own base64_decode(), its leniency included, for reading what
+// memcached accepts on the wire: bytes outside the alphabet are skipped, the
+// alphabet bytes ('=' counts) must be a multiple of 4, and decoding stops
+// after the first block holding padding. Writes at most `out_cap` bytes and
+// returns the decoded length, 0 on failure (memcached treats an empty result
+// as failure too).
+size_t Base64DecodeLikeMemcached(absl::string_view in, char* out, size_t out_cap);
 
 }  // namespace keys
 }  // namespace memkit

@@ -112,6 +112,26 @@ TEST(Base64Test, RejectsNonCanonicalTrailingBits) {
   EXPECT_TRUE(Base64Decode("Zg==").ok());
 }
 
+TEST(Base64Test, DecodesLikeMemcached) {
+  char out[192];
+  auto decode = [&](absl::string_view in) {
+    size_t n = Base64DecodeLikeMemcached(in, out, sizeof(out));
+    return std::string(out, n);
+  };
+  EXPECT_EQ(decode("Zm9v"), "foo");
+  EXPECT_EQ(decode("Zm9vYg=="), "foob");
+  EXPECT_EQ(decode("Zm9vYmE="), "fooba");
+  EXPECT_EQ(decode("Zm!9v"), "foo");   // bytes outside the alphabet are skipped
+  EXPECT_EQ(decode("Zg==Zm9v"), "f");  // decoding stops after a padded block
+  EXPECT_EQ(decode("Zm9vYg="), "");    // not a multiple of four
+  EXPECT_EQ(decode("===="), "");       // all padding
+  EXPECT_EQ(decode(""), "");
+  EXPECT_EQ(Base64DecodeLikeMemcached("Zm9v", out, 2), 0u);  // no room
+  char enc[16];
+  char* end = Base64EncodeTo("fooba", enc);
+  EXPECT_EQ(absl::string_view(enc, static_cast<size_t>(end - enc)), "Zm9vYmE=");
+}
+
 }  // namespace
 }  // namespace keys
 }  // namespace memkit

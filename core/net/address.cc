@@ -6,8 +6,8 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
-#include <cstddef>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/text/numbers.h"
 
 namespace memkit {
 namespace net {
@@ -27,14 +28,10 @@ absl::Status Invalid(absl::string_view what, absl::string_view text) {
 }
 
 absl::StatusOr<int> ParsePort(absl::string_view digits, absl::string_view text) {
-  if (digits.empty() || digits.size() > 5) return Invalid("bad port", text);
-  int port = 0;
-  for (char c : digits) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return Invalid("bad port", text);
-    port = port * 10 + (c - '0');
-  }
+  uint64_t port = 0;
+  if (digits.size() > 5 || !text::ParseStrictU64(digits, &port)) return Invalid("bad port", text);
   if (port > 65535) return Invalid("port out of range (0..65535)", text);
-  return port;
+  return static_cast<int>(port);
 }
 
 // Whether `text` looks like a unix socket path rather than host:port.

@@ -22,6 +22,17 @@ TEST(ClockTest, RealClockIsNearAbslNow) {
   EXPECT_LT(absl::AbsDuration(clock->Now() - absl::Now()), absl::Seconds(5));
 }
 
+TEST(ClockTest, MonotonicTimeMovesForwardAndManualMovesWithAdvance) {
+  const int64_t a = MonotonicNanos();
+  const int64_t b = RealClock::Get()->MonotonicNow();
+  EXPECT_LE(a, b);
+  ManualClock clock;
+  const int64_t start = clock.MonotonicNow();
+  EXPECT_EQ(clock.MonotonicNow(), start);  // does not move by itself
+  clock.Advance(absl::Milliseconds(5));
+  EXPECT_EQ(clock.MonotonicNow() - start, 5000000);
+}
+
 }  // namespace
 }  // namespace net
 }  // namespace memkit

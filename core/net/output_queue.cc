@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/net/socket.h"
+#include "core/text/numbers.h"
 
 namespace memkit {
 namespace net {
@@ -76,15 +77,8 @@ void OutputQueue::Append(std::initializer_list<absl::string_view> pieces) {
 }
 
 void OutputQueue::AppendDecimal(uint64_t value) {
-  char digits[20];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  char* out = PrepareAppend(n);
-  for (size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
-  CommitAppend(n);
+  char* out = PrepareAppend(text::kMaxU64Digits);
+  CommitAppend(static_cast<size_t>(text::FormatU64(value, out) - out));
 }
 
 char* OutputQueue::PrepareAppend(size_t max_len) {

@@ -1,6 +1,6 @@
 // ParseAsciiRequest(): the fields of every text and meta command, options,
-// incremental input, pipelining; and the memcached number and base64 rules
-// underneath (ascii_internal.h). Malformed input has its own table test
+// incremental input, pipelining (memcached's number and base64 rules are
+// tested in core/text and core/keys). Malformed input has its own table test
 // (ascii_hostile_test.cc) recorded from a real memcached.
 
 #include "core/protocol/ascii_parser.h"
@@ -9,17 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/protocol/ascii_internal.h"
 #include "gtest/gtest.h"
 
 namespace memkit {
 namespace protocol {
 namespace {
-
-using ascii_internal::Base64Decode;
-using ascii_internal::SafeStrtol;
-using ascii_internal::SafeStrtoul;
-using ascii_internal::SafeStrtoull;
 
 class AsciiParserTest : public ::testing::Test {
  protected:
@@ -302,65 +296,6 @@ TEST_F(AsciiParserTest, ClearKeepsKeyCapacity) {
   Parse("get a b c d e f g h\r\n");
   EXPECT_EQ(req_.keys.capacity(), capacity);
   EXPECT_EQ(req_.keys.data(), data);
-}
-
-TEST(AsciiNumbersTest, SafeStrtolFollowsMemcached) {
-  int32_t v = 0;
-  EXPECT_TRUE(SafeStrtol("0", &v));
-  EXPECT_TRUE(SafeStrtol("-5", &v));
-  EXPECT_EQ(v, -5);
-  EXPECT_TRUE(SafeStrtol("+7", &v));
-  EXPECT_EQ(v, 7);
-  EXPECT_TRUE(SafeStrtol("\t12", &v));  // strtol skips white space
-  EXPECT_EQ(v, 12);
-  EXPECT_TRUE(SafeStrtol("12\tjunk", &v));  // and memcached stops at it
-  EXPECT_EQ(v, 12);
-  EXPECT_TRUE(SafeStrtol("4294967297", &v));  // truncated to int32, as memcached does
-  EXPECT_EQ(v, 1);
-  EXPECT_TRUE(SafeStrtol("9223372036854775807", &v));
-  EXPECT_FALSE(SafeStrtol("9223372036854775808", &v));  // ERANGE for a 64-bit long
-  EXPECT_TRUE(SafeStrtol("-9223372036854775808", &v));
-  EXPECT_FALSE(SafeStrtol("-9223372036854775809", &v));
-  for (const char* bad : {"", "x", "1x", "-", "+", " ", "\t", "1.5", "0x10"}) {
-    EXPECT_FALSE(SafeStrtol(bad, &v)) << bad;
-  }
-}
-
-TEST(AsciiNumbersTest, SafeStrtoulAndStrtoull) {
-  uint32_t u = 0;
-  EXPECT_TRUE(SafeStrtoul("4294967295", &u));
-  EXPECT_EQ(u, 4294967295u);
-  EXPECT_TRUE(SafeStrtoul("4294967296", &u));  // truncated
-  EXPECT_EQ(u, 0u);
-  EXPECT_FALSE(SafeStrtoul("-1", &u));
-  EXPECT_TRUE(SafeStrtoul("-0", &u));
-  EXPECT_TRUE(SafeStrtoul("-18446744073709551615", &u));  // wraps to 1, top bit clear
-  EXPECT_EQ(u, 1u);
-  uint64_t ull = 0;
-  EXPECT_TRUE(SafeStrtoull("18446744073709551615", &ull));
-  EXPECT_EQ(ull, 18446744073709551615u);
-  EXPECT_FALSE(SafeStrtoull("18446744073709551616", &ull));
-  EXPECT_FALSE(SafeStrtoull("-1", &ull));
-  EXPECT_TRUE(SafeStrtoull("9223372036854775808", &ull));  // top bit set, no '-'
-}
-
-TEST(AsciiBase64Test, DecodesLikeMemcached) {
-  char out[kMetaMaxDecodedKey];
-  auto decode = [&](absl::string_view in) {
-    size_t n = Base64Decode(in, out, sizeof(out));
-    return std::string(out, n);
-  };
-  EXPECT_EQ(decode("Zm9v"), "foo");
-  EXPECT_EQ(decode("Zm9vYg=="), "foob");
-  EXPECT_EQ(decode("Zm9vYmE="), "fooba");
-  EXPECT_EQ(decode("Zm!9v"), "foo");   // bytes outside the alphabet are skipped
-  EXPECT_EQ(decode("Zg==Zm9v"), "f");  // decoding stops after a padded block
-  EXPECT_EQ(decode("Zm9vYg="), "");    // not a multiple of four
-  EXPECT_EQ(decode("===="), "");       // all padding
-  EXPECT_EQ(decode(""), "");
-  char enc[16];
-  char* end = ascii_internal::Base64Encode("fooba", enc);
-  EXPECT_EQ(absl::string_view(enc, static_cast<size_t>(end - enc)), "Zm9vYmE=");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/status/status.h"
 
@@ -163,7 +164,7 @@ bool AsciiResponse::MetaKey(char* buf, absl::string_view* key) const {
     *key = token;
     return true;
   }
-  size_t n = ascii_internal::Base64Decode(token, buf, kMetaMaxDecodedKey);
+  size_t n = keys::Base64DecodeLikeMemcached(token, buf, kMetaMaxDecodedKey);
   if (n == 0) return false;
   *key = absl::string_view(buf, n);
   return true;

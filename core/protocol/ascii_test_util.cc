@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
+#include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 #include "gtest/gtest.h"
 
@@ -26,8 +27,8 @@ std::string EchoOpaqueAndKey(const AsciiRequest& req) {
     } else if (f.flag == 'k') {
       out += " k";
       if (req.key_is_base64) {
-        std::string encoded(ascii_internal::Base64EncodedSize(req.key.size()), '\0');
-        ascii_internal::Base64Encode(req.key, &encoded[0]);
+        std::string encoded(keys::Base64EncodedSize(req.key.size()), '\0');
+        keys::Base64EncodeTo(req.key, &encoded[0]);
         out += encoded + " b";
       } else {
         out.append(req.key.data(), req.key.size());

@@ -3,16 +3,16 @@
 #include <cstring>
 #include <string>
 
+#include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 
 namespace memkit {
 namespace protocol {
 
-using ascii_internal::Base64Encode;
-using ascii_internal::Base64EncodedSize;
 using ascii_internal::CopyTo;
 using ascii_internal::FormatI64;
 using ascii_internal::FormatU64;
+using keys::Base64EncodedSize;
 
 absl::string_view MetaCodeName(MetaCode code) {
   switch (code) {
@@ -91,7 +91,7 @@ void MetaReplyLine::AddKey(absl::string_view key, bool base64) {
   if (!Reserve(2 + Base64EncodedSize(key.size()) + 2)) return;
   buf_[len_++] = ' ';
   buf_[len_++] = 'k';
-  char* p = Base64Encode(key, buf_ + len_);
+  char* p = keys::Base64EncodeTo(key, buf_ + len_);
   *p++ = ' ';
   *p++ = 'b';
   len_ = static_cast<size_t>(p - buf_);
@@ -167,7 +167,7 @@ void WriteMetaDebug(AsciiSink* sink, absl::string_view key, bool key_is_base64, 
   char* start = p;
   std::memcpy(p, "ME ", 3);
   p += 3;
-  p = key_is_base64 ? Base64Encode(key, p) : CopyTo(p, key);
+  p = key_is_base64 ? keys::Base64EncodeTo(key, p) : CopyTo(p, key);
   std::memcpy(p, " exp=", 5);
   p = FormatI64(exp, p + 5);
   std::memcpy(p, " la=", 4);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/protocol/ascii_parser_internal.h"
 
@@ -43,7 +44,8 @@ bool Preparse(const Line& line, size_t start, AsciiRequest* out, absl::string_vi
     switch (o) {
       case 'b': {
         // Decode the key (memcached decodes it in place).
-        size_t n = Base64Decode(out->key, out->decoded_key_buffer(), kMetaMaxDecodedKey);
+        size_t n = keys::Base64DecodeLikeMemcached(out->key, out->decoded_key_buffer(),
+                                                   kMetaMaxDecodedKey);
         if (n == 0) {
           *error = "CLIENT_ERROR error decoding key";
           has_error = true;
@@ -229,7 +231,8 @@ ParseResult ParseMetaDebug(Line* line, AsciiRequest* out) {
   out->command = AsciiCommand::kMetaDebug;
   out->key = line->tokens[1];
   if (line->count >= 3 && line->tokens[2] == "b") {
-    size_t n = Base64Decode(out->key, out->decoded_key_buffer(), kMetaMaxDecodedKey);
+    size_t n =
+        keys::Base64DecodeLikeMemcached(out->key, out->decoded_key_buffer(), kMetaMaxDecodedKey);
     if (n == 0) return Refuse(line->size, kBadFormat);
     out->key = absl::string_view(out->decoded_key_buffer(), n);
     out->key_is_base64 = true;

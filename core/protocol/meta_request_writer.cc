@@ -1,6 +1,7 @@
 #include "core/protocol/meta_request_writer.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/protocol/text_request_writer.h"
 #include "core/status/status.h"
@@ -9,11 +10,10 @@ namespace memkit {
 namespace protocol {
 namespace {
 
-using ascii_internal::Base64Encode;
-using ascii_internal::Base64EncodedSize;
 using ascii_internal::CopyTo;
 using ascii_internal::FormatI64;
 using ascii_internal::FormatU64;
+using keys::Base64EncodedSize;
 
 // memcached 1.6.18 refuses a meta line of 20 tokens or more.
 constexpr size_t kMaxTokens = 19;
@@ -37,7 +37,7 @@ absl::Status WireKey(absl::string_view key, bool base64_key, char* scratch,
     return McError(McCode::kBadKey,
                    absl::StrCat("binary key longer than ", kMaxBinaryKey, " bytes (", key.size(), ")"));
   }
-  char* end = Base64Encode(key, scratch);
+  char* end = keys::Base64EncodeTo(key, scratch);
   *wire = absl::string_view(scratch, static_cast<size_t>(end - scratch));
   return absl::OkStatus();
 }

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -30,6 +29,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "core/net/clock.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -49,7 +49,6 @@ namespace dbm {
 namespace bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string> kScenarios = {
     "fill_random", "fill_sequential", "open",        "read_hot",
@@ -111,7 +110,7 @@ class Runner {
       const auto& keys = scenario == "fill_random" ? w_.shuffled : w_.keys;
       size_t pos = 0;
       const double cpu = CpuSeconds();
-      const auto start = Clock::now();
+      const int64_t start = net::MonotonicNanos();
       for (const std::string& key : keys) {
         if (!engine.Put(key, absl::string_view(w_.random_bytes).substr(pos, w_.value_size))) {
           ++r.failures;
@@ -127,7 +126,7 @@ class Runner {
     }
     if (scenario == "open") {
       const double cpu = CpuSeconds();
-      const auto start = Clock::now();
+      const int64_t start = net::MonotonicNanos();
       Check(engine.Open(db, Access::kReadOnly));
       r.seconds = Seconds(start);
       r.cpu_seconds = CpuSeconds() - cpu;
@@ -139,7 +138,7 @@ class Runner {
     Check(engine.Open(db, deleting ? Access::kReadWrite : Access::kReadOnly));
     std::string value;
     const double cpu = CpuSeconds();
-    const auto start = Clock::now();
+    const int64_t start = net::MonotonicNanos();
     if (scenario == "read_hot") {
       const size_t n = w_.keys.size();
       for (size_t i = 0; i < n; ++i) {
@@ -172,8 +171,8 @@ class Runner {
   }
 
  private:
-  static double Seconds(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
+  static double Seconds(int64_t start_nanos) {
+    return static_cast<double>(net::MonotonicNanos() - start_nanos) / 1e9;
   }
   static void Check(const absl::Status& s) {
     if (!s.ok()) Fail(s.ToString());
@@ -192,9 +191,9 @@ double MemkitOpenWithoutHint(const std::string& dir) {
   Options options;
   options.mode = OpenMode::kReadOnly;
   options.use_hint = false;
-  const auto start = Clock::now();
+  const int64_t start = net::MonotonicNanos();
   absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(dir + "/memkit-s/data.dbm", options);
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = static_cast<double>(net::MonotonicNanos() - start) / 1e9;
   if (!db.ok()) return -1;
   return seconds;
 }

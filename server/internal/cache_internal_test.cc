@@ -1,4 +1,4 @@
-// The engine's private pieces: number parsing, the slab class table, the
+// The engine's private pieces: the slab class table, the
 // shard's hash table and LRU list.
 
 #include <cstring>
@@ -8,7 +8,6 @@
 
 #include "gtest/gtest.h"
 #include "server/internal/item.h"
-#include "server/internal/numeric.h"
 #include "server/internal/shard.h"
 #include "server/internal/slab_classes.h"
 
@@ -16,36 +15,6 @@ namespace memkit {
 namespace server {
 namespace internal {
 namespace {
-
-TEST(NumericTest, ParsesLikeSafeStrtoull) {
-  uint64_t v = 0;
-  EXPECT_TRUE(ParseMemcachedNumber("0", &v));
-  EXPECT_EQ(v, 0u);
-  EXPECT_TRUE(ParseMemcachedNumber("18446744073709551615", &v));
-  EXPECT_EQ(v, UINT64_MAX);
-  EXPECT_FALSE(ParseMemcachedNumber("18446744073709551616", &v));
-  EXPECT_TRUE(ParseMemcachedNumber("\t\n 7", &v));
-  EXPECT_EQ(v, 7u);
-  EXPECT_TRUE(ParseMemcachedNumber("7\t", &v));
-  EXPECT_FALSE(ParseMemcachedNumber("7x", &v));
-  EXPECT_FALSE(ParseMemcachedNumber("+", &v));
-  EXPECT_FALSE(ParseMemcachedNumber("-", &v));
-  EXPECT_FALSE(ParseMemcachedNumber("--1", &v));
-  EXPECT_FALSE(ParseMemcachedNumber(" ", &v));
-  EXPECT_FALSE(ParseMemcachedNumber(absl::string_view("\0" "1", 2), &v));
-  // "-1" wraps to 2^64 - 1, which is negative as a signed number: refused.
-  EXPECT_FALSE(ParseMemcachedNumber("-1", &v));
-  // A '-' whose wrapped value stays below 2^63 is accepted, as in memcached.
-  EXPECT_TRUE(ParseMemcachedNumber("-9223372036854775809", &v));
-  EXPECT_EQ(v, 9223372036854775807u);
-}
-
-TEST(NumericTest, FormatsDecimal) {
-  char buf[20];
-  EXPECT_EQ(std::string(buf, FormatDecimal(0, buf)), "0");
-  EXPECT_EQ(std::string(buf, FormatDecimal(1234567890, buf)), "1234567890");
-  EXPECT_EQ(std::string(buf, FormatDecimal(UINT64_MAX, buf)), "18446744073709551615");
-}
 
 TEST(SlabClassesTest, MatchesMemcachedDefaults) {
   // memcached 1.6.18 -vv with -n 48 -f 1.25 and slab_chunk_max 512 KiB.

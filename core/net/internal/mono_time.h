@@ -1,27 +1,20 @@
-// The monotonic clock the event loop's timers and connect deadlines use.
-//
-// Timers must not jump when someone sets the wall clock, so they read
-// CLOCK_MONOTONIC (a vDSO call, no syscall). Thread-safe.
+// Deadline arithmetic for the event loop's timers and connect deadlines, on
+// the monotonic clock of core/net/clock.h. Thread-safe.
 
 #ifndef MEMKIT_CORE_NET_INTERNAL_MONO_TIME_H_
 #define MEMKIT_CORE_NET_INTERNAL_MONO_TIME_H_
-
-#include <time.h>
 
 #include <cstdint>
 #include <limits>
 
 #include "absl/time/time.h"
+#include "core/net/clock.h"
 
 namespace memkit {
 namespace net {
 namespace internal {
 
-inline int64_t MonotonicNanos() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+using net::MonotonicNanos;
 
 // `d` in nanoseconds, saturating (InfiniteDuration -> int64 max).
 inline int64_t ToNanosSaturated(absl::Duration d) {
