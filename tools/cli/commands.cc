@@ -87,6 +87,18 @@ const std::vector<Command>& AllCommands() {
        "memkit watch [CLIENT FLAGS] [--count=N] [--duration=SECONDS] [TYPE...]\n"
        "  TYPE: fetchers mutations evictions connevents deletions (default: memcached's).\n"
        "  one server only.\n" CLIENT_FLAGS, &RunWatch},
+      {"bench", "load a server: ops/s, hit rate and latency percentiles per operation",
+       "memkit bench [CLIENT FLAGS] [--threads=2] [--connections=4 (per thread)] [--pipeline=1]\n"
+       "             [--ratio=GET:SET[:MULTIGET] (9:1)] [--multiget-width=10]\n"
+       "             [--keys=100000] [--key-prefix=memkit:] [--key-pattern=uniform|sequential|zipfian]\n"
+       "             [--zipf=0.99] [--value-size=BYTES|MIN-MAX (100)] [--exptime=S] [--prefill]\n"
+       "             [--duration=S (10)] [--requests=N] [--rate=REQ_PER_S]\n"
+       "             [--compare=HOST:PORT --rounds=3] [--progress|--quiet]\n"
+       "  closed loop by default; --rate runs open loop with latency from each request's due\n"
+       "  time (no coordinated omission). A progress line a second on a terminal. --compare\n"
+       "  alternates rounds against --servers (A) and HOST:PORT (B) and prints B/A ratios.\n"
+       "  Exits 3 if any request failed.\n" CLIENT_FLAGS,
+       &RunBench},
       {"dbm", "dump, load, read, write, verify, compact a memkit dbm file",
        "memkit dbm dump FILE                 every record as KEY<TAB>VALUE lines (C escapes)\n"
        "memkit dbm load FILE [INPUT|-]       add the records of a dump or of KEY<TAB>VALUE lines\n"

@@ -55,6 +55,7 @@ int RunCp(const std::vector<std::string>& args);
 int RunPing(const std::vector<std::string>& args);
 int RunDump(const std::vector<std::string>& args);
 int RunWatch(const std::vector<std::string>& args);
+int RunBench(const std::vector<std::string>& args);
 int RunDbm(const std::vector<std::string>& args);
 
 }  // namespace cli

@@ -109,6 +109,15 @@ check "dump values" "v-user:1" "$("$memkit" dump --prefix=user:1 --values | cut 
 check "dump metadata" 1 "$("$memkit" dump --prefix=other | grep -c "	127.0.0.1:$port	exp=-1 la=[0-9]* cas=[0-9]* fetch=no cls=[0-9]* size=[0-9]*$")"
 check "dump --json" "odd%key" "$("$memkit" dump --json --prefix=odd | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["key"])')"
 
+# bench: a counted run in JSON, a usage error, and --compare's ratio line.
+out=$("$memkit" bench --requests=300 --threads=1 --connections=2 --prefill --keys=50 --json --quiet)
+check "bench exit" 0 $?
+check "bench counted" "300 1.0 0" "$(/usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["total"]["completed"], round(r["hit_rate"],2), r["total"]["errors"])' "$out")"
+"$memkit" bench --ratio=x:y 2>/dev/null; check "bench bad ratio" 2 $?
+"$memkit" bench --servers=127.0.0.1:1 --requests=5 --quiet 2>/dev/null; check "bench refused" 3 $?
+out=$("$memkit" bench --duration=0.2 --rounds=1 --compare=127.0.0.1:$port --quiet)
+check "bench compare" 1 "$(grep -c '^median ratio B/A: ops/s [0-9.]*x, p99 [0-9.]*x$' <<<"$out")"
+
 if ((failures > 0)); then
   echo "$failures failures"
   exit 1
