@@ -12,7 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # peers: real memcached, libmemcached and its tools, twemproxy, Python clients
   memcached libmemcached-dev libmemcached-tools nutcracker
-  python3 python3-pymemcache python3-pylibmc
+  python3 python3-pymemcache python3-pylibmc python3-memcache
   # dbm peers
   libleveldb-dev liblmdb-dev libgdbm-dev libkyotocabinet-dev
 )

@@ -60,13 +60,21 @@ struct CrcTable {
 };
 constexpr CrcTable kCrcTable;
 
-uint32_t Crc(absl::string_view key) {
+}  // namespace
+
+uint32_t Crc32(absl::string_view data) {
   uint32_t crc = 0xffffffffu;
-  for (char c : key) {
+  for (char c : data) {
     crc = (crc >> 8) ^ kCrcTable.entry[(crc ^ static_cast<unsigned char>(c)) & 0xff];
   }
+  return ~crc;
+}
+
+namespace {
+
+uint32_t Crc(absl::string_view key) {
   // libmemcached keeps 15 bits of the finished CRC.
-  return ((~crc) >> 16) & 0x7fff;
+  return (Crc32(key) >> 16) & 0x7fff;
 }
 
 constexpr uint32_t kFnv32Init = 2166136261u;

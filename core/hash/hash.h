@@ -55,6 +55,10 @@ uint32_t Hash(HashAlgorithm algorithm, absl::string_view key);
 // placement use seed 0.
 uint32_t MurmurHash3_x86_32(absl::string_view data, uint32_t seed);
 
+// The standard CRC-32 of `data` (zlib's crc32(), Python's binascii.crc32):
+// python-memcached's server hash is ((Crc32(key) >> 16) & 0x7fff) or 1.
+uint32_t Crc32(absl::string_view data);
+
 // False only for kHsieh: Debian's libmemcached refuses it as a key hash
 // (memcached_behavior_set(MEMCACHED_BEHAVIOR_HASH, HSIEH) fails), so a
 // Placement cannot use it either.

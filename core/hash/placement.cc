@@ -18,6 +18,7 @@ namespace {
 
 constexpr absl::string_view kDistributionNames[] = {
     "modula", "ketama", "ketama_weighted", "ketama_spy", "ketama_spy_weighted", "random",
+    "rendezvous", "python_memcached",
 };
 constexpr size_t kDistributionCount = sizeof(kDistributionNames) / sizeof(kDistributionNames[0]);
 
@@ -50,6 +51,72 @@ bool HostOrderLess(const ServerSpec& a, const ServerSpec& b) {
   return a.port < b.port;
 }
 
+// python-memcached's cmemcache_hash(): 15 bits of the CRC-32, never 0.
+uint32_t PythonMemcachedHash(absl::string_view key) {
+  const uint32_t h = (Crc32(key) >> 16) & 0x7fff;
+  return h == 0 ? 1 : h;
+}
+
+// Appends what pymemcache's pure-Python murmur3_32 reads of `text` when it
+// is a str: the low byte of each character. A valid UTF-8 `text` is read as
+// the characters it encodes; anything else byte by byte.
+void AppendPythonStrBytes(absl::string_view text, std::string* out) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    uint32_t code = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    bool valid = len > 0 && i + len <= text.size();
+    for (size_t k = 1; valid && k < len; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(text[i + k]);
+      valid = (cc & 0xc0) == 0x80;
+      code = (code << 6) | (cc & 0x3f);
+    }
+    if (!valid) {
+      // Not UTF-8: Python could not have held it as a str; take the bytes.
+      out->append(text.data(), text.size());
+      return;
+    }
+    out->push_back(static_cast<char>(code & 0xff));
+    i += len;
+  }
+}
+
+bool IsAscii(absl::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+absl::string_view NodeName(const std::pair<uint32_t, std::string>& node) {
+  return absl::string_view(node.second).substr(0, node.second.size() - 1);
+}
+
+// pymemcache's RendezvousHash.get_node() over `nodes` (index, "name-").
+size_t RendezvousServerFor(const std::vector<std::pair<uint32_t, std::string>>& nodes,
+                           absl::string_view key) {
+  std::string text;
+  int64_t best_score = -1;
+  const std::pair<uint32_t, std::string>* best = nullptr;
+  for (const auto& node : nodes) {
+    text.assign(node.second);
+    if (IsAscii(key)) {
+      text.append(key.data(), key.size());
+    } else {
+      text.clear();
+      AppendPythonStrBytes(absl::StrCat(node.second, key), &text);
+    }
+    const int64_t score = MurmurHash3_x86_32(text, 0);
+    // Ties go to the larger name: max(str(node), str(winner)).
+    if (score > best_score || (score == best_score && NodeName(node) > NodeName(*best))) {
+      best_score = score;
+      best = &node;
+    }
+  }
+  return best == nullptr ? Placement::kNoServer : best->first;
+}
+
 }  // namespace
 
 absl::string_view DistributionName(Distribution distribution) {
@@ -66,13 +133,15 @@ absl::StatusOr<Distribution> ParseDistribution(absl::string_view name) {
   if (normal == "consistent" || normal == "consistent_ketama") return Distribution::kKetama;
   if (normal == "consistent_weighted") return Distribution::kKetamaWeighted;
   if (normal == "consistent_ketama_spy") return Distribution::kKetamaSpy;
+  if (normal == "pymemcache") return Distribution::kRendezvous;
+  if (normal == "memcache" || normal == "python_memcache") return Distribution::kPythonMemcached;
   for (size_t i = 0; i < kDistributionCount; ++i) {
     if (normal == kDistributionNames[i]) return static_cast<Distribution>(i);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown distribution \"", absl::CEscape(name),
       "\"; expected one of modula, ketama (consistent), ketama_weighted, ketama_spy, "
-      "ketama_spy_weighted, random"));
+      "ketama_spy_weighted, random, rendezvous (pymemcache), python_memcached"));
 }
 
 absl::StatusOr<std::unique_ptr<Placement>> Placement::Create(std::vector<ServerSpec> servers,
@@ -146,7 +215,16 @@ absl::StatusOr<std::unique_ptr<Placement>> Placement::Create(std::vector<ServerS
     if (live[index]) placement->live_order_.push_back(index);
   }
 
-  if (placement->live_count_ == 0) {
+  if (distribution == Distribution::kPythonMemcached) {
+    // Not kSingle with one live server: python-memcached hashes into every
+    // server's buckets, dead ones included, and may give up.
+    placement->mode_ = Mode::kBuckets;
+    for (uint32_t index = 0; index < servers.size(); ++index) {
+      for (uint32_t w = 0; w < servers[index].weight; ++w) {
+        placement->python_buckets_.push_back(index);
+      }
+    }
+  } else if (placement->live_count_ == 0) {
     placement->mode_ = Mode::kNone;
   } else if (placement->live_count_ == 1) {
     // Every distribution picks the only live server; libmemcached likewise
@@ -157,6 +235,18 @@ absl::StatusOr<std::unique_ptr<Placement>> Placement::Create(std::vector<ServerS
     placement->mode_ = Mode::kModula;
   } else if (distribution == Distribution::kRandom) {
     placement->mode_ = Mode::kRandom;
+  } else if (distribution == Distribution::kRendezvous) {
+    placement->mode_ = Mode::kRendezvous;
+    for (uint32_t index = 0; index < servers.size(); ++index) {
+      if (!live[index]) continue;
+      const ServerSpec& server = servers[index];
+      // HashClient names a (host, port) server "host:port" and a socket by
+      // its path.
+      std::string name = server.unix_socket ? server.host
+                                            : absl::StrCat(server.host, ":", server.port);
+      name.push_back('-');
+      placement->rendezvous_.emplace_back(index, std::move(name));
+    }
   } else {
     placement->mode_ = Mode::kRing;
   }
@@ -210,11 +300,26 @@ size_t Placement::ServerFor(absl::string_view key) const {
       return single_;
     case Mode::kRandom:
       return ServerForHash(0);
+    case Mode::kRendezvous:
+      return RendezvousServerFor(rendezvous_, key);
+    case Mode::kBuckets:
+      return ServerForHash(PythonMemcachedHash(key));
     case Mode::kModula:
     case Mode::kRing:
       break;
   }
   return ServerForHash(Hash(hash_, key));
+}
+
+uint32_t Placement::KeyHash(absl::string_view key) const {
+  switch (mode_) {
+    case Mode::kRendezvous:
+      return 0;
+    case Mode::kBuckets:
+      return PythonMemcachedHash(key);
+    default:
+      return Hash(hash_, key);
+  }
 }
 
 size_t Placement::ServerForHash(uint32_t hash) const {
@@ -236,6 +341,17 @@ size_t Placement::ServerForHash(uint32_t hash) const {
     case Mode::kRandom: {
       thread_local absl::InsecureBitGen gen;
       return live_order_[absl::Uniform<size_t>(gen, 0, live_order_.size())];
+    }
+    case Mode::kRendezvous:
+      return kNoServer;
+    case Mode::kBuckets: {
+      // python-memcached's Client._get_server(): _SERVER_RETRIES (10) tries.
+      for (int attempt = 0; attempt < 10; ++attempt) {
+        const uint32_t server = python_buckets_[hash % python_buckets_.size()];
+        if (live_[server]) return server;
+        hash = PythonMemcachedHash(absl::StrCat(hash, attempt));
+      }
+      return kNoServer;
     }
   }
   return kNoServer;

@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -52,15 +54,30 @@ enum class Distribution : uint8_t {
   kKetamaSpyWeighted = 4,
   // MEMCACHED_DISTRIBUTION_RANDOM: a uniformly random live server per call.
   kRandom = 5,
+  // pymemcache 3.5's HashClient (RendezvousHash): every live server scores
+  // murmur3_32("host:port-KEY", seed 0) and the highest wins, ties going to
+  // the larger server name. The key is read as pymemcache reads a str: one
+  // UTF-8 code point per character, of which murmur3 takes the low byte.
+  // pymemcache has no weights; they are ignored. The key hash setting is
+  // ignored. A dead server is left out, as HashClient removes it.
+  kRendezvous = 6,
+  // python-memcached 1.59's Client: each server repeated `weight` times in a
+  // bucket list (in list order); a key goes to bucket h % buckets with
+  // h = ((crc32(key) >> 16) & 0x7fff) or 1. When that server is dead the
+  // client rehashes h = hash(str(h) + str(i)) for i = 0.. and tries again,
+  // at most 10 times in all, then gives up (kNoServer), as python-memcached
+  // does. The key hash setting is ignored.
+  kPythonMemcached = 7,
 };
 
 // "modula", "ketama", "ketama_weighted", "ketama_spy", "ketama_spy_weighted",
-// "random".
+// "random", "rendezvous", "python_memcached".
 absl::string_view DistributionName(Distribution distribution);
 
 // Parses DistributionName() values and libmemcached's / pylibmc's aliases:
 // "consistent", "consistent_ketama" (kKetama), "consistent_weighted"
-// (kKetamaWeighted), "consistent_ketama_spy" (kKetamaSpy). Case and '_', '-',
+// (kKetamaWeighted), "consistent_ketama_spy" (kKetamaSpy), "pymemcache"
+// (kRendezvous), "memcache" and "python_memcache" (kPythonMemcached). Case and '_', '-',
 // ' ' between words do not matter. Anything else is InvalidArgument.
 absl::StatusOr<Distribution> ParseDistribution(absl::string_view name);
 
@@ -129,11 +146,14 @@ class Placement {
   size_t ServerFor(absl::string_view key) const;
 
   // The server for a key whose KeyHash() is `hash` (for callers that hash
-  // once and place on several rings).
+  // once and place on several rings). kRendezvous scores servers with the
+  // key itself, so it has no key hash: use ServerFor() (this returns
+  // kNoServer).
   size_t ServerForHash(uint32_t hash) const;
 
-  // The key hash this placement uses, applied to `key`.
-  uint32_t KeyHash(absl::string_view key) const { return Hash(hash_, key); }
+  // The key hash this placement uses, applied to `key` (python-memcached's
+  // for kPythonMemcached; 0 for kRendezvous).
+  uint32_t KeyHash(absl::string_view key) const;
 
   // The servers as given to Create(), in the caller's order, with TCP port 0
   // replaced by 11211 and weight 0 by 1.
@@ -153,7 +173,7 @@ class Placement {
 
  private:
   // How ServerForHash() answers; fixed at construction.
-  enum class Mode : uint8_t { kNone, kSingle, kModula, kRing, kRandom };
+  enum class Mode : uint8_t { kNone, kSingle, kModula, kRing, kRandom, kRendezvous, kBuckets };
 
   Placement() = default;
 
@@ -176,6 +196,11 @@ class Placement {
   // kRing: bucket b (the top 10 bits of a hash) -> the first point whose
   // value's top bits are >= b; the search then spans one bucket.
   std::vector<uint32_t> bucket_start_;
+  // kRendezvous: each live server's index and name ("host:port", or the
+  // socket path) followed by '-', the prefix of what it scores.
+  std::vector<std::pair<uint32_t, std::string>> rendezvous_;
+  // kBuckets: python-memcached's bucket list of server indexes.
+  std::vector<uint32_t> python_buckets_;
 };
 
 }  // namespace hash
