@@ -18,14 +18,23 @@ namespace cli {
 
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command>* const commands = new std::vector<Command>{
-      {"locate", "show which server each key maps to (libmemcached-identical placement)",
-       "memkit locate --servers=HOST:PORT[:WEIGHT],... [--distribution=ketama_weighted]\n"
-       "              [--hash=NAME] [--sort-hosts] KEY...\n"
-       "  distributions: modula, ketama, ketama_weighted (default), ketama_spy,\n"
-       "                 ketama_spy_weighted, random\n"
-       "  hashes: default (one-at-a-time), md5, crc, fnv1_64, fnv1a_64, fnv1_32, fnv1a_32,\n"
-       "          murmur, murmur3, jenkins (default: md5 for ketama_weighted, else default)",
+      {"locate", "show which server each key maps to, placed as a client library would",
+       "memkit locate --servers=HOST:PORT[:WEIGHT],... [--placement=NAME] [--sort-hosts] [--json] KEY...\n"
+       "  NAME: DISTRIBUTION[:HASH] (default ketama_weighted):\n"
+       "    libmemcached / pylibmc: modula, ketama, ketama_weighted, ketama_spy,\n"
+       "      ketama_spy_weighted, random; HASH: default (one-at-a-time), md5, crc, fnv1_64,\n"
+       "      fnv1a_64, fnv1_32, fnv1a_32, murmur, murmur3, jenkins (default: md5 for\n"
+       "      ketama_weighted, else default)\n"
+       "    pymemcache (HashClient's rendezvous hash), python_memcached (memcache.Client)\n"
+       "  --distribution=D --hash=H are the older spelling of --placement=D:H.",
        &RunLocate},
+      {"migrate-plan", "how many keys a change of client, placement or servers would move",
+       "memkit migrate-plan --servers=LIST [--to-servers=LIST] --from=PLACEMENT [--to=PLACEMENT]\n"
+       "                    [--dump] [--json] < keys\n"
+       "  keys one per line on standard input, or --dump: every key on the --servers\n"
+       "  (lru_crawler metadump). PLACEMENT as for `memkit locate`. Prints the fraction that\n"
+       "  moves and, per server, keys before, after, leaving and arriving.",
+       &RunMigratePlan},
       {"hash", "print libmemcached's hash of each key",
        "memkit hash [--hash=NAME | --all] KEY...", &RunHash},
       {"get", "print the value of each key",

@@ -56,6 +56,7 @@ int RunPing(const std::vector<std::string>& args);
 int RunDump(const std::vector<std::string>& args);
 int RunWatch(const std::vector<std::string>& args);
 int RunBench(const std::vector<std::string>& args);
+int RunMigratePlan(const std::vector<std::string>& args);
 int RunDbm(const std::vector<std::string>& args);
 
 }  // namespace cli

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/net/address.h"
 
@@ -77,6 +78,50 @@ absl::StatusOr<std::string> LineConnection::ReadLine() {
     }
     if (n == 0) return absl::UnavailableError("the server closed the connection");
     buffer_.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+namespace {
+
+// memcached's metadump writes keys URL-encoded (%XX); undo it.
+std::string UrlDecode(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    int byte = 0;
+    if (text[i] == '%' && i + 2 < text.size() && absl::SimpleHexAtoi(text.substr(i + 1, 2), &byte)) {
+      out.push_back(static_cast<char>(byte));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<MetadumpEntry>> ReadMetadump(absl::string_view server,
+                                                        absl::Duration timeout) {
+  auto conn = LineConnection::Connect(server, timeout);
+  if (!conn.ok()) return conn.status();
+  absl::Status sent = (*conn)->Send("lru_crawler metadump all\r\n");
+  if (!sent.ok()) return sent;
+  std::vector<MetadumpEntry> entries;
+  for (;;) {
+    absl::StatusOr<std::string> line = (*conn)->ReadLine();
+    if (!line.ok()) return line.status();
+    if (*line == "END") return entries;
+    if (!absl::StartsWith(*line, "key=")) {
+      return absl::InternalError(absl::StrCat("the server answered '", *line, "'"));
+    }
+    const size_t space = line->find(' ');
+    MetadumpEntry entry;
+    entry.key = UrlDecode(absl::string_view(*line).substr(4, space == std::string::npos
+                                                                 ? std::string::npos
+                                                                 : space - 4));
+    if (space != std::string::npos) entry.metadata = line->substr(space + 1);
+    entries.push_back(std::move(entry));
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -41,6 +42,19 @@ class LineConnection {
   std::string buffer_;  // bytes read past the last line returned
   size_t consumed_ = 0;
 };
+
+// One key of `lru_crawler metadump all`: the key (URL-decoded) and the rest
+// of its line ("exp=-1 la=... cas=... fetch=no cls=1 size=63").
+struct MetadumpEntry {
+  std::string key;
+  std::string metadata;
+};
+
+// Every key of `server`, by `lru_crawler metadump all` on a new connection.
+// memcached refuses a metadump pipelined behind other commands, so this one
+// is sent alone.
+absl::StatusOr<std::vector<MetadumpEntry>> ReadMetadump(absl::string_view server,
+                                                        absl::Duration timeout);
 
 }  // namespace cli
 }  // namespace memkit

@@ -109,6 +109,10 @@ check "dump values" "v-user:1" "$("$memkit" dump --prefix=user:1 --values | cut 
 check "dump metadata" 1 "$("$memkit" dump --prefix=other | grep -c "	127.0.0.1:$port	exp=-1 la=[0-9]* cas=[0-9]* fetch=no cls=[0-9]* size=[0-9]*$")"
 check "dump --json" "odd%key" "$("$memkit" dump --json --prefix=odd | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["key"])')"
 
+# migrate-plan --dump reads the keys from the server itself.
+out=$("$memkit" migrate-plan --servers=127.0.0.1:$port --to-servers=127.0.0.1:$port,127.0.0.1:1 --from=ketama --dump --json)
+check "migrate-plan --dump keys" "$("$memkit" dump | wc -l)" "$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["keys"])' "$out")"
+
 # bench: a counted run in JSON, a usage error, and --compare's ratio line.
 out=$("$memkit" bench --requests=300 --threads=1 --connections=2 --prefill --keys=50 --json --quiet)
 check "bench exit" 0 $?

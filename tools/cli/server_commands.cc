@@ -33,23 +33,6 @@ absl::StatusOr<ParsedArgs> ParseServerCommand(const std::vector<std::string>& ra
   return ParseArgs(raw, extra);
 }
 
-// memcached's metadump writes keys URL-encoded (%XX); undo it.
-std::string UrlDecode(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    int byte = 0;
-    if (text[i] == '%' && i + 2 < text.size() &&
-        absl::SimpleHexAtoi(text.substr(i + 1, 2), &byte)) {
-      out.push_back(static_cast<char>(byte));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int RunFlush(const std::vector<std::string>& raw) {
@@ -208,30 +191,16 @@ int RunDump(const std::vector<std::string>& raw) {
   int exit = kExitOk;
   std::vector<std::string> json_rows;
   for (const std::string& server : ServersFromFlags(*args)) {
-    auto conn = LineConnection::Connect(server, *timeout);
-    absl::Status status = conn.ok() ? (*conn)->Send("lru_crawler metadump all\r\n") : conn.status();
+    absl::StatusOr<std::vector<MetadumpEntry>> dumped = ReadMetadump(server, *timeout);
+    if (!dumped.ok()) {
+      exit = WorseExit(exit, ReportFailure(absl::StrCat("dump ", server), dumped.status()));
+      continue;
+    }
     // key -> the rest of its metadump line, in the server's order.
     std::vector<std::pair<std::string, std::string>> rows;
-    while (status.ok()) {
-      absl::StatusOr<std::string> line = (*conn)->ReadLine();
-      if (!line.ok()) {
-        status = line.status();
-        break;
-      }
-      if (*line == "END") break;
-      if (!absl::StartsWith(*line, "key=")) {
-        status = absl::InternalError(absl::StrCat("the server answered '", *line, "'"));
-        break;
-      }
-      const size_t space = line->find(' ');
-      std::string key = UrlDecode(absl::string_view(*line).substr(4, space - 4));
-      if (!absl::StartsWith(key, prefix)) continue;
-      rows.emplace_back(std::move(key),
-                        space == std::string::npos ? "" : line->substr(space + 1));
-    }
-    if (!status.ok()) {
-      exit = WorseExit(exit, ReportFailure(absl::StrCat("dump ", server), status));
-      continue;
+    for (MetadumpEntry& entry : *dumped) {
+      if (!absl::StartsWith(entry.key, prefix)) continue;
+      rows.emplace_back(std::move(entry.key), std::move(entry.metadata));
     }
     client::ItemMap values;
     if (client != nullptr && !rows.empty()) {
