@@ -9,43 +9,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "dbm/db.h"
 #include "leveldb/db.h"
 
 namespace memkit {
 namespace dbm {
 namespace bench {
 namespace {
-
-class MemkitEngine final : public Engine {
- public:
-  std::string name() const override { return "memkit"; }
-  absl::Status Open(const std::string& dir, Access access) override {
-    Options options;
-    options.mode = access == Access::kNew        ? OpenMode::kNew
-                   : access == Access::kReadOnly ? OpenMode::kReadOnly
-                                                 : OpenMode::kReadWrite;
-    absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(dir + "/data.dbm", options);
-    if (!db.ok()) return db.status();
-    db_ = std::move(*db);
-    return absl::OkStatus();
-  }
-  absl::Status Close() override {
-    absl::Status s = db_->Close();
-    db_.reset();
-    return s;
-  }
-  bool Put(absl::string_view key, absl::string_view value) override {
-    return db_->Put(key, value).ok();
-  }
-  bool Get(absl::string_view key, std::string* value) override {
-    return db_->Get(key, value).ok();
-  }
-  bool Delete(absl::string_view key) override { return db_->Delete(key).ok(); }
-
- private:
-  std::unique_ptr<Db> db_;
-};
 
 class LevelDbEngine final : public Engine {
  public:
@@ -233,7 +202,7 @@ class KyotoEngine final : public Engine {
 std::vector<std::string> EngineNames() { return {"memkit", "leveldb", "lmdb", "gdbm", "kyoto"}; }
 
 std::unique_ptr<Engine> MakeEngine(const std::string& name) {
-  if (name == "memkit") return std::make_unique<MemkitEngine>();
+  if (name == "memkit") return MakeMemkitEngine();
   if (name == "leveldb") return std::make_unique<LevelDbEngine>();
   if (name == "lmdb") return std::make_unique<LmdbEngine>();
   if (name == "gdbm") return std::make_unique<GdbmEngine>();

@@ -1,9 +1,5 @@
 // The stores dbm_bench runs side by side: memkit dbm and its peers (LevelDB,
-// LMDB, gdbm, Kyoto Cabinet's hash database), behind one small interface.
-//
-// Every engine is configured the same way as far as each allows: no fsync
-// per write (each write survives a kill of the process but not a machine
-// crash), one operation per transaction, values copied out on reads.
+// LMDB, gdbm, Kyoto Cabinet's hash database), behind engine.h's interface.
 //
 // Thread-safety: none; the benchmark is single-threaded.
 
@@ -14,34 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/strings/string_view.h"
+#include "dbm/bench/engine.h"
 
 namespace memkit {
 namespace dbm {
 namespace bench {
 
-enum class Access {
-  kNew,        // create empty, replacing what was there
-  kReadOnly,   // existing, reads only
-  kReadWrite,  // existing, reads and writes
-};
-
-class Engine {
- public:
-  virtual ~Engine() = default;
-  virtual std::string name() const = 0;
-  // `dir` is a directory owned by this engine.
-  virtual absl::Status Open(const std::string& dir, Access access) = 0;
-  virtual absl::Status Close() = 0;
-  virtual bool Put(absl::string_view key, absl::string_view value) = 0;
-  // False when missing or on error.
-  virtual bool Get(absl::string_view key, std::string* value) = 0;
-  virtual bool Delete(absl::string_view key) = 0;
-};
-
 // "memkit", "leveldb", "lmdb", "gdbm", "kyoto".
 std::vector<std::string> EngineNames();
+// Null for an unknown name.
 std::unique_ptr<Engine> MakeEngine(const std::string& name);
 
 }  // namespace bench

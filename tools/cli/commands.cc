@@ -118,6 +118,8 @@ const std::vector<Command>& AllCommands() {
        "                                     damage exits 1\n"
        "memkit dbm compact FILE              rewrite the live records, print the sizes\n"
        "memkit dbm stats FILE                records, live/dead bytes, hint-file age\n"
+       "memkit dbm bench [--num=1000000] [--value-size=100] [--key-size=16] [--scenarios=a,b]\n"
+       "                 [--dir=D]           dbm_bench's scenarios on memkit dbm alone\n"
        "  exit status: 0 ok, 1 missing key or damage, 2 usage, 3 cannot open/read/write",
        &RunDbm},
   };

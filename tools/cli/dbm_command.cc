@@ -1,5 +1,6 @@
 // `memkit dbm SUBCOMMAND FILE ...`: the dbm store from the shell: dump, load,
-// get, put, delete, verify, compact and stats.
+// get, put, delete, verify, compact and stats; and `memkit dbm bench`,
+// dbm_bench's scenarios on memkit dbm alone.
 //
 // Exit status: 0 ok; 1 a missing key, or damage found by `verify`; 2 a usage
 // error; 3 the file could not be opened, read or written.
@@ -23,6 +24,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "dbm/bench/engine.h"
+#include "dbm/bench/scenarios.h"
 #include "dbm/db.h"
 #include "dbm/write_batch.h"
 #include "tools/cli/args.h"
@@ -267,12 +272,32 @@ int Stats(const std::string& path) {
   return kExitOk;
 }
 
+// dbm_bench's scenarios on memkit dbm alone, in a scratch directory.
+int Bench(const ParsedArgs& args) {
+  dbm::bench::DbmBenchOptions options;
+  if ((args.Has("num") && !absl::SimpleAtoi(args.Get("num"), &options.num)) ||
+      (args.Has("value-size") && !absl::SimpleAtoi(args.Get("value-size"), &options.value_size)) ||
+      (args.Has("key-size") && !absl::SimpleAtoi(args.Get("key-size"), &options.key_size))) {
+    return Usage("--num, --value-size and --key-size take whole numbers");
+  }
+  if (args.Has("scenarios")) options.scenarios = absl::StrSplit(args.Get("scenarios"), ',');
+  options.dir = args.Get("dir");
+  std::vector<std::unique_ptr<dbm::bench::Engine>> engines;
+  engines.push_back(dbm::bench::MakeMemkitEngine());
+  absl::Status status = dbm::bench::RunDbmBench(options, engines, stdout);
+  if (absl::IsInvalidArgument(status)) return Usage(status.message());
+  if (!status.ok()) return IoError("bench", status);
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunDbm(const std::vector<std::string>& raw) {
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(raw, FlagSpec{});
+  absl::StatusOr<ParsedArgs> parsed =
+      ParseArgs(raw, FlagSpec{{"num", "value-size", "key-size", "scenarios", "dir"}, {}});
   if (!parsed.ok()) return Usage(parsed.status().message());
   const std::vector<std::string>& args = parsed->positional;
+  if (args.size() == 1 && args[0] == "bench") return Bench(*parsed);
   if (args.size() < 2) return Usage("expected SUBCOMMAND FILE");
   const std::string& sub = args[0];
   const std::string& path = args[1];
@@ -288,7 +313,8 @@ int RunDbm(const std::vector<std::string>& raw) {
   if (sub == "verify" && want(0)) return Verify(path);
   if (sub == "compact" && want(0)) return Compact(path);
   if (sub == "stats" && want(0)) return Stats(path);
-  for (absl::string_view known : {"dump", "load", "get", "put", "delete", "verify", "compact", "stats"}) {
+  for (absl::string_view known :
+       {"dump", "load", "get", "put", "delete", "verify", "compact", "stats", "bench"}) {
     if (sub == known) return Usage(absl::StrCat("wrong number of arguments for '", sub, "'"));
   }
   return Usage(absl::StrCat("unknown subcommand '", sub, "'"));

@@ -77,5 +77,12 @@ rm -f "$tmp/big.dbm.hint"
 "$memkit" dbm stats "$tmp/big.dbm" >/dev/null 2>"$tmp/err"
 check "opening a damaged file warns" 1 "$(grep -c 'warning: .*damaged bytes' "$tmp/err")"
 
+# bench: the scenarios on memkit dbm alone, a line each and the summary table.
+"$memkit" dbm bench --num=2000 --dir="$tmp" >"$tmp/bench"; check "bench exit" 0 $?
+check "bench scenarios" 7 "$(grep -c '^memkit  *[a-z_]*  *time:' "$tmp/bench")"
+check "bench table" 1 "$(grep -c '^| read_random | [0-9.]* |' "$tmp/bench")"
+check "bench no failures" 0 "$(grep -c FAILED "$tmp/bench")"
+"$memkit" dbm bench --scenarios=nope 2>/dev/null; check "bench bad scenario" 2 $?
+
 echo "$failures failures"
 ((failures == 0))
