@@ -53,7 +53,7 @@ absl::Status CacheStatus(McCode code) {
     case McCode::kTooLarge:
       return McError(code, "object too large for cache");
     case McCode::kClientError:
-      return McError(code, "bad command line format");
+      return McError(code, kBadFormatMessage);
     default:
       return McError(code, "storage engine error");
   }

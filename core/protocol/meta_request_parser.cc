@@ -9,13 +9,14 @@
 #include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/protocol/ascii_parser_internal.h"
+#include "core/status/status.h"
 
 namespace memkit {
 namespace protocol {
 namespace ascii_internal {
 namespace {
 
-constexpr absl::string_view kBadFormat = "CLIENT_ERROR bad command line format";
+constexpr absl::string_view kBadFormat = kClientErrorBadFormat;
 constexpr absl::string_view kBadToken = "CLIENT_ERROR bad token in command line format";
 constexpr absl::string_view kOpaqueTooLong = "CLIENT_ERROR opaque token too long";
 constexpr absl::string_view kInvalidOrDuplicate = "CLIENT_ERROR invalid or duplicate flag";

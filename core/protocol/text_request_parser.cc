@@ -8,13 +8,14 @@
 #include "absl/strings/string_view.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/protocol/ascii_parser_internal.h"
+#include "core/status/status.h"
 
 namespace memkit {
 namespace protocol {
 namespace ascii_internal {
 namespace {
 
-constexpr absl::string_view kBadFormat = "CLIENT_ERROR bad command line format";
+constexpr absl::string_view kBadFormat = kClientErrorBadFormat;
 constexpr absl::string_view kBadExptime = "CLIENT_ERROR invalid exptime argument";
 
 inline ParseResult Error(const Line& line) { return Refuse(line.size, "ERROR"); }
