@@ -209,7 +209,7 @@ void Cache::Link(Shard& s, Item* it, uint64_t hash, uint32_t now) {
   it->cas = NextCas();
   s.Insert(it, hash);
   internal::RefItem(it);  // The table's reference.
-  internal::ClassCounters& cls = s.classes[it->slab_class];
+  SlabClassCounters& cls = s.classes[it->slab_class];
   ++cls.number;
   cls.mem_requested += ItemSizeOf(it);
   ++s.counters.total_items;
@@ -221,7 +221,7 @@ void Cache::Unlink(Shard& s, Item* it, uint64_t hash) {
   it->iflags &= static_cast<uint8_t>(~internal::kItemLinked);
   s.Remove(it, hash);
   const size_t size = ItemSizeOf(it);
-  internal::ClassCounters& cls = s.classes[it->slab_class];
+  SlabClassCounters& cls = s.classes[it->slab_class];
   --cls.number;
   cls.mem_requested -= size;
   s.heap_bytes -= internal::ItemAllocationSize(it->nkey, it->nbytes);
@@ -303,7 +303,7 @@ GetResult Cache::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
   if (options.bump) Bump(s, it, now);
   internal::RefItem(it);
   r.item = ItemRef(it);
-  internal::ClassCounters& cls = s.classes[it->slab_class];
+  SlabClassCounters& cls = s.classes[it->slab_class];
   if (touch) {
     ++s.counters.cmd_touch;
     ++cls.touch_hits;

@@ -37,7 +37,7 @@ size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
       ++s.counters.crawler_items_checked;
       const bool flushed = IsFlushed(it, now);
       if (flushed || (it->exptime != 0 && it->exptime < now)) {
-        internal::ClassCounters& cls = s.classes[it->slab_class];
+        SlabClassCounters& cls = s.classes[it->slab_class];
         ++cls.crawler_reclaimed;
         if (!flushed && (it->iflags & internal::kItemFetched) == 0) ++cls.expired_unfetched;
         Unlink(s, it, KeyHash(it->key()));
@@ -88,7 +88,6 @@ CacheStats Cache::GetStats() const {
   st.largest_slab_class = slab_classes_.largest();
   st.oldest_live = oldest_live_.load(std::memory_order_relaxed);
   std::vector<SlabClassStats> classes(internal::kMaxSlabClasses);
-  std::vector<uint64_t> evicted_at(internal::kMaxSlabClasses, 0);
   uint64_t buckets = 0;
   const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
@@ -116,29 +115,7 @@ CacheStats Cache::GetStats() const {
     st.store_no_memory += c.store_no_memory;
     st.crawler_items_checked += c.crawler_items_checked;
     for (int id = 0; id < internal::kMaxSlabClasses; ++id) {
-      const internal::ClassCounters& from = s.classes[id];
-      SlabClassStats& to = classes[static_cast<size_t>(id)];
-      to.number += from.number;
-      to.mem_requested += from.mem_requested;
-      to.evicted += from.evicted;
-      to.evicted_nonzero += from.evicted_nonzero;
-      to.evicted_unfetched += from.evicted_unfetched;
-      if (from.evicted != 0 && from.evicted_at >= evicted_at[static_cast<size_t>(id)]) {
-        evicted_at[static_cast<size_t>(id)] = from.evicted_at;
-        to.evicted_time = from.evicted_time;
-      }
-      to.expired_unfetched += from.expired_unfetched;
-      to.reclaimed += from.reclaimed;
-      to.crawler_reclaimed += from.crawler_reclaimed;
-      to.outofmemory += from.outofmemory;
-      to.get_hits += from.get_hits;
-      to.cmd_set += from.cmd_set;
-      to.delete_hits += from.delete_hits;
-      to.incr_hits += from.incr_hits;
-      to.decr_hits += from.decr_hits;
-      to.cas_hits += from.cas_hits;
-      to.cas_badval += from.cas_badval;
-      to.touch_hits += from.touch_hits;
+      classes[static_cast<size_t>(id)] += s.classes[id];
     }
   }
   st.bytes = 0;
@@ -163,11 +140,7 @@ CacheStats Cache::GetStats() const {
     st.reclaimed += c.reclaimed;
     st.crawler_reclaimed += c.crawler_reclaimed;
     st.outofmemory += c.outofmemory;
-    const bool active = c.number != 0 || c.evicted != 0 || c.cmd_set != 0 || c.get_hits != 0 ||
-                        c.outofmemory != 0 || c.reclaimed != 0 || c.crawler_reclaimed != 0 ||
-                        c.delete_hits != 0 || c.incr_hits != 0 || c.decr_hits != 0 ||
-                        c.cas_hits != 0 || c.cas_badval != 0 || c.touch_hits != 0;
-    if (active) st.slab_classes.push_back(c);
+    if (c.active()) st.slab_classes.push_back(c);
   }
   st.hash_bytes = buckets * sizeof(Item*);
   while ((uint64_t{1} << (st.hash_power_level + 1)) <= buckets) ++st.hash_power_level;
@@ -180,10 +153,10 @@ void Cache::ResetStats() {
     Shard& s = *shard;
     std::lock_guard<std::mutex> lock(s.mu);
     s.counters = internal::ShardCounters();
-    for (internal::ClassCounters& c : s.classes) {
+    for (SlabClassCounters& c : s.classes) {
       const uint64_t number = c.number;
       const uint64_t mem_requested = c.mem_requested;
-      c = internal::ClassCounters();
+      c = SlabClassCounters();
       c.number = number;
       c.mem_requested = mem_requested;
     }

@@ -45,7 +45,7 @@ bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
       search = prev;
       continue;
     }
-    internal::ClassCounters& cls = s.classes[search->slab_class];
+    SlabClassCounters& cls = s.classes[search->slab_class];
     // memcached compares with `<` here and `<=` on lookups; so do we.
     if ((search->exptime != 0 && search->exptime < now) || IsFlushed(search, now)) {
       ++cls.reclaimed;
