@@ -13,7 +13,7 @@
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 namespace {
 
 constexpr absl::string_view kBadFormat = kClientErrorBadFormat;
@@ -264,6 +264,6 @@ ParseResult ParseMetaCommand(Line* line, AsciiRequest* out) {
   }
 }
 
-}  // namespace ascii_internal
+}  // namespace internal
 }  // namespace protocol
 }  // namespace memkit

@@ -12,7 +12,7 @@
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 namespace {
 
 constexpr absl::string_view kBadFormat = kClientErrorBadFormat;
@@ -271,6 +271,6 @@ ParseResult ParseTextCommand(Line* line, AsciiRequest* out) {
   return Unknown(*line);
 }
 
-}  // namespace ascii_internal
+}  // namespace internal
 }  // namespace protocol
 }  // namespace memkit
