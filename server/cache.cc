@@ -366,7 +366,7 @@ ItemInfo Cache::InfoOf(const Item* it, uint32_t now) const {
   info.last_access_unix = process_started_ + it->time;
   info.idle = now >= it->time ? now - it->time : 0;
   info.fetched = (it->iflags & internal::kItemFetched) != 0;
-  info.key_binary = (it->iflags & internal::kItemKeyBinary) != 0;
+  info.key_binary = it->key_binary != 0;
   info.slab_class = it->slab_class;
   info.total_size = ItemSizeOf(it);
   return info;

@@ -137,7 +137,7 @@ McCode Cache::AllocateRaw(absl::string_view key, size_t value_length, const Stor
     return McCode::kOutOfMemory;
   }
   it->slab_class = slab_classes_.ClassFor(ItemSizeOf(it));
-  if (request.key_binary) it->iflags |= internal::kItemKeyBinary;
+  it->key_binary = request.key_binary ? 1 : 0;
   *out = it;
   return McCode::kOk;
 }

@@ -36,7 +36,7 @@ class Cache;
 absl::Status CacheStatus(McCode code);
 
 // A counted reference to a stored item. While held, key(), value() and
-// client_flags() stay valid and unchanged, even if the item is replaced,
+// client_flags() and key_binary() stay valid and unchanged, even if the item is replaced,
 // deleted, evicted or flushed meanwhile: hand value().data() to writev() and
 // drop the handle once the bytes are written. Empty on a miss.
 class ItemRef {
@@ -62,7 +62,7 @@ class ItemRef {
   absl::string_view value() const { return item_->value(); }
   uint32_t client_flags() const { return item_->client_flags; }
   // Stored with a base64 key (StoreRequest::key_binary).
-  bool key_binary() const { return (item_->iflags & internal::kItemKeyBinary) != 0; }
+  bool key_binary() const { return item_->key_binary != 0; }
 
  private:
   friend class Cache;

@@ -301,6 +301,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     po.dir = options.persist_dir;
     po.interval = options.persist_interval;
     po.strict = options.persist_strict;
+    po.clock = co.clock;  // debugtime moves the interval snapshots too
     ServerCore* log_core = core.get();
     po.log = [log_core](int level, absl::string_view line) {
       log_core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());
