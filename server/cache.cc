@@ -128,10 +128,10 @@ Cache::Cache(const CacheOptions& options)
 Cache::~Cache() {
   if (reclaimer_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(reclaim_mu_);
+      MutexLock lock(&reclaim_mu_);
       stopping_ = true;
     }
-    reclaim_cv_.notify_all();
+    reclaim_cv_.SignalAll();
     reclaimer_.join();
   }
   // The shards drop the table's references; handles still held keep their
@@ -318,7 +318,7 @@ GetResult Cache::Get(absl::string_view key, const GetOptions& options) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   return GetLocked(s, key, hash, options, now);
 }
 
@@ -341,7 +341,7 @@ void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions&
   size_t i = 0;
   while (i < slots.size()) {
     Shard& s = *shards_[slots[i].shard];
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     const size_t shard = slots[i].shard;
     for (; i < slots.size() && slots[i].shard == shard; ++i) {
       (*results)[slots[i].index] = GetLocked(s, keys[slots[i].index], slots[i].hash, options, now);
@@ -377,7 +377,7 @@ std::optional<ItemInfo> Cache::Inspect(absl::string_view key) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   Item* it = FindLive(s, key, hash, now);
   if (it == nullptr) return std::nullopt;
   ItemInfo info = InfoOf(it, now);
@@ -391,7 +391,7 @@ McCode Cache::Delete(absl::string_view key, const DeleteOptions& options) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   Item* it = nullptr;
   if (!key.empty() && key.size() <= kKeyMaxLength) it = FindLive(s, key, hash, now);
   if (it == nullptr) {

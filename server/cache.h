@@ -13,7 +13,7 @@
 // the cache's creation like memcached's current_time, so tests can move it.
 //
 // Thread-safety: all methods are safe to call concurrently. Items live in
-// shards, each behind a std::mutex (plain pthread locking, which
+// shards, each behind a core/sync Mutex (std::mutex underneath, which
 // ThreadSanitizer understands); no method holds two shard locks at once
 // except by try_lock while evicting. ItemRef handles keep an item's bytes
 // alive and unchanged without holding any lock.
@@ -22,11 +22,9 @@
 #define MEMKIT_SERVER_CACHE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -40,6 +38,7 @@
 #include "absl/types/span.h"
 #include "core/net/clock.h"
 #include "core/status/status.h"
+#include "core/sync/mutex.h"
 #include "server/cache_stats.h"
 #include "server/cache_types.h"
 #include "server/internal/item.h"
@@ -223,6 +222,8 @@ class Cache {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   size_t SweepShard(Shard& s, size_t max_buckets, uint32_t now);
   void ReclaimLoop();
+  // Waits one reclaim_interval; false once the cache is being destroyed.
+  bool WaitForReclaimRound() ABSL_LOCKS_EXCLUDED(reclaim_mu_);
 
   // Constant after construction.
   const CacheOptions options_;
@@ -242,8 +243,8 @@ class Cache {
   std::atomic<uint64_t> cmd_flush_{0};
   std::atomic<size_t> sweep_shard_{0};
 
-  std::mutex reclaim_mu_;
-  std::condition_variable reclaim_cv_;
+  Mutex reclaim_mu_;
+  CondVar reclaim_cv_;
   bool stopping_ ABSL_GUARDED_BY(reclaim_mu_) = false;
   std::thread reclaimer_;
 };

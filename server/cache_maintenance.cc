@@ -26,7 +26,7 @@ constexpr size_t kSweepChunk = 1024;
 
 size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
   size_t removed = 0;
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   const size_t buckets = s.bucket_count();
   max_buckets = std::min(max_buckets, buckets);
   for (size_t n = 0; n < max_buckets; ++n) {
@@ -63,14 +63,13 @@ size_t Cache::ReclaimExpired(size_t max_buckets) {
 }
 
 void Cache::ReclaimLoop() {
-  std::unique_lock<std::mutex> lock(reclaim_mu_);
-  while (!stopping_) {
-    reclaim_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.reclaim_interval));
-    if (stopping_) break;
-    lock.unlock();
-    ReclaimExpired(options_.reclaim_buckets_per_run);
-    lock.lock();
-  }
+  while (WaitForReclaimRound()) ReclaimExpired(options_.reclaim_buckets_per_run);
+}
+
+bool Cache::WaitForReclaimRound() {
+  MutexLock lock(&reclaim_mu_);
+  if (!stopping_) reclaim_cv_.WaitWithTimeout(&reclaim_mu_, options_.reclaim_interval);
+  return !stopping_;
 }
 
 void Cache::SetMemoryLimit(size_t bytes) { limit_.store(bytes, std::memory_order_relaxed); }
@@ -92,7 +91,7 @@ CacheStats Cache::GetStats() const {
   const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     buckets += s.bucket_count();
     if (const Item* tail = s.lru_tail(); tail != nullptr && now > tail->time) {
       st.lru_tail_age = std::max<uint64_t>(st.lru_tail_age, now - tail->time);
@@ -151,7 +150,7 @@ void Cache::ResetStats() {
   cmd_flush_.store(0, std::memory_order_relaxed);
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     s.counters = internal::ShardCounters();
     for (SlabClassCounters& c : s.classes) {
       const uint64_t number = c.number;
@@ -167,7 +166,7 @@ std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram(uint64_t min_cas) 
   std::map<size_t, uint64_t> buckets;
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     // Every linked item, expired or flushed ones too until they are removed:
     // memcached counts items as it links and unlinks them.
     for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
@@ -183,7 +182,7 @@ void Cache::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const {
   const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
       if (IsFlushed(it, now) || (it->exptime != 0 && it->exptime <= now)) continue;
       if (!visit(InfoOf(it, now))) return;

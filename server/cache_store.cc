@@ -88,12 +88,12 @@ bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
       bool contended = false;
       for (size_t i = 1; i < shards_.size() && !freed; ++i) {
         Shard& other = *shards_[(s.index + i) & shard_mask_];
-        std::unique_lock<std::mutex> lock(other.mu, std::try_to_lock);
-        if (!lock.owns_lock()) {
+        if (!other.mu.TryLock()) {
           contended = true;
           continue;
         }
         freed = PullTail(other, now, options_.evict, nullptr);
+        other.mu.Unlock();
       }
       if (!contended) break;
       if (!freed) std::this_thread::yield();
@@ -108,7 +108,7 @@ void Cache::DropKey(absl::string_view key, bool drop, bool too_large) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   if (too_large) {
     ++s.counters.store_too_large;
   } else {
@@ -203,7 +203,7 @@ StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
   it->exptime = RelTime(request.exptime, now);
   StoreResult r;
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
 
   // memcached allocates before it looks at the old item, reclaiming an
   // expired tail item when it can, else evicting, else failing.
@@ -344,7 +344,7 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   Item* it = FindLive(s, key, hash, now);
   if (it == nullptr) {
     if (!options.vivify) {

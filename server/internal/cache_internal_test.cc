@@ -86,7 +86,7 @@ class ShardTest : public ::testing::Test {
 
 TEST_F(ShardTest, FindInsertRemoveAndGrow) {
   Shard shard(2);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   std::vector<Item*> items;
   for (int i = 0; i < 100; ++i) {
     Item* it = Make("key" + std::to_string(i));

@@ -15,11 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
+#include "core/sync/mutex.h"
 #include "server/cache_stats.h"
 #include "server/internal/item.h"
 #include "server/internal/slab_classes.h"
@@ -62,7 +62,7 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   // Locks the shard. Public so the cache can hold it across several calls.
-  std::mutex mu;
+  Mutex mu;
 
   // The item stored under `key`, or nullptr. Expiry is the caller's business.
   Item* Find(absl::string_view key, uint64_t hash) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
