@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(const CacheOptions& options
     return absl::InvalidArgumentError("num_shards must be a power of two in 1..1024");
   }
   // 2^26 buckets are 512 MiB of table; the table grows on demand anyway.
-  if (options.hash_power < 1 || options.hash_power > 26) {
+  if (options.hash_power < 0 || options.hash_power > 26) {
     return absl::InvalidArgumentError("hash_power must be in 1..26");
   }
   if (options.reclaim_interval < absl::ZeroDuration()) {
@@ -113,7 +113,10 @@ Cache::Cache(const CacheOptions& options)
       process_started_(absl::ToUnixSeconds(clock_->Now()) - kStartOffset),
       shard_mask_(static_cast<size_t>(options.num_shards) - 1),
       limit_(options.memory_limit) {
-  const size_t total_buckets = size_t{1} << options.hash_power;
+  // memcached's default initial hash power.
+  constexpr int kDefaultHashPower = 16;
+  const size_t total_buckets =
+      size_t{1} << (options.hash_power != 0 ? options.hash_power : kDefaultHashPower);
   const size_t per_shard = std::max<size_t>(16, total_buckets / static_cast<size_t>(options.num_shards));
   shards_.reserve(static_cast<size_t>(options.num_shards));
   for (int i = 0; i < options.num_shards; ++i) {

@@ -70,14 +70,16 @@ struct CacheOptions {
   // Lock shards, a power of two (1..1024). More shards, less contention.
   int num_shards = 16;
   // -o hashpower: log2 of the initial bucket count over all shards (1..26);
-  // the table doubles as it fills.
-  int hash_power = 16;
+  // the table doubles as it fills. 0: memcached's default, 16 (and `stats
+  // settings` prints hashpower_init 0, as memcached does).
+  int hash_power = 0;
   // Where time comes from; RealClock::Get() when null. Not owned; must
   // outlive the cache.
   const net::Clock* clock = nullptr;
   // How often a background thread sweeps the table for expired items (like
   // memcached's LRU crawler) so they do not pin memory; zero disables the
-  // thread (call ReclaimExpired() yourself). Measured in real time.
+  // thread (call ReclaimExpired() yourself; -o no_lru_crawler). Measured in
+  // real time.
   absl::Duration reclaim_interval = absl::Seconds(1);
   // Hash buckets the sweep visits per run, over all shards.
   size_t reclaim_buckets_per_run = 65536;
