@@ -215,8 +215,20 @@ class Cache {
   // failure counts it and applies drop_on_failure.
   McCode AllocateRaw(absl::string_view key, size_t value_length, const StoreRequest& request,
                      Item** out);
-  // Takes over the caller's reference to `it`.
+  // Takes over the caller's reference to `it`. Its steps follow.
   StoreResult StoreItem(Item* it, const StoreRequest& request);
+  // Charges `it` against the memory limit; on failure counts it and applies
+  // drop_on_failure.
+  bool ReserveForStore(Shard& s, Item* it, const StoreRequest& request, uint64_t hash,
+                       uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // The store when `old_it` holds the key, by mode and CAS. True if `it` was
+  // linked in its place (an append links a combined item instead: false).
+  bool StoreOverExisting(Shard& s, Item* old_it, Item* it, const StoreRequest& request,
+                         uint64_t hash, uint32_t now, StoreResult* r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // The store when the key is absent. True if `it` was linked.
+  bool StoreAbsent(Shard& s, Item* it, const StoreRequest& request, uint64_t hash, uint32_t now,
+                   StoreResult* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   // Counts a failed allocation and, if `drop`, removes the key's value.
   void DropKey(absl::string_view key, bool drop, bool too_large);
   // The appended/prepended item, charged and filled; nullptr for NOT_STORED.

@@ -204,104 +204,15 @@ StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
   StoreResult r;
   Shard& s = ShardFor(hash);
   MutexLock lock(&s.mu);
-
-  // memcached allocates before it looks at the old item, reclaiming an
-  // expired tail item when it can, else evicting, else failing.
-  PullTail(s, now, /*evict=*/false, nullptr);
-  if (!Reserve(s, ntotal, now, nullptr)) {
-    ++s.classes[it->slab_class].outofmemory;
-    ++s.counters.store_no_memory;
-    if (request.drop_on_failure.value_or(request.mode == StoreMode::kSet)) {
-      Item* old_it = FindLive(s, key, hash, now);
-      if (old_it != nullptr) Unlink(s, old_it, hash);
-    }
+  if (!ReserveForStore(s, it, request, hash, now)) {
     internal::UnrefItem(it);
     r.code = McCode::kOutOfMemory;
     return r;
   }
   ++s.classes[it->slab_class].cmd_set;
-
-  bool linked = false;
   Item* old_it = FindLive(s, key, hash, now);
-  if (old_it != nullptr) {
-    enum class CasCheck { kNone, kMatch, kStale, kBadValue };
-    CasCheck cas = CasCheck::kBadValue;
-    if (request.cas == 0) {
-      cas = CasCheck::kNone;
-    } else if (request.cas == old_it->cas) {
-      cas = CasCheck::kMatch;
-    } else if (request.set_stale && request.cas < old_it->cas) {
-      cas = CasCheck::kStale;
-    }
-    bool do_store = false;
-    switch (request.mode) {
-      case StoreMode::kAdd:
-        // add fails on an existing item but still promotes it in the LRU.
-        Update(s, old_it, now);
-        r.code = McCode::kNotStored;
-        break;
-      case StoreMode::kCas:
-        if (cas == CasCheck::kMatch) {
-          ++s.classes[old_it->slab_class].cas_hits;
-          do_store = true;
-        } else if (cas == CasCheck::kStale) {
-          // Keeps the TTL, is marked stale, and inherits a sent token.
-          it->exptime = old_it->exptime;
-          it->iflags |= internal::kItemStale;
-          if ((old_it->iflags & internal::kItemTokenSent) != 0) {
-            it->iflags |= internal::kItemTokenSent;
-          }
-          ++s.classes[old_it->slab_class].cas_hits;
-          do_store = true;
-        } else {
-          ++s.classes[old_it->slab_class].cas_badval;
-          r.code = McCode::kExists;
-        }
-        break;
-      case StoreMode::kAppend:
-      case StoreMode::kPrepend: {
-        if (cas != CasCheck::kNone && cas != CasCheck::kMatch) {
-          r.code = McCode::kExists;
-          break;
-        }
-        Item* combined = Combine(s, old_it, it, request.mode == StoreMode::kPrepend, now);
-        if (combined == nullptr) {
-          r.code = McCode::kNotStored;
-          break;
-        }
-        Replace(s, old_it, combined, hash, now);
-        r.code = McCode::kOk;
-        r.cas = combined->cas;
-        internal::UnrefItem(combined);
-        break;
-      }
-      case StoreMode::kSet:
-      case StoreMode::kReplace:
-        do_store = true;
-        break;
-    }
-    if (do_store) {
-      Replace(s, old_it, it, hash, now);
-      linked = true;
-    }
-  } else {
-    switch (request.mode) {
-      case StoreMode::kAdd:
-      case StoreMode::kSet:
-        Link(s, it, hash, now);
-        linked = true;
-        break;
-      case StoreMode::kCas:
-        ++s.counters.cas_misses;
-        r.code = McCode::kNotFound;
-        break;
-      case StoreMode::kReplace:
-      case StoreMode::kAppend:
-      case StoreMode::kPrepend:
-        r.code = McCode::kNotStored;
-        break;
-    }
-  }
+  const bool linked = old_it != nullptr ? StoreOverExisting(s, old_it, it, request, hash, now, &r)
+                                        : StoreAbsent(s, it, request, hash, now, &r);
   if (linked) {
     r.code = McCode::kOk;
     r.cas = it->cas;
@@ -310,6 +221,101 @@ StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
   }
   internal::UnrefItem(it);  // The table holds its own reference if linked.
   return r;
+}
+
+bool Cache::ReserveForStore(Shard& s, Item* it, const StoreRequest& request, uint64_t hash,
+                            uint32_t now) {
+  // memcached allocates before it looks at the old item, reclaiming an
+  // expired tail item when it can, else evicting, else failing.
+  PullTail(s, now, /*evict=*/false, nullptr);
+  if (Reserve(s, ItemSizeOf(it), now, nullptr)) return true;
+  ++s.classes[it->slab_class].outofmemory;
+  ++s.counters.store_no_memory;
+  if (request.drop_on_failure.value_or(request.mode == StoreMode::kSet)) {
+    Item* old_it = FindLive(s, it->key(), hash, now);
+    if (old_it != nullptr) Unlink(s, old_it, hash);
+  }
+  return false;
+}
+
+bool Cache::StoreOverExisting(Shard& s, Item* old_it, Item* it, const StoreRequest& request,
+                              uint64_t hash, uint32_t now, StoreResult* r) {
+  enum class CasCheck { kNone, kMatch, kStale, kBadValue };
+  CasCheck cas = CasCheck::kBadValue;
+  if (request.cas == 0) {
+    cas = CasCheck::kNone;
+  } else if (request.cas == old_it->cas) {
+    cas = CasCheck::kMatch;
+  } else if (request.set_stale && request.cas < old_it->cas) {
+    cas = CasCheck::kStale;
+  }
+  switch (request.mode) {
+    case StoreMode::kAdd:
+      // add fails on an existing item but still promotes it in the LRU.
+      Update(s, old_it, now);
+      r->code = McCode::kNotStored;
+      return false;
+    case StoreMode::kCas:
+      if (cas == CasCheck::kMatch) {
+        ++s.classes[old_it->slab_class].cas_hits;
+      } else if (cas == CasCheck::kStale) {
+        // Keeps the TTL, is marked stale, and inherits a sent token.
+        it->exptime = old_it->exptime;
+        it->iflags |= internal::kItemStale;
+        if ((old_it->iflags & internal::kItemTokenSent) != 0) {
+          it->iflags |= internal::kItemTokenSent;
+        }
+        ++s.classes[old_it->slab_class].cas_hits;
+      } else {
+        ++s.classes[old_it->slab_class].cas_badval;
+        r->code = McCode::kExists;
+        return false;
+      }
+      break;
+    case StoreMode::kAppend:
+    case StoreMode::kPrepend: {
+      // The combined item is linked, not `it`.
+      if (cas != CasCheck::kNone && cas != CasCheck::kMatch) {
+        r->code = McCode::kExists;
+        return false;
+      }
+      Item* combined = Combine(s, old_it, it, request.mode == StoreMode::kPrepend, now);
+      if (combined == nullptr) {
+        r->code = McCode::kNotStored;
+        return false;
+      }
+      Replace(s, old_it, combined, hash, now);
+      r->code = McCode::kOk;
+      r->cas = combined->cas;
+      internal::UnrefItem(combined);
+      return false;
+    }
+    case StoreMode::kSet:
+    case StoreMode::kReplace:
+      break;
+  }
+  Replace(s, old_it, it, hash, now);
+  return true;
+}
+
+bool Cache::StoreAbsent(Shard& s, Item* it, const StoreRequest& request, uint64_t hash,
+                        uint32_t now, StoreResult* r) {
+  switch (request.mode) {
+    case StoreMode::kAdd:
+    case StoreMode::kSet:
+      Link(s, it, hash, now);
+      return true;
+    case StoreMode::kCas:
+      ++s.counters.cas_misses;
+      r->code = McCode::kNotFound;
+      return false;
+    case StoreMode::kReplace:
+    case StoreMode::kAppend:
+    case StoreMode::kPrepend:
+      r->code = McCode::kNotStored;
+      return false;
+  }
+  return false;
 }
 
 Item* Cache::CreateLinked(Shard& s, absl::string_view key, absl::string_view value, uint64_t hash,

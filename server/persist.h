@@ -145,6 +145,9 @@ class Persister {
 
   void Log(int level, absl::string_view line) const;
   absl::StatusOr<SnapshotReport> WriteSnapshot();
+  // Load's last step: sets a damaged snapshot aside, or removes a consumed
+  // one, and logs what was loaded.
+  void FinishLoad(const LoadReport& report);
   // Runs a snapshot when the clock reaches `next`, then every interval.
   void BackgroundLoop(int64_t next);
   // Waits until the clock reaches `*next` (then moves it on by the interval
