@@ -1,14 +1,13 @@
-// Cache: creation, time, item bookkeeping, lookups, delete and flush.
+// CacheImpl: creation, time, item bookkeeping, lookups, delete and flush.
 // Stores, eviction and incr/decr are in cache_store.cc; the expiry sweep and
 // stats in cache_maintenance.cc.
-
-#include "server/cache.h"
 
 #include <algorithm>
 #include <cstring>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "server/internal/cache_impl.h"
 
 namespace memkit {
 namespace server {
@@ -59,7 +58,7 @@ absl::Status CacheStatus(McCode code) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(const CacheOptions& options) {
+absl::Status internal::ValidateCacheOptions(const CacheOptions& options) {
   if (options.memory_limit == 0) {
     return absl::InvalidArgumentError("memory_limit must be positive");
   }
@@ -96,10 +95,10 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(const CacheOptions& options
   if (options.reclaim_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("reclaim_interval must not be negative");
   }
-  return std::unique_ptr<Cache>(new Cache(options));
+  return absl::OkStatus();
 }
 
-Cache::Cache(const CacheOptions& options)
+internal::CacheImpl::CacheImpl(const CacheOptions& options)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : net::RealClock::Get()),
       slab_classes_(options.chunk_size, options.growth_factor,
@@ -128,7 +127,7 @@ Cache::Cache(const CacheOptions& options)
   }
 }
 
-Cache::~Cache() {
+internal::CacheImpl::~CacheImpl() {
   if (reclaimer_.joinable()) {
     {
       MutexLock lock(&reclaim_mu_);
@@ -143,7 +142,7 @@ Cache::~Cache() {
 
 // ---- Time --------------------------------------------------------------------
 
-uint32_t Cache::CurrentTime() const {
+uint32_t internal::CacheImpl::CurrentTime() const {
   // The engine needs whole seconds only. With the real clock, time(2) gives
   // them for a fraction of clock_gettime's cost (about 7 ns against 85 ns on
   // the build machines); other clocks (tests, the fake server) are asked.
@@ -155,7 +154,7 @@ uint32_t Cache::CurrentTime() const {
 }
 
 // memcached's realtime() with EXPTIME_TO_POSITIVE_TIME in front.
-uint32_t Cache::RelTime(int64_t exptime, uint32_t now) const {
+uint32_t internal::CacheImpl::RelTime(int64_t exptime, uint32_t now) const {
   if (exptime == 0) return 0;
   // Negative exptimes become an absolute time before the start: expired.
   if (exptime < 0) exptime = kRealtimeMaxDelta + 1;
@@ -166,14 +165,14 @@ uint32_t Cache::RelTime(int64_t exptime, uint32_t now) const {
   return static_cast<uint32_t>(exptime + now);
 }
 
-bool Cache::IsFlushed(const Item* it, uint32_t now) const {
+bool internal::CacheImpl::IsFlushed(const Item* it, uint32_t now) const {
   const uint32_t oldest_live = oldest_live_.load(std::memory_order_acquire);
   if (oldest_live == 0 || oldest_live > now) return false;
   const uint64_t oldest_cas = oldest_cas_.load(std::memory_order_acquire);
   return it->time <= oldest_live || (oldest_cas != 0 && it->cas != 0 && it->cas < oldest_cas);
 }
 
-void Cache::FlushAll(int64_t delay) {
+void internal::CacheImpl::FlushAll(int64_t delay) {
   cmd_flush_.fetch_add(1, std::memory_order_relaxed);
   const uint32_t now = CurrentTime();
   // memcached treats 0 (and negative) as "now"; realtime(0) would be 0.
@@ -190,7 +189,7 @@ void Cache::FlushAll(int64_t delay) {
 
 // ---- Item bookkeeping (shard lock held) --------------------------------------
 
-Item* Cache::FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t now) {
+Item* internal::CacheImpl::FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t now) {
   Item* it = s.Find(key, hash);
   if (it == nullptr) return nullptr;
   if (IsFlushed(it, now)) {
@@ -206,7 +205,7 @@ Item* Cache::FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t n
   return it;
 }
 
-void Cache::Link(Shard& s, Item* it, uint64_t hash, uint32_t now) {
+void internal::CacheImpl::Link(Shard& s, Item* it, uint64_t hash, uint32_t now) {
   it->iflags |= internal::kItemLinked;
   it->time = now;
   it->cas = NextCas();
@@ -219,7 +218,7 @@ void Cache::Link(Shard& s, Item* it, uint64_t hash, uint32_t now) {
   s.heap_bytes += internal::ItemAllocationSize(it->nkey, it->nbytes);
 }
 
-void Cache::Unlink(Shard& s, Item* it, uint64_t hash) {
+void internal::CacheImpl::Unlink(Shard& s, Item* it, uint64_t hash) {
   if ((it->iflags & internal::kItemLinked) == 0) return;
   it->iflags &= static_cast<uint8_t>(~internal::kItemLinked);
   s.Remove(it, hash);
@@ -232,7 +231,8 @@ void Cache::Unlink(Shard& s, Item* it, uint64_t hash) {
   internal::UnrefItem(it);
 }
 
-void Cache::Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash, uint32_t now) {
+void internal::CacheImpl::Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash,
+                                  uint32_t now) {
   Unlink(s, old_it, hash);
   Link(s, new_it, hash, now);
 }
@@ -242,7 +242,7 @@ void Cache::Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash, uint32_
 // and mark it active. Nothing moves now: an active item that reaches the LRU
 // tail gets a second chance at the head instead of being evicted (PullTail).
 // That keeps reads from writing to neighbouring items under the lock.
-void Cache::Bump(Shard& s, Item* it, uint32_t now) {
+void internal::CacheImpl::Bump(Shard& s, Item* it, uint32_t now) {
   static_cast<void>(s);
   if ((it->iflags & internal::kItemFetched) == 0) {
     it->iflags |= internal::kItemFetched;
@@ -254,7 +254,7 @@ void Cache::Bump(Shard& s, Item* it, uint32_t now) {
 
 // memcached's do_item_update (add on an existing key, incr in place): refresh
 // the access time and keep the item from the next eviction.
-void Cache::Update(Shard& s, Item* it, uint32_t now) {
+void internal::CacheImpl::Update(Shard& s, Item* it, uint32_t now) {
   static_cast<void>(s);
   it->time = now;
   it->iflags |= internal::kItemActive;
@@ -262,8 +262,8 @@ void Cache::Update(Shard& s, Item* it, uint32_t now) {
 
 // ---- Reads -------------------------------------------------------------------
 
-GetResult Cache::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
-                           const GetOptions& options, uint32_t now) {
+GetResult internal::CacheImpl::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
+                                         const GetOptions& options, uint32_t now) {
   GetResult r;
   const bool touch = options.new_exptime.has_value();
   Item* it = nullptr;
@@ -317,7 +317,7 @@ GetResult Cache::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
   return r;
 }
 
-GetResult Cache::Get(absl::string_view key, const GetOptions& options) {
+GetResult internal::CacheImpl::Get(absl::string_view key, const GetOptions& options) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
@@ -325,8 +325,8 @@ GetResult Cache::Get(absl::string_view key, const GetOptions& options) {
   return GetLocked(s, key, hash, options, now);
 }
 
-void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions& options,
-                     std::vector<GetResult>* results) {
+void internal::CacheImpl::GetMulti(absl::Span<const absl::string_view> keys,
+                                   const GetOptions& options, std::vector<GetResult>* results) {
   results->clear();
   results->resize(keys.size());
   const uint32_t now = CurrentTime();
@@ -352,13 +352,13 @@ void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions&
   }
 }
 
-McCode Cache::Touch(absl::string_view key, int64_t exptime) {
+McCode internal::CacheImpl::Touch(absl::string_view key, int64_t exptime) {
   GetOptions options;
   options.new_exptime = exptime;
   return Get(key, options).hit() ? McCode::kOk : McCode::kNotFound;
 }
 
-ItemInfo Cache::InfoOf(const Item* it, uint32_t now) const {
+ItemInfo internal::CacheImpl::InfoOf(const Item* it, uint32_t now) const {
   ItemInfo info;
   info.key = it->key();
   info.value_length = it->nbytes;
@@ -375,7 +375,7 @@ ItemInfo Cache::InfoOf(const Item* it, uint32_t now) const {
   return info;
 }
 
-std::optional<ItemInfo> Cache::Inspect(absl::string_view key) {
+std::optional<ItemInfo> internal::CacheImpl::Inspect(absl::string_view key) {
   if (key.empty() || key.size() > kKeyMaxLength) return std::nullopt;
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
@@ -390,7 +390,7 @@ std::optional<ItemInfo> Cache::Inspect(absl::string_view key) {
 
 // ---- Delete ------------------------------------------------------------------
 
-McCode Cache::Delete(absl::string_view key, const DeleteOptions& options) {
+McCode internal::CacheImpl::Delete(absl::string_view key, const DeleteOptions& options) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);

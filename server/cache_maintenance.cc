@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/cache.h"
+#include "server/internal/cache_impl.h"
 
 namespace memkit {
 namespace server {
@@ -24,7 +24,7 @@ constexpr size_t kSweepChunk = 1024;
 
 // ---- Expiry sweep ------------------------------------------------------------
 
-size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
+size_t internal::CacheImpl::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
   size_t removed = 0;
   MutexLock lock(&s.mu);
   const size_t buckets = s.bucket_count();
@@ -50,7 +50,7 @@ size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
   return removed;
 }
 
-size_t Cache::ReclaimExpired(size_t max_buckets) {
+size_t internal::CacheImpl::ReclaimExpired(size_t max_buckets) {
   const uint32_t now = CurrentTime();
   size_t removed = 0;
   while (max_buckets > 0) {
@@ -62,21 +62,23 @@ size_t Cache::ReclaimExpired(size_t max_buckets) {
   return removed;
 }
 
-void Cache::ReclaimLoop() {
+void internal::CacheImpl::ReclaimLoop() {
   while (WaitForReclaimRound()) ReclaimExpired(options_.reclaim_buckets_per_run);
 }
 
-bool Cache::WaitForReclaimRound() {
+bool internal::CacheImpl::WaitForReclaimRound() {
   MutexLock lock(&reclaim_mu_);
   if (!stopping_) reclaim_cv_.WaitWithTimeout(&reclaim_mu_, options_.reclaim_interval);
   return !stopping_;
 }
 
-void Cache::SetMemoryLimit(size_t bytes) { limit_.store(bytes, std::memory_order_relaxed); }
+void internal::CacheImpl::SetMemoryLimit(size_t bytes) {
+  limit_.store(bytes, std::memory_order_relaxed);
+}
 
 // ---- Stats -------------------------------------------------------------------
 
-CacheStats Cache::GetStats() const {
+CacheStats internal::CacheImpl::GetStats() const {
   CacheStats st;
   st.limit_maxbytes = limit_.load(std::memory_order_relaxed);
   st.item_size_max = options_.item_size_max;
@@ -146,7 +148,7 @@ CacheStats Cache::GetStats() const {
   return st;
 }
 
-void Cache::ResetStats() {
+void internal::CacheImpl::ResetStats() {
   cmd_flush_.store(0, std::memory_order_relaxed);
   for (const auto& shard : shards_) {
     Shard& s = *shard;
@@ -162,7 +164,8 @@ void Cache::ResetStats() {
   }
 }
 
-std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram(uint64_t min_cas) const {
+std::vector<std::pair<size_t, uint64_t>> internal::CacheImpl::SizeHistogram(
+    uint64_t min_cas) const {
   std::map<size_t, uint64_t> buckets;
   for (const auto& shard : shards_) {
     Shard& s = *shard;
@@ -178,7 +181,7 @@ std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram(uint64_t min_cas) 
   return std::vector<std::pair<size_t, uint64_t>>(buckets.begin(), buckets.end());
 }
 
-void Cache::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const {
+void internal::CacheImpl::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const {
   const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
     Shard& s = *shard;

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/text/numbers.h"
-#include "server/cache.h"
+#include "server/internal/cache_impl.h"
 
 namespace memkit {
 namespace server {
@@ -26,7 +26,7 @@ bool ValidKey(absl::string_view key) { return !key.empty() && key.size() <= kKey
 
 // ---- Memory limit and eviction -----------------------------------------------
 
-bool Cache::TryCharge(size_t ntotal) {
+bool internal::CacheImpl::TryCharge(size_t ntotal) {
   const int64_t limit = static_cast<int64_t>(limit_.load(std::memory_order_relaxed));
   const int64_t size = static_cast<int64_t>(ntotal);
   int64_t current = bytes_.load(std::memory_order_relaxed);
@@ -36,7 +36,7 @@ bool Cache::TryCharge(size_t ntotal) {
   return true;
 }
 
-bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
+bool internal::CacheImpl::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
   bool removed = false;
   Item* search = s.lru_tail();
   for (int tries = kTailTries; tries > 0 && search != nullptr; --tries) {
@@ -76,7 +76,7 @@ bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
   return removed;
 }
 
-bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
+bool internal::CacheImpl::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
   for (;;) {
     if (TryCharge(ntotal)) return true;
     if (PullTail(s, now, options_.evict, keep)) continue;
@@ -104,7 +104,7 @@ bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
 
 // ---- Stores ------------------------------------------------------------------
 
-void Cache::DropKey(absl::string_view key, bool drop, bool too_large) {
+void internal::CacheImpl::DropKey(absl::string_view key, bool drop, bool too_large) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
@@ -120,8 +120,8 @@ void Cache::DropKey(absl::string_view key, bool drop, bool too_large) {
   if (old != nullptr) Unlink(s, old, hash);
 }
 
-McCode Cache::AllocateRaw(absl::string_view key, size_t value_length, const StoreRequest& request,
-                          Item** out) {
+McCode internal::CacheImpl::AllocateRaw(absl::string_view key, size_t value_length,
+                                        const StoreRequest& request, Item** out) {
   *out = nullptr;
   if (!ValidKey(key)) return McCode::kClientError;
   const bool drop = request.drop_on_failure.value_or(request.mode == StoreMode::kSet);
@@ -142,16 +142,16 @@ McCode Cache::AllocateRaw(absl::string_view key, size_t value_length, const Stor
   return McCode::kOk;
 }
 
-absl::StatusOr<NewItem> Cache::Allocate(absl::string_view key, size_t value_length,
-                                        const StoreRequest& request) {
+absl::StatusOr<NewItem> internal::CacheImpl::Allocate(absl::string_view key, size_t value_length,
+                                                      const StoreRequest& request) {
   Item* it = nullptr;
   const McCode code = AllocateRaw(key, value_length, request, &it);
   if (code != McCode::kOk) return CacheStatus(code);
   return NewItem(it, request);
 }
 
-StoreResult Cache::Store(absl::string_view key, absl::string_view value,
-                         const StoreRequest& request) {
+StoreResult internal::CacheImpl::Store(absl::string_view key, absl::string_view value,
+                                       const StoreRequest& request) {
   Item* it = nullptr;
   const McCode code = AllocateRaw(key, value.size(), request, &it);
   if (code != McCode::kOk) {
@@ -163,13 +163,14 @@ StoreResult Cache::Store(absl::string_view key, absl::string_view value,
   return StoreItem(it, request);
 }
 
-StoreResult Cache::Store(NewItem item) {
+StoreResult internal::CacheImpl::Store(NewItem item) {
   if (!item) return StoreResult();
   Item* it = std::exchange(item.item_, nullptr);
   return StoreItem(it, item.request_);
 }
 
-Item* Cache::Combine(Shard& s, Item* old_it, const Item* add, bool prepend, uint32_t now) {
+Item* internal::CacheImpl::Combine(Shard& s, Item* old_it, const Item* add, bool prepend,
+                                   uint32_t now) {
   const uint64_t total = uint64_t{old_it->nbytes} + add->nbytes;
   if (total > options_.item_size_max) return nullptr;
   const size_t ntotal = ItemSize(old_it->nkey, old_it->client_flags, total);
@@ -195,7 +196,7 @@ Item* Cache::Combine(Shard& s, Item* old_it, const Item* add, bool prepend, uint
   return combined;
 }
 
-StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
+StoreResult internal::CacheImpl::StoreItem(Item* it, const StoreRequest& request) {
   const absl::string_view key = it->key();
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
@@ -223,8 +224,8 @@ StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
   return r;
 }
 
-bool Cache::ReserveForStore(Shard& s, Item* it, const StoreRequest& request, uint64_t hash,
-                            uint32_t now) {
+bool internal::CacheImpl::ReserveForStore(Shard& s, Item* it, const StoreRequest& request,
+                                          uint64_t hash, uint32_t now) {
   // memcached allocates before it looks at the old item, reclaiming an
   // expired tail item when it can, else evicting, else failing.
   PullTail(s, now, /*evict=*/false, nullptr);
@@ -238,8 +239,9 @@ bool Cache::ReserveForStore(Shard& s, Item* it, const StoreRequest& request, uin
   return false;
 }
 
-bool Cache::StoreOverExisting(Shard& s, Item* old_it, Item* it, const StoreRequest& request,
-                              uint64_t hash, uint32_t now, StoreResult* r) {
+bool internal::CacheImpl::StoreOverExisting(Shard& s, Item* old_it, Item* it,
+                                            const StoreRequest& request, uint64_t hash,
+                                            uint32_t now, StoreResult* r) {
   enum class CasCheck { kNone, kMatch, kStale, kBadValue };
   CasCheck cas = CasCheck::kBadValue;
   if (request.cas == 0) {
@@ -298,8 +300,8 @@ bool Cache::StoreOverExisting(Shard& s, Item* old_it, Item* it, const StoreReque
   return true;
 }
 
-bool Cache::StoreAbsent(Shard& s, Item* it, const StoreRequest& request, uint64_t hash,
-                        uint32_t now, StoreResult* r) {
+bool internal::CacheImpl::StoreAbsent(Shard& s, Item* it, const StoreRequest& request,
+                                      uint64_t hash, uint32_t now, StoreResult* r) {
   switch (request.mode) {
     case StoreMode::kAdd:
     case StoreMode::kSet:
@@ -318,8 +320,8 @@ bool Cache::StoreAbsent(Shard& s, Item* it, const StoreRequest& request, uint64_
   return false;
 }
 
-Item* Cache::CreateLinked(Shard& s, absl::string_view key, absl::string_view value, uint64_t hash,
-                          uint32_t now) {
+Item* internal::CacheImpl::CreateLinked(Shard& s, absl::string_view key, absl::string_view value,
+                                        uint64_t hash, uint32_t now) {
   const size_t ntotal = ItemSize(key.size(), 0, value.size());
   if (ntotal > options_.item_size_max) return nullptr;
   const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
@@ -341,7 +343,8 @@ Item* Cache::CreateLinked(Shard& s, absl::string_view key, absl::string_view val
 
 // ---- incr / decr -------------------------------------------------------------
 
-ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOptions& options) {
+ArithmeticResult internal::CacheImpl::Arithmetic(absl::string_view key,
+                                                 const ArithmeticOptions& options) {
   ArithmeticResult r;
   if (!ValidKey(key)) {
     r.code = McCode::kClientError;
@@ -433,14 +436,14 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
   return r;
 }
 
-ArithmeticResult Cache::Incr(absl::string_view key, uint64_t delta) {
+ArithmeticResult internal::CacheImpl::Incr(absl::string_view key, uint64_t delta) {
   ArithmeticOptions options;
   options.incr = true;
   options.delta = delta;
   return Arithmetic(key, options);
 }
 
-ArithmeticResult Cache::Decr(absl::string_view key, uint64_t delta) {
+ArithmeticResult internal::CacheImpl::Decr(absl::string_view key, uint64_t delta) {
   ArithmeticOptions options;
   options.incr = false;
   options.delta = delta;
