@@ -100,7 +100,7 @@ CacheStats internal::CacheImpl::GetStats() const {
     }
     st.curr_items += s.item_count();
     st.heap_bytes += s.heap_bytes;
-    const internal::ShardCounters& c = s.counters;
+    const internal::ShardCounters c = s.counters;  // a copy, read under the lock
     st.total_items += c.total_items;
     st.cmd_get += c.cmd_get;
     st.cmd_touch += c.cmd_touch;

@@ -34,15 +34,17 @@ absl::Status DbImpl::Compact() { return RunCompaction(); }
 
 void DbImpl::MaybeCompact() {
   if (compactor_running_ || compactor_stopped_) return;
-  // write_mu_ is held: nobody else changes log_ or live_bytes_.
-  const uint64_t data = log_->end() - kHeaderSize;
-  const uint64_t garbage = data > live_bytes_ ? data - live_bytes_ : 0;
+  // write_mu_ is held: nobody else changes log_ or live_bytes.
+  const LogFile& log = LogForWriter();
+  const uint64_t live_bytes = LiveBytesForWriter();
+  const uint64_t data = log.end() - kHeaderSize;
+  const uint64_t garbage = data > live_bytes ? data - live_bytes : 0;
   const bool compact =
       options_.auto_compact && garbage >= options_.compact_min_garbage_bytes &&
       static_cast<double>(garbage) >= options_.compact_garbage_ratio * static_cast<double>(data) &&
       garbage >= next_auto_compact_garbage_;
   const bool hint = !compact && options_.write_hint && options_.hint_every_bytes > 0 &&
-                    log_->end() - std::min(hint_checkpoint_, log_->end()) >=
+                    log.end() - std::min(hint_checkpoint_, log.end()) >=
                         options_.hint_every_bytes;
   if (!compact && !hint) return;
   if (compactor_.joinable()) compactor_.join();  // the last job has finished
@@ -105,11 +107,13 @@ absl::Status DbImpl::PlanCompaction(CompactionPlan* plan) {
     MutexLock w(&write_mu_);
     absl::Status s = CheckWritable();
     if (!s.ok()) return s;
-    plan->region = log_->region();
-    plan->snapshot_end = log_->end();
-    plan->live.reserve(index_.size());
-    const Slot* slots = index_.slots();
-    for (size_t i = 0; i < index_.capacity(); ++i) {
+    const LogFile& log = LogForWriter();
+    const Index& index = IndexForWriter();
+    plan->region = log.region();
+    plan->snapshot_end = log.end();
+    plan->live.reserve(index.size());
+    const Slot* slots = index.slots();
+    for (size_t i = 0; i < index.capacity(); ++i) {
       if (slots[i].offset != 0) plan->live.push_back(LiveRecord{slots[i].offset, slots[i].hash});
     }
   }
@@ -169,8 +173,9 @@ absl::Status DbImpl::WriteCompactedFile(const CompactionPlan& plan, CompactedFil
 absl::Status DbImpl::CatchUpAndSwitch(const CompactionPlan& plan, CompactedFile* out) {
   absl::Status s = CheckWritable();  // closed, or a failed fsync, meanwhile
   if (!s.ok()) return s;
-  const char* old_base = log_->data();
-  const uint64_t old_end = log_->end();
+  const LogFile& log = LogForWriter();
+  const char* old_base = log.data();
+  const uint64_t old_end = log.end();
   const uint64_t tail = old_end - plan.snapshot_end;
   if (tail > 0) {
     out->header.committed_end = out->copied_end + tail;

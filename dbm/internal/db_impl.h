@@ -91,6 +91,28 @@ class DbImpl final : public Db {
   // The background hint job (serialised with compactions by compact_mu_).
   void RunHintJob();
 
+  // What the lock order above implies, for the thread-safety analysis: only
+  // holders of write_mu_ change log_, index_ and live_bytes_ (under mu_ as
+  // well), so a write_mu_ holder may read them without mu_.
+  const LogFile& LogForWriter() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return *log_;
+  }
+  const Index& IndexForWriter() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return index_;
+  }
+  uint64_t LiveBytesForWriter() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return live_bytes_;
+  }
+  // Starts loading the index slot of `hash` into the cache before the lock
+  // is taken. Reads the table without mu_ on purpose: a stale or torn
+  // address only makes the prefetch useless, never wrong.
+  void PrefetchIndexSlot(uint64_t hash) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    index_.Prefetch(hash);
+  }
+
   // db_ops.cc
   absl::Status CheckWritable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Syncs if the options or the policy ask for it; called without write_mu_

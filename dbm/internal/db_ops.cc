@@ -77,7 +77,7 @@ absl::Status DbImpl::CheckWritable() const {
 absl::Status DbImpl::Get(const ReadOptions& options, absl::string_view key,
                          std::string* value) const {
   const uint64_t hash = HashKey(seed_, key);
-  index_.Prefetch(hash);
+  PrefetchIndexSlot(hash);
   ReaderMutexLock l(&mu_);
   if (closed_) return ClosedError();
   const char* base = log_->data();
@@ -113,7 +113,7 @@ absl::Status DbImpl::Put(const WriteOptions& options, absl::string_view key,
   absl::Status s = CheckSizes(key, value);
   if (!s.ok()) return s;
   const uint64_t hash = HashKey(seed_, key);
-  index_.Prefetch(hash);  // the table's cache miss overlaps locking and encoding
+  PrefetchIndexSlot(hash);  // the table's cache miss overlaps locking and encoding
   const uint64_t size = RecordSize(key.size(), value.size());
   uint64_t seq;
   {
@@ -146,7 +146,7 @@ absl::Status DbImpl::Delete(const WriteOptions& options, absl::string_view key) 
   absl::Status s = CheckSizes(key, absl::string_view());
   if (!s.ok()) return s;
   const uint64_t hash = HashKey(seed_, key);
-  index_.Prefetch(hash);
+  PrefetchIndexSlot(hash);
   const uint64_t size = RecordSize(key.size(), 0);
   uint64_t seq;
   {
