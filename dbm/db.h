@@ -51,6 +51,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/net/clock.h"
 #include "dbm/env.h"
 #include "dbm/write_batch.h"
 
@@ -104,6 +105,11 @@ struct Options {
 
   // File layer; nullptr means Env::Default(). Must outlive the Db.
   Env* env = nullptr;
+
+  // The clock background work keeps time by (the kInterval syncer's period);
+  // nullptr means net::RealClock::Get(). Tests pass a net::ManualClock and
+  // Advance() it instead of sleeping. Must outlive the Db.
+  const net::Clock* clock = nullptr;
 };
 
 struct ReadOptions {
@@ -144,6 +150,13 @@ struct DbStats {
   uint64_t garbage_bytes = 0;  // overwritten, deleted and tombstone bytes
   uint64_t compactions = 0;
   uint64_t syncs = 0;
+  // Background work, so callers (tests) can wait for it by polling rather
+  // than by sleeping: compactions started automatically by writes, hint
+  // files completed (on Close, after compactions and in the background), and
+  // rounds of the kInterval syncer (each looks for unsynced writes).
+  uint64_t auto_compactions_started = 0;
+  uint64_t hints_written = 0;
+  uint64_t sync_checks = 0;
 };
 
 // A point-in-time view of the keys and values, in no particular order. Later

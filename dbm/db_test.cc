@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/net/clock.h"
 #include "dbm/testing/test_util.h"
 #include "gtest/gtest.h"
 
@@ -190,15 +191,14 @@ TEST_F(DbTest, BackgroundHintsKeepOpenAfterACrashShort) {
   std::unique_ptr<Db> db = OpenDb(options);
   const std::string value(1000, 'h');
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->Put(absl::StrCat("k", i), value).ok());
-  // 200 KB written: a background hint must appear without any Close.
+  // 200 KB written: a background hint must be written without any Close.
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (!FileExists(path_ + ".hint") && absl::Now() < deadline) {
+  while (db->GetStats().hints_written == 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
+  ASSERT_GE(db->GetStats().hints_written, 1u);
   ASSERT_TRUE(FileExists(path_ + ".hint"));
-  // Copy the files as a kill -9 would leave them, and open the copy. (A
-  // hint caught half-written is only a slower open, which this would catch.)
-  absl::SleepFor(absl::Milliseconds(50));
+  // Copy the files as a kill -9 would leave them, and open the copy.
   WriteFileBytes(dir_.File("copy.dbm"), ReadFileBytes(path_));
   WriteFileBytes(dir_.File("copy.dbm.hint"), ReadFileBytes(path_ + ".hint"));
   absl::StatusOr<std::unique_ptr<Db>> copy = Db::Open(dir_.File("copy.dbm"), Options());
@@ -337,13 +337,15 @@ TEST_F(DbTest, AutoCompactionFollowsTheThresholds) {
   std::unique_ptr<Db> db = OpenDb(options);
   const std::string value(1000, 'v');
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Put(absl::StrCat("k", i), value).ok());
-  // 50 KB of live data and no garbage: below both thresholds.
-  absl::SleepFor(absl::Milliseconds(20));
+  // 50 KB of live data and no garbage: below both thresholds. A write that
+  // crosses them starts the compaction before it returns, so none started.
+  EXPECT_EQ(db->GetStats().auto_compactions_started, 0u);
   EXPECT_EQ(db->GetStats().compactions, 0u);
   for (int round = 0; round < 4; ++round) {
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Put(absl::StrCat("k", i), value).ok());
   }
   // Writes go on while it runs in the background.
+  EXPECT_GE(db->GetStats().auto_compactions_started, 1u);
   ASSERT_TRUE(WaitForCompactions(*db, 1));
   EXPECT_EQ(db->Size(), 50u);
   EXPECT_TRUE(db->Verify().ok());
@@ -356,7 +358,7 @@ TEST_F(DbTest, AutoCompactionFollowsTheThresholds) {
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(db->Put(absl::StrCat("k", i), value).ok());
   }
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(db->GetStats().auto_compactions_started, 0u);
   EXPECT_EQ(db->GetStats().compactions, 0u);
 }
 
@@ -510,18 +512,34 @@ TEST_F(DbTest, SyncPolicies) {
     ASSERT_TRUE(db->Sync().ok());
     EXPECT_EQ(db->GetStats().syncs, base + 2);
   }
+  // The interval syncer keeps time by the Options' clock, moved by hand.
+  net::ManualClock clock;
   Options interval;
   interval.sync = SyncPolicy::kInterval;
-  interval.sync_interval = absl::Milliseconds(5);
+  interval.sync_interval = absl::Seconds(10);
+  interval.clock = &clock;
   std::unique_ptr<Db> db = OpenDb(interval);
   const uint64_t base = db->GetStats().syncs;
   ASSERT_TRUE(db->Put("c", "v").ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (db->GetStats().syncs == base && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
-  EXPECT_GT(db->GetStats().syncs, base);
-  // Nothing dirty: the syncer stays idle.
+  // Polls, with a real-time deadline, until `stat` of the stats passes `floor`.
+  auto wait_for = [&](uint64_t DbStats::*stat, uint64_t floor) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (db->GetStats().*stat <= floor && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return db->GetStats().*stat > floor;
+  };
+  // Before the interval has passed on the clock, no round ran.
+  clock.Advance(absl::Seconds(9));
+  EXPECT_EQ(db->GetStats().sync_checks, 0u);
+  clock.Advance(absl::Seconds(1));
+  ASSERT_TRUE(wait_for(&DbStats::syncs, base));
+  ASSERT_TRUE(wait_for(&DbStats::sync_checks, 0));
+  // Nothing dirty: the next round runs and syncs nothing.
   const uint64_t settled = db->GetStats().syncs;
-  absl::SleepFor(absl::Milliseconds(50));
+  const uint64_t rounds = db->GetStats().sync_checks;
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(wait_for(&DbStats::sync_checks, rounds));
   EXPECT_EQ(db->GetStats().syncs, settled);
 }
 

@@ -1,14 +1,13 @@
-// Cache: creation, time, item bookkeeping, lookups, delete and flush.
+// CacheImpl: creation, time, item bookkeeping, lookups, delete and flush.
 // Stores, eviction and incr/decr are in cache_store.cc; the expiry sweep and
 // stats in cache_maintenance.cc.
-
-#include "server/cache.h"
 
 #include <algorithm>
 #include <cstring>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "server/internal/cache_impl.h"
 
 namespace memkit {
 namespace server {
@@ -53,13 +52,13 @@ absl::Status CacheStatus(McCode code) {
     case McCode::kTooLarge:
       return McError(code, "object too large for cache");
     case McCode::kClientError:
-      return McError(code, "bad command line format");
+      return McError(code, kBadFormatMessage);
     default:
       return McError(code, "storage engine error");
   }
 }
 
-absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(const CacheOptions& options) {
+absl::Status internal::ValidateCacheOptions(const CacheOptions& options) {
   if (options.memory_limit == 0) {
     return absl::InvalidArgumentError("memory_limit must be positive");
   }
@@ -90,16 +89,16 @@ absl::StatusOr<std::unique_ptr<Cache>> Cache::Create(const CacheOptions& options
     return absl::InvalidArgumentError("num_shards must be a power of two in 1..1024");
   }
   // 2^26 buckets are 512 MiB of table; the table grows on demand anyway.
-  if (options.hash_power < 1 || options.hash_power > 26) {
+  if (options.hash_power < 0 || options.hash_power > 26) {
     return absl::InvalidArgumentError("hash_power must be in 1..26");
   }
   if (options.reclaim_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("reclaim_interval must not be negative");
   }
-  return std::unique_ptr<Cache>(new Cache(options));
+  return absl::OkStatus();
 }
 
-Cache::Cache(const CacheOptions& options)
+internal::CacheImpl::CacheImpl(const CacheOptions& options)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : net::RealClock::Get()),
       slab_classes_(options.chunk_size, options.growth_factor,
@@ -113,7 +112,10 @@ Cache::Cache(const CacheOptions& options)
       process_started_(absl::ToUnixSeconds(clock_->Now()) - kStartOffset),
       shard_mask_(static_cast<size_t>(options.num_shards) - 1),
       limit_(options.memory_limit) {
-  const size_t total_buckets = size_t{1} << options.hash_power;
+  // memcached's default initial hash power.
+  constexpr int kDefaultHashPower = 16;
+  const size_t total_buckets =
+      size_t{1} << (options.hash_power != 0 ? options.hash_power : kDefaultHashPower);
   const size_t per_shard = std::max<size_t>(16, total_buckets / static_cast<size_t>(options.num_shards));
   shards_.reserve(static_cast<size_t>(options.num_shards));
   for (int i = 0; i < options.num_shards; ++i) {
@@ -125,13 +127,13 @@ Cache::Cache(const CacheOptions& options)
   }
 }
 
-Cache::~Cache() {
+internal::CacheImpl::~CacheImpl() {
   if (reclaimer_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(reclaim_mu_);
+      MutexLock lock(&reclaim_mu_);
       stopping_ = true;
     }
-    reclaim_cv_.notify_all();
+    reclaim_cv_.SignalAll();
     reclaimer_.join();
   }
   // The shards drop the table's references; handles still held keep their
@@ -140,7 +142,7 @@ Cache::~Cache() {
 
 // ---- Time --------------------------------------------------------------------
 
-uint32_t Cache::CurrentTime() const {
+uint32_t internal::CacheImpl::CurrentTime() const {
   // The engine needs whole seconds only. With the real clock, time(2) gives
   // them for a fraction of clock_gettime's cost (about 7 ns against 85 ns on
   // the build machines); other clocks (tests, the fake server) are asked.
@@ -152,7 +154,7 @@ uint32_t Cache::CurrentTime() const {
 }
 
 // memcached's realtime() with EXPTIME_TO_POSITIVE_TIME in front.
-uint32_t Cache::RelTime(int64_t exptime, uint32_t now) const {
+uint32_t internal::CacheImpl::RelTime(int64_t exptime, uint32_t now) const {
   if (exptime == 0) return 0;
   // Negative exptimes become an absolute time before the start: expired.
   if (exptime < 0) exptime = kRealtimeMaxDelta + 1;
@@ -163,14 +165,14 @@ uint32_t Cache::RelTime(int64_t exptime, uint32_t now) const {
   return static_cast<uint32_t>(exptime + now);
 }
 
-bool Cache::IsFlushed(const Item* it, uint32_t now) const {
+bool internal::CacheImpl::IsFlushed(const Item* it, uint32_t now) const {
   const uint32_t oldest_live = oldest_live_.load(std::memory_order_acquire);
   if (oldest_live == 0 || oldest_live > now) return false;
   const uint64_t oldest_cas = oldest_cas_.load(std::memory_order_acquire);
   return it->time <= oldest_live || (oldest_cas != 0 && it->cas != 0 && it->cas < oldest_cas);
 }
 
-void Cache::FlushAll(int64_t delay) {
+void internal::CacheImpl::FlushAll(int64_t delay) {
   cmd_flush_.fetch_add(1, std::memory_order_relaxed);
   const uint32_t now = CurrentTime();
   // memcached treats 0 (and negative) as "now"; realtime(0) would be 0.
@@ -187,7 +189,7 @@ void Cache::FlushAll(int64_t delay) {
 
 // ---- Item bookkeeping (shard lock held) --------------------------------------
 
-Item* Cache::FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t now) {
+Item* internal::CacheImpl::FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t now) {
   Item* it = s.Find(key, hash);
   if (it == nullptr) return nullptr;
   if (IsFlushed(it, now)) {
@@ -203,25 +205,25 @@ Item* Cache::FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t n
   return it;
 }
 
-void Cache::Link(Shard& s, Item* it, uint64_t hash, uint32_t now) {
+void internal::CacheImpl::Link(Shard& s, Item* it, uint64_t hash, uint32_t now) {
   it->iflags |= internal::kItemLinked;
   it->time = now;
   it->cas = NextCas();
   s.Insert(it, hash);
   internal::RefItem(it);  // The table's reference.
-  internal::ClassCounters& cls = s.classes[it->slab_class];
+  SlabClassCounters& cls = s.classes[it->slab_class];
   ++cls.number;
   cls.mem_requested += ItemSizeOf(it);
   ++s.counters.total_items;
   s.heap_bytes += internal::ItemAllocationSize(it->nkey, it->nbytes);
 }
 
-void Cache::Unlink(Shard& s, Item* it, uint64_t hash) {
+void internal::CacheImpl::Unlink(Shard& s, Item* it, uint64_t hash) {
   if ((it->iflags & internal::kItemLinked) == 0) return;
   it->iflags &= static_cast<uint8_t>(~internal::kItemLinked);
   s.Remove(it, hash);
   const size_t size = ItemSizeOf(it);
-  internal::ClassCounters& cls = s.classes[it->slab_class];
+  SlabClassCounters& cls = s.classes[it->slab_class];
   --cls.number;
   cls.mem_requested -= size;
   s.heap_bytes -= internal::ItemAllocationSize(it->nkey, it->nbytes);
@@ -229,7 +231,8 @@ void Cache::Unlink(Shard& s, Item* it, uint64_t hash) {
   internal::UnrefItem(it);
 }
 
-void Cache::Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash, uint32_t now) {
+void internal::CacheImpl::Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash,
+                                  uint32_t now) {
   Unlink(s, old_it, hash);
   Link(s, new_it, hash, now);
 }
@@ -239,7 +242,7 @@ void Cache::Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash, uint32_
 // and mark it active. Nothing moves now: an active item that reaches the LRU
 // tail gets a second chance at the head instead of being evicted (PullTail).
 // That keeps reads from writing to neighbouring items under the lock.
-void Cache::Bump(Shard& s, Item* it, uint32_t now) {
+void internal::CacheImpl::Bump(Shard& s, Item* it, uint32_t now) {
   static_cast<void>(s);
   if ((it->iflags & internal::kItemFetched) == 0) {
     it->iflags |= internal::kItemFetched;
@@ -251,7 +254,7 @@ void Cache::Bump(Shard& s, Item* it, uint32_t now) {
 
 // memcached's do_item_update (add on an existing key, incr in place): refresh
 // the access time and keep the item from the next eviction.
-void Cache::Update(Shard& s, Item* it, uint32_t now) {
+void internal::CacheImpl::Update(Shard& s, Item* it, uint32_t now) {
   static_cast<void>(s);
   it->time = now;
   it->iflags |= internal::kItemActive;
@@ -259,8 +262,8 @@ void Cache::Update(Shard& s, Item* it, uint32_t now) {
 
 // ---- Reads -------------------------------------------------------------------
 
-GetResult Cache::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
-                           const GetOptions& options, uint32_t now) {
+GetResult internal::CacheImpl::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
+                                         const GetOptions& options, uint32_t now) {
   GetResult r;
   const bool touch = options.new_exptime.has_value();
   Item* it = nullptr;
@@ -303,7 +306,7 @@ GetResult Cache::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
   if (options.bump) Bump(s, it, now);
   internal::RefItem(it);
   r.item = ItemRef(it);
-  internal::ClassCounters& cls = s.classes[it->slab_class];
+  SlabClassCounters& cls = s.classes[it->slab_class];
   if (touch) {
     ++s.counters.cmd_touch;
     ++cls.touch_hits;
@@ -314,16 +317,16 @@ GetResult Cache::GetLocked(Shard& s, absl::string_view key, uint64_t hash,
   return r;
 }
 
-GetResult Cache::Get(absl::string_view key, const GetOptions& options) {
+GetResult internal::CacheImpl::Get(absl::string_view key, const GetOptions& options) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   return GetLocked(s, key, hash, options, now);
 }
 
-void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions& options,
-                     std::vector<GetResult>* results) {
+void internal::CacheImpl::GetMulti(absl::Span<const absl::string_view> keys,
+                                   const GetOptions& options, std::vector<GetResult>* results) {
   results->clear();
   results->resize(keys.size());
   const uint32_t now = CurrentTime();
@@ -341,7 +344,7 @@ void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions&
   size_t i = 0;
   while (i < slots.size()) {
     Shard& s = *shards_[slots[i].shard];
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     const size_t shard = slots[i].shard;
     for (; i < slots.size() && slots[i].shard == shard; ++i) {
       (*results)[slots[i].index] = GetLocked(s, keys[slots[i].index], slots[i].hash, options, now);
@@ -349,13 +352,13 @@ void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions&
   }
 }
 
-McCode Cache::Touch(absl::string_view key, int64_t exptime) {
+McCode internal::CacheImpl::Touch(absl::string_view key, int64_t exptime) {
   GetOptions options;
   options.new_exptime = exptime;
   return Get(key, options).hit() ? McCode::kOk : McCode::kNotFound;
 }
 
-ItemInfo Cache::InfoOf(const Item* it, uint32_t now) const {
+ItemInfo internal::CacheImpl::InfoOf(const Item* it, uint32_t now) const {
   ItemInfo info;
   info.key = it->key();
   info.value_length = it->nbytes;
@@ -366,18 +369,18 @@ ItemInfo Cache::InfoOf(const Item* it, uint32_t now) const {
   info.last_access_unix = process_started_ + it->time;
   info.idle = now >= it->time ? now - it->time : 0;
   info.fetched = (it->iflags & internal::kItemFetched) != 0;
-  info.key_binary = (it->iflags & internal::kItemKeyBinary) != 0;
+  info.key_binary = it->key_binary != 0;
   info.slab_class = it->slab_class;
   info.total_size = ItemSizeOf(it);
   return info;
 }
 
-std::optional<ItemInfo> Cache::Inspect(absl::string_view key) {
+std::optional<ItemInfo> internal::CacheImpl::Inspect(absl::string_view key) {
   if (key.empty() || key.size() > kKeyMaxLength) return std::nullopt;
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   Item* it = FindLive(s, key, hash, now);
   if (it == nullptr) return std::nullopt;
   ItemInfo info = InfoOf(it, now);
@@ -387,11 +390,11 @@ std::optional<ItemInfo> Cache::Inspect(absl::string_view key) {
 
 // ---- Delete ------------------------------------------------------------------
 
-McCode Cache::Delete(absl::string_view key, const DeleteOptions& options) {
+McCode internal::CacheImpl::Delete(absl::string_view key, const DeleteOptions& options) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   Item* it = nullptr;
   if (!key.empty() && key.size() <= kKeyMaxLength) it = FindLive(s, key, hash, now);
   if (it == nullptr) {

@@ -12,8 +12,9 @@
 // Time comes from CacheOptions::clock at one-second resolution, counted from
 // the cache's creation like memcached's current_time, so tests can move it.
 //
-// Thread-safety: all methods are safe to call concurrently. Items live in
-// shards, each behind a std::mutex (plain pthread locking, which
+// Thread-safety: all methods are safe to call concurrently. The engine
+// (internal/cache_impl.h, private) keeps items in shards, each behind a
+// core/sync Mutex (std::mutex underneath, which
 // ThreadSanitizer understands); no method holds two shard locks at once
 // except by try_lock while evicting. ItemRef handles keep an item's bytes
 // alive and unchanged without holding any lock.
@@ -21,18 +22,13 @@
 #ifndef MEMKIT_SERVER_CACHE_H_
 #define MEMKIT_SERVER_CACHE_H_
 
-#include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -42,12 +38,13 @@
 #include "core/status/status.h"
 #include "server/cache_stats.h"
 #include "server/cache_types.h"
-#include "server/internal/item.h"
-#include "server/internal/shard.h"
-#include "server/internal/slab_classes.h"
 
 namespace memkit {
 namespace server {
+
+namespace internal {
+class CacheImpl;
+}  // namespace internal
 
 struct CacheOptions {
   // -m: bytes of items to keep, counted as memcached counts `bytes`
@@ -71,14 +68,16 @@ struct CacheOptions {
   // Lock shards, a power of two (1..1024). More shards, less contention.
   int num_shards = 16;
   // -o hashpower: log2 of the initial bucket count over all shards (1..26);
-  // the table doubles as it fills.
-  int hash_power = 16;
+  // the table doubles as it fills. 0: memcached's default, 16 (and `stats
+  // settings` prints hashpower_init 0, as memcached does).
+  int hash_power = 0;
   // Where time comes from; RealClock::Get() when null. Not owned; must
   // outlive the cache.
   const net::Clock* clock = nullptr;
   // How often a background thread sweeps the table for expired items (like
   // memcached's LRU crawler) so they do not pin memory; zero disables the
-  // thread (call ReclaimExpired() yourself). Measured in real time.
+  // thread (call ReclaimExpired() yourself; -o no_lru_crawler). Measured in
+  // real time.
   absl::Duration reclaim_interval = absl::Seconds(1);
   // Hash buckets the sweep visits per run, over all shards.
   size_t reclaim_buckets_per_run = 65536;
@@ -149,7 +148,7 @@ class Cache {
   std::vector<std::pair<size_t, uint64_t>> SizeHistogram(uint64_t min_cas = 0) const;
   // memcached's get_cas_id(): takes the next CAS value, as if an item had
   // been stored (flush_all and "stats sizes_enable" do); 0 with -C.
-  uint64_t TakeCasId() { return NextCas(); }
+  uint64_t TakeCasId();
   // Visits live items, shard by shard, while holding that shard's lock:
   // `visit` must not call back into the cache. Return false to stop.
   void ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const;
@@ -158,94 +157,18 @@ class Cache {
   // (memcached's process_started), so `uptime` = CurrentTime() - 60 and
   // `time` = ProcessStarted() + CurrentTime().
   uint32_t CurrentTime() const;
-  int64_t ProcessStarted() const { return process_started_; }
+  int64_t ProcessStarted() const;
 
   // memcached's size for an item: 48 + key + 1 + (flags ? 4 : 0) + value + 2
   // + (cas ? 8 : 0). It is what `bytes` adds up and what must fit -I.
-  size_t ItemSize(size_t key_length, uint32_t client_flags, size_t value_length) const {
-    return internal::MemcachedItemSize(key_length, client_flags, value_length, options_.use_cas);
-  }
-  const CacheOptions& options() const { return options_; }
+  size_t ItemSize(size_t key_length, uint32_t client_flags, size_t value_length) const;
+  const CacheOptions& options() const;
 
  private:
-  using Item = internal::Item;
-  using Shard = internal::Shard;
+  explicit Cache(std::unique_ptr<internal::CacheImpl> impl);
 
-  explicit Cache(const CacheOptions& options);
-
-  Shard& ShardFor(uint64_t hash) const {
-    return *shards_[static_cast<size_t>(hash >> 40) & shard_mask_];
-  }
-  uint32_t RelTime(int64_t exptime, uint32_t now) const;
-  uint64_t NextCas() {
-    return options_.use_cas ? next_cas_.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
-  }
-  size_t ItemSizeOf(const Item* it) const {
-    return ItemSize(it->nkey, it->client_flags, it->nbytes);
-  }
-  bool IsFlushed(const Item* it, uint32_t now) const;
-  ItemInfo InfoOf(const Item* it, uint32_t now) const;
-
-  // The rest require the shard's lock.
-  Item* FindLive(Shard& s, absl::string_view key, uint64_t hash, uint32_t now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Link(Shard& s, Item* it, uint64_t hash, uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Unlink(Shard& s, Item* it, uint64_t hash) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Replace(Shard& s, Item* old_it, Item* new_it, uint64_t hash, uint32_t now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Bump(Shard& s, Item* it, uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Update(Shard& s, Item* it, uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  // Charges `ntotal` bytes against the limit, reclaiming expired items and
-  // (when evicting) LRU tails first. Never removes `keep`.
-  bool Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Unreserve(size_t ntotal) { bytes_.fetch_sub(static_cast<int64_t>(ntotal)); }
-  bool TryCharge(size_t ntotal);
-  // memcached's lru_pull_tail: reclaims expired items among the last five
-  // and, when `evict`, moves active ones back to the head and evicts the
-  // first inactive one. True if anything was removed or moved.
-  bool PullTail(Shard& s, uint32_t now, bool evict, const Item* keep)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  Item* CreateLinked(Shard& s, absl::string_view key, absl::string_view value, uint64_t hash,
-                     uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  GetResult GetLocked(Shard& s, absl::string_view key, uint64_t hash, const GetOptions& options,
-                      uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  // Validates and allocates an unlinked item (memcached's item_alloc); on
-  // failure counts it and applies drop_on_failure.
-  McCode AllocateRaw(absl::string_view key, size_t value_length, const StoreRequest& request,
-                     Item** out);
-  // Takes over the caller's reference to `it`.
-  StoreResult StoreItem(Item* it, const StoreRequest& request);
-  // Counts a failed allocation and, if `drop`, removes the key's value.
-  void DropKey(absl::string_view key, bool drop, bool too_large);
-  // The appended/prepended item, charged and filled; nullptr for NOT_STORED.
-  Item* Combine(Shard& s, Item* old_it, const Item* add, bool prepend, uint32_t now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  size_t SweepShard(Shard& s, size_t max_buckets, uint32_t now);
-  void ReclaimLoop();
-
-  // Constant after construction.
-  const CacheOptions options_;
-  const net::Clock* const clock_;
-  const internal::SlabClasses slab_classes_;
-  const size_t slab_chunk_max_;
-  const bool real_clock_;  // clock_ is RealClock: read seconds with time(2).
-  const int64_t process_started_;
-  std::vector<std::unique_ptr<Shard>> shards_;
-  size_t shard_mask_ = 0;
-
-  std::atomic<uint64_t> limit_;
-  std::atomic<int64_t> bytes_{0};  // memcached sizes of linked items + reservations.
-  std::atomic<uint64_t> next_cas_{0};
-  std::atomic<uint32_t> oldest_live_{0};  // settings.oldest_live
-  std::atomic<uint64_t> oldest_cas_{0};   // settings.oldest_cas
-  std::atomic<uint64_t> cmd_flush_{0};
-  std::atomic<size_t> sweep_shard_{0};
-
-  std::mutex reclaim_mu_;
-  std::condition_variable reclaim_cv_;
-  bool stopping_ ABSL_GUARDED_BY(reclaim_mu_) = false;
-  std::thread reclaimer_;
+  // The engine; every call forwards to it (one pointer, no virtual call).
+  const std::unique_ptr<internal::CacheImpl> impl_;
 };
 
 }  // namespace server

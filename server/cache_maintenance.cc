@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/cache.h"
+#include "server/internal/cache_impl.h"
 
 namespace memkit {
 namespace server {
@@ -24,9 +24,9 @@ constexpr size_t kSweepChunk = 1024;
 
 // ---- Expiry sweep ------------------------------------------------------------
 
-size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
+size_t internal::CacheImpl::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
   size_t removed = 0;
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   const size_t buckets = s.bucket_count();
   max_buckets = std::min(max_buckets, buckets);
   for (size_t n = 0; n < max_buckets; ++n) {
@@ -37,7 +37,7 @@ size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
       ++s.counters.crawler_items_checked;
       const bool flushed = IsFlushed(it, now);
       if (flushed || (it->exptime != 0 && it->exptime < now)) {
-        internal::ClassCounters& cls = s.classes[it->slab_class];
+        SlabClassCounters& cls = s.classes[it->slab_class];
         ++cls.crawler_reclaimed;
         if (!flushed && (it->iflags & internal::kItemFetched) == 0) ++cls.expired_unfetched;
         Unlink(s, it, KeyHash(it->key()));
@@ -50,7 +50,7 @@ size_t Cache::SweepShard(Shard& s, size_t max_buckets, uint32_t now) {
   return removed;
 }
 
-size_t Cache::ReclaimExpired(size_t max_buckets) {
+size_t internal::CacheImpl::ReclaimExpired(size_t max_buckets) {
   const uint32_t now = CurrentTime();
   size_t removed = 0;
   while (max_buckets > 0) {
@@ -62,22 +62,23 @@ size_t Cache::ReclaimExpired(size_t max_buckets) {
   return removed;
 }
 
-void Cache::ReclaimLoop() {
-  std::unique_lock<std::mutex> lock(reclaim_mu_);
-  while (!stopping_) {
-    reclaim_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.reclaim_interval));
-    if (stopping_) break;
-    lock.unlock();
-    ReclaimExpired(options_.reclaim_buckets_per_run);
-    lock.lock();
-  }
+void internal::CacheImpl::ReclaimLoop() {
+  while (WaitForReclaimRound()) ReclaimExpired(options_.reclaim_buckets_per_run);
 }
 
-void Cache::SetMemoryLimit(size_t bytes) { limit_.store(bytes, std::memory_order_relaxed); }
+bool internal::CacheImpl::WaitForReclaimRound() {
+  MutexLock lock(&reclaim_mu_);
+  if (!stopping_) reclaim_cv_.WaitWithTimeout(&reclaim_mu_, options_.reclaim_interval);
+  return !stopping_;
+}
+
+void internal::CacheImpl::SetMemoryLimit(size_t bytes) {
+  limit_.store(bytes, std::memory_order_relaxed);
+}
 
 // ---- Stats -------------------------------------------------------------------
 
-CacheStats Cache::GetStats() const {
+CacheStats internal::CacheImpl::GetStats() const {
   CacheStats st;
   st.limit_maxbytes = limit_.load(std::memory_order_relaxed);
   st.item_size_max = options_.item_size_max;
@@ -88,19 +89,18 @@ CacheStats Cache::GetStats() const {
   st.largest_slab_class = slab_classes_.largest();
   st.oldest_live = oldest_live_.load(std::memory_order_relaxed);
   std::vector<SlabClassStats> classes(internal::kMaxSlabClasses);
-  std::vector<uint64_t> evicted_at(internal::kMaxSlabClasses, 0);
   uint64_t buckets = 0;
   const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     buckets += s.bucket_count();
     if (const Item* tail = s.lru_tail(); tail != nullptr && now > tail->time) {
       st.lru_tail_age = std::max<uint64_t>(st.lru_tail_age, now - tail->time);
     }
     st.curr_items += s.item_count();
     st.heap_bytes += s.heap_bytes;
-    const internal::ShardCounters& c = s.counters;
+    const internal::ShardCounters c = s.counters;  // a copy, read under the lock
     st.total_items += c.total_items;
     st.cmd_get += c.cmd_get;
     st.cmd_touch += c.cmd_touch;
@@ -116,29 +116,7 @@ CacheStats Cache::GetStats() const {
     st.store_no_memory += c.store_no_memory;
     st.crawler_items_checked += c.crawler_items_checked;
     for (int id = 0; id < internal::kMaxSlabClasses; ++id) {
-      const internal::ClassCounters& from = s.classes[id];
-      SlabClassStats& to = classes[static_cast<size_t>(id)];
-      to.number += from.number;
-      to.mem_requested += from.mem_requested;
-      to.evicted += from.evicted;
-      to.evicted_nonzero += from.evicted_nonzero;
-      to.evicted_unfetched += from.evicted_unfetched;
-      if (from.evicted != 0 && from.evicted_at >= evicted_at[static_cast<size_t>(id)]) {
-        evicted_at[static_cast<size_t>(id)] = from.evicted_at;
-        to.evicted_time = from.evicted_time;
-      }
-      to.expired_unfetched += from.expired_unfetched;
-      to.reclaimed += from.reclaimed;
-      to.crawler_reclaimed += from.crawler_reclaimed;
-      to.outofmemory += from.outofmemory;
-      to.get_hits += from.get_hits;
-      to.cmd_set += from.cmd_set;
-      to.delete_hits += from.delete_hits;
-      to.incr_hits += from.incr_hits;
-      to.decr_hits += from.decr_hits;
-      to.cas_hits += from.cas_hits;
-      to.cas_badval += from.cas_badval;
-      to.touch_hits += from.touch_hits;
+      classes[static_cast<size_t>(id)] += s.classes[id];
     }
   }
   st.bytes = 0;
@@ -163,38 +141,35 @@ CacheStats Cache::GetStats() const {
     st.reclaimed += c.reclaimed;
     st.crawler_reclaimed += c.crawler_reclaimed;
     st.outofmemory += c.outofmemory;
-    const bool active = c.number != 0 || c.evicted != 0 || c.cmd_set != 0 || c.get_hits != 0 ||
-                        c.outofmemory != 0 || c.reclaimed != 0 || c.crawler_reclaimed != 0 ||
-                        c.delete_hits != 0 || c.incr_hits != 0 || c.decr_hits != 0 ||
-                        c.cas_hits != 0 || c.cas_badval != 0 || c.touch_hits != 0;
-    if (active) st.slab_classes.push_back(c);
+    if (c.active()) st.slab_classes.push_back(c);
   }
   st.hash_bytes = buckets * sizeof(Item*);
   while ((uint64_t{1} << (st.hash_power_level + 1)) <= buckets) ++st.hash_power_level;
   return st;
 }
 
-void Cache::ResetStats() {
+void internal::CacheImpl::ResetStats() {
   cmd_flush_.store(0, std::memory_order_relaxed);
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     s.counters = internal::ShardCounters();
-    for (internal::ClassCounters& c : s.classes) {
+    for (SlabClassCounters& c : s.classes) {
       const uint64_t number = c.number;
       const uint64_t mem_requested = c.mem_requested;
-      c = internal::ClassCounters();
+      c = SlabClassCounters();
       c.number = number;
       c.mem_requested = mem_requested;
     }
   }
 }
 
-std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram(uint64_t min_cas) const {
+std::vector<std::pair<size_t, uint64_t>> internal::CacheImpl::SizeHistogram(
+    uint64_t min_cas) const {
   std::map<size_t, uint64_t> buckets;
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     // Every linked item, expired or flushed ones too until they are removed:
     // memcached counts items as it links and unlinks them.
     for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
@@ -206,11 +181,11 @@ std::vector<std::pair<size_t, uint64_t>> Cache::SizeHistogram(uint64_t min_cas) 
   return std::vector<std::pair<size_t, uint64_t>>(buckets.begin(), buckets.end());
 }
 
-void Cache::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const {
+void internal::CacheImpl::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const {
   const uint32_t now = CurrentTime();
   for (const auto& shard : shards_) {
     Shard& s = *shard;
-    std::lock_guard<std::mutex> lock(s.mu);
+    MutexLock lock(&s.mu);
     for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
       if (IsFlushed(it, now) || (it->exptime != 0 && it->exptime <= now)) continue;
       if (!visit(InfoOf(it, now))) return;

@@ -17,16 +17,15 @@ namespace server {
 // memcached keeps item and hit counters per slab class. The engine does not
 // allocate from slabs; it files each item under the class memcached would
 // use for its size (same -n/-f table), so these line up with memcached's.
-struct SlabClassStats {
-  int id = 0;
-  size_t chunk_size = 0;       // stats slabs chunk_size
-  size_t chunks_per_page = 0;  // stats slabs chunks_per_page
+// Each shard keeps one per class; GetStats() adds the shards' up with +=.
+struct SlabClassCounters {
   uint64_t number = 0;         // items:N:number, slabs used_chunks
   uint64_t mem_requested = 0;  // items:N:mem_requested, slabs mem_requested
   uint64_t evicted = 0;
   uint64_t evicted_nonzero = 0;
   uint64_t evicted_unfetched = 0;
-  uint64_t evicted_time = 0;
+  uint64_t evicted_time = 0;  // Idle seconds of the last evicted item...
+  uint64_t evicted_at = 0;    // ...and when it was evicted (to pick the latest).
   uint64_t expired_unfetched = 0;
   uint64_t reclaimed = 0;
   uint64_t crawler_reclaimed = 0;
@@ -39,6 +38,47 @@ struct SlabClassStats {
   uint64_t cas_hits = 0;
   uint64_t cas_badval = 0;
   uint64_t touch_hits = 0;
+
+  // Adds `other`'s counts; evicted_time and evicted_at become those of the
+  // later eviction of the two.
+  SlabClassCounters& operator+=(const SlabClassCounters& other) {
+    number += other.number;
+    mem_requested += other.mem_requested;
+    evicted += other.evicted;
+    evicted_nonzero += other.evicted_nonzero;
+    evicted_unfetched += other.evicted_unfetched;
+    if (other.evicted != 0 && other.evicted_at >= evicted_at) {
+      evicted_at = other.evicted_at;
+      evicted_time = other.evicted_time;
+    }
+    expired_unfetched += other.expired_unfetched;
+    reclaimed += other.reclaimed;
+    crawler_reclaimed += other.crawler_reclaimed;
+    outofmemory += other.outofmemory;
+    get_hits += other.get_hits;
+    cmd_set += other.cmd_set;
+    delete_hits += other.delete_hits;
+    incr_hits += other.incr_hits;
+    decr_hits += other.decr_hits;
+    cas_hits += other.cas_hits;
+    cas_badval += other.cas_badval;
+    touch_hits += other.touch_hits;
+    return *this;
+  }
+
+  // Whether the class has items or any activity (memcached lists only those).
+  bool active() const {
+    return number != 0 || evicted != 0 || cmd_set != 0 || get_hits != 0 || outofmemory != 0 ||
+           reclaimed != 0 || crawler_reclaimed != 0 || delete_hits != 0 || incr_hits != 0 ||
+           decr_hits != 0 || cas_hits != 0 || cas_badval != 0 || touch_hits != 0;
+  }
+};
+
+// One slab class's counters with its place in the class table.
+struct SlabClassStats : SlabClassCounters {
+  int id = 0;
+  size_t chunk_size = 0;       // stats slabs chunk_size
+  size_t chunks_per_page = 0;  // stats slabs chunks_per_page
 };
 
 struct CacheStats {

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "core/text/numbers.h"
-#include "server/cache.h"
+#include "server/internal/cache_impl.h"
 
 namespace memkit {
 namespace server {
@@ -26,7 +26,7 @@ bool ValidKey(absl::string_view key) { return !key.empty() && key.size() <= kKey
 
 // ---- Memory limit and eviction -----------------------------------------------
 
-bool Cache::TryCharge(size_t ntotal) {
+bool internal::CacheImpl::TryCharge(size_t ntotal) {
   const int64_t limit = static_cast<int64_t>(limit_.load(std::memory_order_relaxed));
   const int64_t size = static_cast<int64_t>(ntotal);
   int64_t current = bytes_.load(std::memory_order_relaxed);
@@ -36,7 +36,7 @@ bool Cache::TryCharge(size_t ntotal) {
   return true;
 }
 
-bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
+bool internal::CacheImpl::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
   bool removed = false;
   Item* search = s.lru_tail();
   for (int tries = kTailTries; tries > 0 && search != nullptr; --tries) {
@@ -45,7 +45,7 @@ bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
       search = prev;
       continue;
     }
-    internal::ClassCounters& cls = s.classes[search->slab_class];
+    SlabClassCounters& cls = s.classes[search->slab_class];
     // memcached compares with `<` here and `<=` on lookups; so do we.
     if ((search->exptime != 0 && search->exptime < now) || IsFlushed(search, now)) {
       ++cls.reclaimed;
@@ -76,7 +76,7 @@ bool Cache::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
   return removed;
 }
 
-bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
+bool internal::CacheImpl::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
   for (;;) {
     if (TryCharge(ntotal)) return true;
     if (PullTail(s, now, options_.evict, keep)) continue;
@@ -88,12 +88,12 @@ bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
       bool contended = false;
       for (size_t i = 1; i < shards_.size() && !freed; ++i) {
         Shard& other = *shards_[(s.index + i) & shard_mask_];
-        std::unique_lock<std::mutex> lock(other.mu, std::try_to_lock);
-        if (!lock.owns_lock()) {
+        if (!other.mu.TryLock()) {
           contended = true;
           continue;
         }
         freed = PullTail(other, now, options_.evict, nullptr);
+        other.mu.Unlock();
       }
       if (!contended) break;
       if (!freed) std::this_thread::yield();
@@ -104,11 +104,11 @@ bool Cache::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
 
 // ---- Stores ------------------------------------------------------------------
 
-void Cache::DropKey(absl::string_view key, bool drop, bool too_large) {
+void internal::CacheImpl::DropKey(absl::string_view key, bool drop, bool too_large) {
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   if (too_large) {
     ++s.counters.store_too_large;
   } else {
@@ -120,8 +120,8 @@ void Cache::DropKey(absl::string_view key, bool drop, bool too_large) {
   if (old != nullptr) Unlink(s, old, hash);
 }
 
-McCode Cache::AllocateRaw(absl::string_view key, size_t value_length, const StoreRequest& request,
-                          Item** out) {
+McCode internal::CacheImpl::AllocateRaw(absl::string_view key, size_t value_length,
+                                        const StoreRequest& request, Item** out) {
   *out = nullptr;
   if (!ValidKey(key)) return McCode::kClientError;
   const bool drop = request.drop_on_failure.value_or(request.mode == StoreMode::kSet);
@@ -137,21 +137,21 @@ McCode Cache::AllocateRaw(absl::string_view key, size_t value_length, const Stor
     return McCode::kOutOfMemory;
   }
   it->slab_class = slab_classes_.ClassFor(ItemSizeOf(it));
-  if (request.key_binary) it->iflags |= internal::kItemKeyBinary;
+  it->key_binary = request.key_binary ? 1 : 0;
   *out = it;
   return McCode::kOk;
 }
 
-absl::StatusOr<NewItem> Cache::Allocate(absl::string_view key, size_t value_length,
-                                        const StoreRequest& request) {
+absl::StatusOr<NewItem> internal::CacheImpl::Allocate(absl::string_view key, size_t value_length,
+                                                      const StoreRequest& request) {
   Item* it = nullptr;
   const McCode code = AllocateRaw(key, value_length, request, &it);
   if (code != McCode::kOk) return CacheStatus(code);
   return NewItem(it, request);
 }
 
-StoreResult Cache::Store(absl::string_view key, absl::string_view value,
-                         const StoreRequest& request) {
+StoreResult internal::CacheImpl::Store(absl::string_view key, absl::string_view value,
+                                       const StoreRequest& request) {
   Item* it = nullptr;
   const McCode code = AllocateRaw(key, value.size(), request, &it);
   if (code != McCode::kOk) {
@@ -163,13 +163,14 @@ StoreResult Cache::Store(absl::string_view key, absl::string_view value,
   return StoreItem(it, request);
 }
 
-StoreResult Cache::Store(NewItem item) {
+StoreResult internal::CacheImpl::Store(NewItem item) {
   if (!item) return StoreResult();
   Item* it = std::exchange(item.item_, nullptr);
   return StoreItem(it, item.request_);
 }
 
-Item* Cache::Combine(Shard& s, Item* old_it, const Item* add, bool prepend, uint32_t now) {
+Item* internal::CacheImpl::Combine(Shard& s, Item* old_it, const Item* add, bool prepend,
+                                   uint32_t now) {
   const uint64_t total = uint64_t{old_it->nbytes} + add->nbytes;
   if (total > options_.item_size_max) return nullptr;
   const size_t ntotal = ItemSize(old_it->nkey, old_it->client_flags, total);
@@ -195,7 +196,7 @@ Item* Cache::Combine(Shard& s, Item* old_it, const Item* add, bool prepend, uint
   return combined;
 }
 
-StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
+StoreResult internal::CacheImpl::StoreItem(Item* it, const StoreRequest& request) {
   const absl::string_view key = it->key();
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
@@ -203,105 +204,16 @@ StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
   it->exptime = RelTime(request.exptime, now);
   StoreResult r;
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
-
-  // memcached allocates before it looks at the old item, reclaiming an
-  // expired tail item when it can, else evicting, else failing.
-  PullTail(s, now, /*evict=*/false, nullptr);
-  if (!Reserve(s, ntotal, now, nullptr)) {
-    ++s.classes[it->slab_class].outofmemory;
-    ++s.counters.store_no_memory;
-    if (request.drop_on_failure.value_or(request.mode == StoreMode::kSet)) {
-      Item* old_it = FindLive(s, key, hash, now);
-      if (old_it != nullptr) Unlink(s, old_it, hash);
-    }
+  MutexLock lock(&s.mu);
+  if (!ReserveForStore(s, it, request, hash, now)) {
     internal::UnrefItem(it);
     r.code = McCode::kOutOfMemory;
     return r;
   }
   ++s.classes[it->slab_class].cmd_set;
-
-  bool linked = false;
   Item* old_it = FindLive(s, key, hash, now);
-  if (old_it != nullptr) {
-    enum class CasCheck { kNone, kMatch, kStale, kBadValue };
-    CasCheck cas = CasCheck::kBadValue;
-    if (request.cas == 0) {
-      cas = CasCheck::kNone;
-    } else if (request.cas == old_it->cas) {
-      cas = CasCheck::kMatch;
-    } else if (request.set_stale && request.cas < old_it->cas) {
-      cas = CasCheck::kStale;
-    }
-    bool do_store = false;
-    switch (request.mode) {
-      case StoreMode::kAdd:
-        // add fails on an existing item but still promotes it in the LRU.
-        Update(s, old_it, now);
-        r.code = McCode::kNotStored;
-        break;
-      case StoreMode::kCas:
-        if (cas == CasCheck::kMatch) {
-          ++s.classes[old_it->slab_class].cas_hits;
-          do_store = true;
-        } else if (cas == CasCheck::kStale) {
-          // Keeps the TTL, is marked stale, and inherits a sent token.
-          it->exptime = old_it->exptime;
-          it->iflags |= internal::kItemStale;
-          if ((old_it->iflags & internal::kItemTokenSent) != 0) {
-            it->iflags |= internal::kItemTokenSent;
-          }
-          ++s.classes[old_it->slab_class].cas_hits;
-          do_store = true;
-        } else {
-          ++s.classes[old_it->slab_class].cas_badval;
-          r.code = McCode::kExists;
-        }
-        break;
-      case StoreMode::kAppend:
-      case StoreMode::kPrepend: {
-        if (cas != CasCheck::kNone && cas != CasCheck::kMatch) {
-          r.code = McCode::kExists;
-          break;
-        }
-        Item* combined = Combine(s, old_it, it, request.mode == StoreMode::kPrepend, now);
-        if (combined == nullptr) {
-          r.code = McCode::kNotStored;
-          break;
-        }
-        Replace(s, old_it, combined, hash, now);
-        r.code = McCode::kOk;
-        r.cas = combined->cas;
-        internal::UnrefItem(combined);
-        break;
-      }
-      case StoreMode::kSet:
-      case StoreMode::kReplace:
-        do_store = true;
-        break;
-    }
-    if (do_store) {
-      Replace(s, old_it, it, hash, now);
-      linked = true;
-    }
-  } else {
-    switch (request.mode) {
-      case StoreMode::kAdd:
-      case StoreMode::kSet:
-        Link(s, it, hash, now);
-        linked = true;
-        break;
-      case StoreMode::kCas:
-        ++s.counters.cas_misses;
-        r.code = McCode::kNotFound;
-        break;
-      case StoreMode::kReplace:
-      case StoreMode::kAppend:
-      case StoreMode::kPrepend:
-        r.code = McCode::kNotStored;
-        break;
-    }
-  }
+  const bool linked = old_it != nullptr ? StoreOverExisting(s, old_it, it, request, hash, now, &r)
+                                        : StoreAbsent(s, it, request, hash, now, &r);
   if (linked) {
     r.code = McCode::kOk;
     r.cas = it->cas;
@@ -312,8 +224,104 @@ StoreResult Cache::StoreItem(Item* it, const StoreRequest& request) {
   return r;
 }
 
-Item* Cache::CreateLinked(Shard& s, absl::string_view key, absl::string_view value, uint64_t hash,
-                          uint32_t now) {
+bool internal::CacheImpl::ReserveForStore(Shard& s, Item* it, const StoreRequest& request,
+                                          uint64_t hash, uint32_t now) {
+  // memcached allocates before it looks at the old item, reclaiming an
+  // expired tail item when it can, else evicting, else failing.
+  PullTail(s, now, /*evict=*/false, nullptr);
+  if (Reserve(s, ItemSizeOf(it), now, nullptr)) return true;
+  ++s.classes[it->slab_class].outofmemory;
+  ++s.counters.store_no_memory;
+  if (request.drop_on_failure.value_or(request.mode == StoreMode::kSet)) {
+    Item* old_it = FindLive(s, it->key(), hash, now);
+    if (old_it != nullptr) Unlink(s, old_it, hash);
+  }
+  return false;
+}
+
+bool internal::CacheImpl::StoreOverExisting(Shard& s, Item* old_it, Item* it,
+                                            const StoreRequest& request, uint64_t hash,
+                                            uint32_t now, StoreResult* r) {
+  enum class CasCheck { kNone, kMatch, kStale, kBadValue };
+  CasCheck cas = CasCheck::kBadValue;
+  if (request.cas == 0) {
+    cas = CasCheck::kNone;
+  } else if (request.cas == old_it->cas) {
+    cas = CasCheck::kMatch;
+  } else if (request.set_stale && request.cas < old_it->cas) {
+    cas = CasCheck::kStale;
+  }
+  switch (request.mode) {
+    case StoreMode::kAdd:
+      // add fails on an existing item but still promotes it in the LRU.
+      Update(s, old_it, now);
+      r->code = McCode::kNotStored;
+      return false;
+    case StoreMode::kCas:
+      if (cas == CasCheck::kMatch) {
+        ++s.classes[old_it->slab_class].cas_hits;
+      } else if (cas == CasCheck::kStale) {
+        // Keeps the TTL, is marked stale, and inherits a sent token.
+        it->exptime = old_it->exptime;
+        it->iflags |= internal::kItemStale;
+        if ((old_it->iflags & internal::kItemTokenSent) != 0) {
+          it->iflags |= internal::kItemTokenSent;
+        }
+        ++s.classes[old_it->slab_class].cas_hits;
+      } else {
+        ++s.classes[old_it->slab_class].cas_badval;
+        r->code = McCode::kExists;
+        return false;
+      }
+      break;
+    case StoreMode::kAppend:
+    case StoreMode::kPrepend: {
+      // The combined item is linked, not `it`.
+      if (cas != CasCheck::kNone && cas != CasCheck::kMatch) {
+        r->code = McCode::kExists;
+        return false;
+      }
+      Item* combined = Combine(s, old_it, it, request.mode == StoreMode::kPrepend, now);
+      if (combined == nullptr) {
+        r->code = McCode::kNotStored;
+        return false;
+      }
+      Replace(s, old_it, combined, hash, now);
+      r->code = McCode::kOk;
+      r->cas = combined->cas;
+      internal::UnrefItem(combined);
+      return false;
+    }
+    case StoreMode::kSet:
+    case StoreMode::kReplace:
+      break;
+  }
+  Replace(s, old_it, it, hash, now);
+  return true;
+}
+
+bool internal::CacheImpl::StoreAbsent(Shard& s, Item* it, const StoreRequest& request,
+                                      uint64_t hash, uint32_t now, StoreResult* r) {
+  switch (request.mode) {
+    case StoreMode::kAdd:
+    case StoreMode::kSet:
+      Link(s, it, hash, now);
+      return true;
+    case StoreMode::kCas:
+      ++s.counters.cas_misses;
+      r->code = McCode::kNotFound;
+      return false;
+    case StoreMode::kReplace:
+    case StoreMode::kAppend:
+    case StoreMode::kPrepend:
+      r->code = McCode::kNotStored;
+      return false;
+  }
+  return false;
+}
+
+Item* internal::CacheImpl::CreateLinked(Shard& s, absl::string_view key, absl::string_view value,
+                                        uint64_t hash, uint32_t now) {
   const size_t ntotal = ItemSize(key.size(), 0, value.size());
   if (ntotal > options_.item_size_max) return nullptr;
   const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
@@ -335,7 +343,8 @@ Item* Cache::CreateLinked(Shard& s, absl::string_view key, absl::string_view val
 
 // ---- incr / decr -------------------------------------------------------------
 
-ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOptions& options) {
+ArithmeticResult internal::CacheImpl::Arithmetic(absl::string_view key,
+                                                 const ArithmeticOptions& options) {
   ArithmeticResult r;
   if (!ValidKey(key)) {
     r.code = McCode::kClientError;
@@ -344,7 +353,7 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
   Shard& s = ShardFor(hash);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   Item* it = FindLive(s, key, hash, now);
   if (it == nullptr) {
     if (!options.vivify) {
@@ -427,14 +436,14 @@ ArithmeticResult Cache::Arithmetic(absl::string_view key, const ArithmeticOption
   return r;
 }
 
-ArithmeticResult Cache::Incr(absl::string_view key, uint64_t delta) {
+ArithmeticResult internal::CacheImpl::Incr(absl::string_view key, uint64_t delta) {
   ArithmeticOptions options;
   options.incr = true;
   options.delta = delta;
   return Arithmetic(key, options);
 }
 
-ArithmeticResult Cache::Decr(absl::string_view key, uint64_t delta) {
+ArithmeticResult internal::CacheImpl::Decr(absl::string_view key, uint64_t delta) {
   ArithmeticOptions options;
   options.incr = false;
   options.delta = delta;

@@ -24,27 +24,27 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/status/status.h"
-#include "server/internal/item.h"
 
 namespace memkit {
 namespace server {
 
-class Cache;
+namespace internal {
+class CacheImpl;
+struct Item;
+}  // namespace internal
 
 // The absl::Status for an engine outcome, with memcached's wording
 // (McError(code, ...)); OkStatus() for kOk.
 absl::Status CacheStatus(McCode code);
 
 // A counted reference to a stored item. While held, key(), value() and
-// client_flags() stay valid and unchanged, even if the item is replaced,
+// client_flags() and key_binary() stay valid and unchanged, even if the item is replaced,
 // deleted, evicted or flushed meanwhile: hand value().data() to writev() and
 // drop the handle once the bytes are written. Empty on a miss.
 class ItemRef {
  public:
   ItemRef() = default;
-  ItemRef(const ItemRef& other) : item_(other.item_) {
-    if (item_ != nullptr) internal::RefItem(item_);
-  }
+  ItemRef(const ItemRef& other);
   ItemRef(ItemRef&& other) noexcept : item_(std::exchange(other.item_, nullptr)) {}
   ItemRef& operator=(ItemRef other) noexcept {
     std::swap(item_, other.item_);
@@ -54,18 +54,19 @@ class ItemRef {
 
   explicit operator bool() const { return item_ != nullptr; }
   void reset() {
-    if (item_ != nullptr) internal::UnrefItem(std::exchange(item_, nullptr));
+    if (item_ != nullptr) Unref(std::exchange(item_, nullptr));
   }
 
   // Require a non-empty handle.
-  absl::string_view key() const { return item_->key(); }
-  absl::string_view value() const { return item_->value(); }
-  uint32_t client_flags() const { return item_->client_flags; }
+  absl::string_view key() const;
+  absl::string_view value() const;
+  uint32_t client_flags() const;
   // Stored with a base64 key (StoreRequest::key_binary).
-  bool key_binary() const { return (item_->iflags & internal::kItemKeyBinary) != 0; }
+  bool key_binary() const;
 
  private:
-  friend class Cache;
+  friend class internal::CacheImpl;
+  static void Unref(internal::Item* item);
   // Adopts one reference the caller already took.
   explicit ItemRef(internal::Item* adopted) : item_(adopted) {}
 
@@ -163,17 +164,15 @@ class NewItem {
   ~NewItem() { reset(); }
 
   explicit operator bool() const { return item_ != nullptr; }
-  absl::string_view key() const { return item_->key(); }
-  char* mutable_value() { return item_->value_data(); }
-  size_t value_size() const { return item_->nbytes; }
+  absl::string_view key() const;
+  char* mutable_value();
+  size_t value_size() const;
   const StoreRequest& request() const { return request_; }
 
  private:
-  friend class Cache;
+  friend class internal::CacheImpl;
   NewItem(internal::Item* adopted, const StoreRequest& request) : item_(adopted), request_(request) {}
-  void reset() {
-    if (item_ != nullptr) internal::UnrefItem(std::exchange(item_, nullptr));
-  }
+  void reset();
 
   internal::Item* item_ = nullptr;
   StoreRequest request_;

@@ -102,19 +102,19 @@ absl::Status ApplyExtended(const std::string& value, ServerOptions* o) {
       if (absl::Status s = need_arg(); !s.ok()) return s;
       int power = 0;
       if (!absl::SimpleAtoi(arg, &power) || power < 12 || power > 32) return bad_arg();
-      o->hash_power = power;
+      o->cache.hash_power = power;
     } else if (key == "slab_chunk_max") {
       // Kilobytes, as memcached's help says; a k/m suffix gives the unit.
       if (absl::Status s = need_arg(); !s.ok()) return s;
       auto bytes = ParseSizeFlag(arg, 1024);
       if (!bytes.ok() || *bytes == 0) return bad_arg();
-      o->slab_chunk_max = *bytes;
+      o->cache.slab_chunk_max = *bytes;
     } else if (key == "track_sizes") {
       o->track_sizes = true;
     } else if (key == "no_lru_crawler") {
-      o->lru_crawler = false;
+      o->cache.reclaim_interval = absl::ZeroDuration();
     } else if (key == "lru_crawler") {
-      o->lru_crawler = true;
+      o->cache.reclaim_interval = CacheOptions().reclaim_interval;
     } else if (key == "maxconns_fast" || key == "modern") {
       // memkit's behaviour already (reject over-limit connections at once).
     } else if (key == "debugtime") {
@@ -184,11 +184,11 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
     case 'm': {
       auto v = ParseSizeFlag(value, 1024 * 1024);
       if (!v.ok() || *v == 0) return BadValue(f, value, "expected megabytes");
-      o.memory_limit = *v;
+      o.cache.memory_limit = *v;
       return absl::OkStatus();
     }
     case 'M':
-      o.evict = false;
+      o.cache.evict = false;
       return absl::OkStatus();
     case 'c': {
       auto v = ParseInt(f, value, 1, INT_MAX);
@@ -214,13 +214,13 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
       if (!absl::SimpleAtod(value, &factor) || !(factor > 1.0)) {
         return Bad("Factor must be greater than 1");
       }
-      o.growth_factor = factor;
+      o.cache.growth_factor = factor;
       return absl::OkStatus();
     }
     case 'n': {
       auto v = ParseInt(f, value, 1, 1024 * 1024);
       if (!v.ok()) return Bad("Chunk size must be greater than 0");
-      o.chunk_size = static_cast<size_t>(*v);
+      o.cache.chunk_size = static_cast<size_t>(*v);
       return absl::OkStatus();
     }
     case 't': {
@@ -236,7 +236,7 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
       return absl::OkStatus();
     }
     case 'C':
-      o.use_cas = false;
+      o.cache.use_cas = false;
       return absl::OkStatus();
     case 'b': {
       auto v = ParseInt(f, value, 1, INT_MAX);
@@ -259,7 +259,7 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
     case 'I': {
       auto v = ParseSizeFlag(value, 1);
       if (!v.ok()) return BadValue(f, value, "expected bytes with an optional k or m suffix");
-      o.item_size_max = *v;
+      o.cache.item_size_max = *v;
       return absl::OkStatus();
     }
     case 'F':

@@ -20,11 +20,11 @@ TEST(FlagsTest, DefaultsAreMemcacheds) {
   EXPECT_EQ(f->options.port, 11211);
   EXPECT_EQ(f->options.num_threads, 4);
   EXPECT_EQ(f->options.max_connections, 1024);
-  EXPECT_EQ(f->options.memory_limit, 64u << 20);
-  EXPECT_EQ(f->options.item_size_max, 1u << 20);
+  EXPECT_EQ(f->options.cache.memory_limit, 64u << 20);
+  EXPECT_EQ(f->options.cache.item_size_max, 1u << 20);
   EXPECT_EQ(f->options.reqs_per_event, 20);
-  EXPECT_TRUE(f->options.evict);
-  EXPECT_TRUE(f->options.use_cas);
+  EXPECT_TRUE(f->options.cache.evict);
+  EXPECT_TRUE(f->options.cache.use_cas);
   EXPECT_FALSE(f->options.shutdown_command);
   EXPECT_EQ(f->options.protocol, BindingProtocol::kAuto);
 }
@@ -38,28 +38,28 @@ TEST(FlagsTest, EverySupportedFlag) {
   const ServerOptions& o = f->options;
   EXPECT_EQ(o.port, 11311);
   EXPECT_EQ(o.listen, (std::vector<std::string>{"127.0.0.1", "::1"}));
-  EXPECT_EQ(o.memory_limit, 128u << 20);
-  EXPECT_FALSE(o.evict);
+  EXPECT_EQ(o.cache.memory_limit, 128u << 20);
+  EXPECT_FALSE(o.cache.evict);
   EXPECT_EQ(o.max_connections, 500);
   EXPECT_EQ(o.num_threads, 2);
   EXPECT_EQ(o.reqs_per_event, 5);
-  EXPECT_FALSE(o.use_cas);
+  EXPECT_FALSE(o.cache.use_cas);
   EXPECT_EQ(o.protocol, BindingProtocol::kBinary);
-  EXPECT_EQ(o.item_size_max, 2u << 20);
+  EXPECT_EQ(o.cache.item_size_max, 2u << 20);
   EXPECT_FALSE(o.flush_enabled);
   EXPECT_TRUE(o.shutdown_command);
   EXPECT_FALSE(o.dump_enabled);
   EXPECT_EQ(o.verbosity, 2);
   EXPECT_EQ(o.backlog, 64);
-  EXPECT_DOUBLE_EQ(o.growth_factor, 1.5);
-  EXPECT_EQ(o.chunk_size, 96u);
+  EXPECT_DOUBLE_EQ(o.cache.growth_factor, 1.5);
+  EXPECT_EQ(o.cache.chunk_size, 96u);
   EXPECT_EQ(o.unix_mask, 0755);
   EXPECT_EQ(f->user, "nobody");
   EXPECT_EQ(f->pidfile, "/tmp/pid");
   EXPECT_EQ(o.idle_timeout, absl::Seconds(30));
-  EXPECT_EQ(o.hash_power, 20);
+  EXPECT_EQ(o.cache.hash_power, 20);
   EXPECT_TRUE(o.track_sizes);
-  EXPECT_FALSE(o.lru_crawler);
+  EXPECT_EQ(o.cache.reclaim_interval, absl::ZeroDuration());
 }
 
 TEST(FlagsTest, LongAndAttachedForms) {
@@ -69,7 +69,7 @@ TEST(FlagsTest, LongAndAttachedForms) {
   EXPECT_EQ(f->options.port, 1234);
   EXPECT_EQ(f->options.num_threads, 3);
   EXPECT_EQ(f->options.max_connections, 99);
-  EXPECT_EQ(f->options.item_size_max, 512u << 10);
+  EXPECT_EQ(f->options.cache.item_size_max, 512u << 10);
   EXPECT_TRUE(f->options.shutdown_command);
   EXPECT_EQ(f->options.verbosity, 1);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -62,6 +63,7 @@ Persister::Persister(const PersistOptions& options, Cache* cache, std::unique_pt
     : options_(options),
       cache_(cache),
       env_(options.env != nullptr ? options.env : dbm::Env::Default()),
+      clock_(options.clock != nullptr ? options.clock : net::RealClock::Get()),
       path_(options.dir + "/items.dbm"),
       tmp_path_(options.dir + "/items.dbm.tmp"),
       dir_lock_(std::move(lock)) {}
@@ -79,45 +81,59 @@ void Persister::Log(int level, absl::string_view line) const {
 void Persister::StartBackground() {
   if (options_.interval <= absl::ZeroDuration() || thread_.joinable()) return;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = false;
   }
-  thread_ = std::thread([this] { BackgroundLoop(); });
+  // The first snapshot is due one interval from now, whenever the thread
+  // gets going.
+  const int64_t first = clock_->MonotonicNow() + absl::ToInt64Nanoseconds(options_.interval);
+  thread_ = std::thread([this, first] { BackgroundLoop(first); });
 }
 
 void Persister::StopBackground() {
   if (!thread_.joinable()) return;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
 uint64_t Persister::background_snapshots() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return background_done_;
 }
 
-void Persister::BackgroundLoop() {
-  std::unique_lock<std::mutex> l(mu_);
-  while (!stop_) {
-    // Real time, like the cache's expiry sweep: tests move the item clock,
-    // not this one.
-    if (cv_.wait_for(l, absl::ToChronoNanoseconds(options_.interval),
-                     [this] { return stop_; })) {
-      break;
-    }
-    l.unlock();
+void Persister::BackgroundLoop(int64_t next) {
+  while (WaitForRound(&next)) {
     const bool ok = Snapshot().ok();  // logs its own failure
-    l.lock();
+    MutexLock l(&mu_);
     if (ok) ++background_done_;
   }
 }
 
+bool Persister::WaitForRound(int64_t* next) {
+  // The real clock is waited on directly; another clock (a server's, which
+  // `debugtime` moves, or a test's) moves without notice, so it is looked
+  // at every few milliseconds.
+  const bool real = clock_ == net::RealClock::Get();
+  const int64_t interval = absl::ToInt64Nanoseconds(options_.interval);
+  MutexLock l(&mu_);
+  while (!stop_) {
+    const int64_t now = clock_->MonotonicNow();
+    if (now >= *next) {
+      *next = now + interval;
+      return true;
+    }
+    const int64_t wait = real ? *next - now : std::min<int64_t>(*next - now, 5000000);
+    cv_.WaitWithTimeout(&mu_, absl::Nanoseconds(wait));
+  }
+  return false;
+}
+
 absl::StatusOr<SnapshotReport> Persister::Snapshot() {
-  std::lock_guard<std::mutex> l(snapshot_mu_);
+  MutexLock l(&snapshot_mu_);
   absl::StatusOr<SnapshotReport> r = WriteSnapshot();
   if (!r.ok()) {
     dbm::Db::Destroy(tmp_path_, env_).IgnoreError();

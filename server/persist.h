@@ -38,11 +38,9 @@
 #ifndef MEMKIT_SERVER_PERSIST_H_
 #define MEMKIT_SERVER_PERSIST_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -51,6 +49,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/net/clock.h"
+#include "core/sync/mutex.h"
 #include "dbm/env.h"
 #include "server/cache.h"
 
@@ -73,6 +73,10 @@ struct PersistOptions {
   std::function<void(int level, absl::string_view line)> log;
   // File layer; null means dbm::Env::Default(). Not owned.
   dbm::Env* env = nullptr;
+  // The clock `interval` is counted on (its MonotonicNow()); null means the
+  // real clock. A server passes its item clock, so `debugtime` and a test's
+  // ManualClock move the snapshotter too. Not owned.
+  const net::Clock* clock = nullptr;
 };
 
 // What Load() did.
@@ -141,20 +145,28 @@ class Persister {
 
   void Log(int level, absl::string_view line) const;
   absl::StatusOr<SnapshotReport> WriteSnapshot();
-  void BackgroundLoop();
+  // Load's last step: sets a damaged snapshot aside, or removes a consumed
+  // one, and logs what was loaded.
+  void FinishLoad(const LoadReport& report);
+  // Runs a snapshot when the clock reaches `next`, then every interval.
+  void BackgroundLoop(int64_t next);
+  // Waits until the clock reaches `*next` (then moves it on by the interval
+  // and returns true) or StopBackground() (false).
+  bool WaitForRound(int64_t* next) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   const PersistOptions options_;
   Cache* const cache_;
   dbm::Env* const env_;
+  const net::Clock* const clock_;
   const std::string path_;
   const std::string tmp_path_;
   const std::unique_ptr<dbm::File> dir_lock_;
 
-  std::mutex snapshot_mu_;  // one snapshot at a time
+  Mutex snapshot_mu_;  // one snapshot at a time
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable Mutex mu_;
+  CondVar cv_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t background_done_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;  // owner thread only

@@ -138,6 +138,110 @@ absl::StatusOr<SnapshotReport> Persister::WriteSnapshot() {
   return report;
 }
 
+namespace {
+
+// Load, step 1: the header record says whether `db` is a memkit-server
+// snapshot (usable) and whether it is whole (complete); else `problem` says
+// why not.
+persist::SnapshotHeader CheckHeader(const absl::StatusOr<std::unique_ptr<dbm::Db>>& db,
+                                    LoadReport* report) {
+  persist::SnapshotHeader header;
+  if (!db.ok()) {
+    report->problem = std::string(db.status().message());
+    return header;
+  }
+  std::string bytes;
+  absl::Status got = (*db)->Get(persist::kHeaderKey, &bytes);
+  absl::StatusOr<persist::SnapshotHeader> decoded =
+      got.ok() ? persist::DecodeHeader(bytes) : absl::StatusOr<persist::SnapshotHeader>(got);
+  if (!decoded.ok()) {
+    report->problem = absl::IsNotFound(got) ? "not a memkit-server snapshot (no header record)"
+                                            : std::string(decoded.status().message());
+    return header;
+  }
+  header = *decoded;
+  report->usable = true;
+  report->snapshot_unix = header.written_unix;
+  const dbm::RecoveryReport& rec = (*db)->recovery();
+  report->complete = header.complete && rec.clean();
+  if (!rec.clean()) {
+    report->problem = absl::StrCat(rec.problem.empty() ? "damaged" : rec.problem, ", ",
+                                   rec.dropped_bytes, " bytes unreadable");
+  } else if (!header.complete) {
+    report->problem = "the snapshot was not finished";
+  }
+  return header;
+}
+
+// Load, step 2 (per record): stores one record's item unless it expired by
+// `now_unix` or does not decode.
+void StoreLoadedItem(Cache* cache, absl::string_view key, absl::string_view bytes,
+                     int64_t now_unix, LoadReport* report) {
+  absl::StatusOr<persist::ItemRecord> item = persist::DecodeItem(bytes);
+  if (!item.ok()) {
+    ++report->malformed;
+    return;
+  }
+  if (item->exptime_unix != 0 && item->exptime_unix <= now_unix) {
+    ++report->expired;
+    return;
+  }
+  StoreRequest request;
+  request.client_flags = item->client_flags;
+  request.key_binary = item->key_binary;
+  // Absolute, so the cache counts from the snapshot's expiry itself (a
+  // clock still near the epoch, as some tests use, needs relative).
+  request.exptime = item->exptime_unix == 0            ? 0
+                    : item->exptime_unix > kRelativeMax ? item->exptime_unix
+                                                       : item->exptime_unix - now_unix;
+  request.drop_on_failure = false;
+  if (cache->Store(key, item->value, request).stored()) {
+    ++report->loaded;
+  } else {
+    ++report->not_stored;
+  }
+}
+
+// Load, step 2: the items of a usable snapshot into `cache`.
+void LoadItems(dbm::Db& db, const persist::SnapshotHeader& header, Cache* cache,
+               LoadReport* report) {
+  const int64_t now_unix = cache->ProcessStarted() + cache->CurrentTime();
+  // Iteration is in hash order. That only matters when the items may not
+  // all fit (a smaller -m than before, or a damaged header that does not
+  // say): then store them by last access, so the most recent survive.
+  const uint64_t need = header.item_bytes + 8 * header.item_count;  // CAS on or off
+  if (report->complete && need <= cache->options().memory_limit) {
+    for (auto it = db.NewIterator(); it->Valid(); it->Next()) {
+      if (it->key() != persist::kHeaderKey) {
+        StoreLoadedItem(cache, it->key(), it->value(), now_unix, report);
+      }
+    }
+    return;
+  }
+  KeyList keys;
+  for (auto it = db.NewIterator(); it->Valid(); it->Next()) {
+    if (it->key() == persist::kHeaderKey) continue;
+    absl::StatusOr<persist::ItemRecord> item = persist::DecodeItem(it->value());
+    keys.entries.push_back({keys.bytes.size(), static_cast<uint32_t>(it->key().size()),
+                            item.ok() ? item->last_access_unix : 0});
+    keys.bytes.append(it->key().data(), it->key().size());
+  }
+  // Evicting: oldest first, so the newest push them out. Not evicting
+  // (-M): newest first, until stores are refused.
+  const bool evict = cache->options().evict;
+  std::stable_sort(keys.entries.begin(), keys.entries.end(),
+                   [evict](const KeyList::Entry& a, const KeyList::Entry& b) {
+                     return evict ? a.last_access_unix < b.last_access_unix
+                                  : a.last_access_unix > b.last_access_unix;
+                   });
+  std::string bytes;
+  for (const KeyList::Entry& e : keys.entries) {
+    if (db.Get(keys.key(e), &bytes).ok()) StoreLoadedItem(cache, keys.key(e), bytes, now_unix, report);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<LoadReport> Persister::Load() {
   const absl::Time start = absl::Now();
   LoadReport report;
@@ -148,103 +252,23 @@ absl::StatusOr<LoadReport> Persister::Load() {
     return report;
   }
   report.found = true;
-  persist::SnapshotHeader header;
-  if (!db.ok()) {
-    report.problem = std::string(db.status().message());
-  } else {
-    std::string bytes;
-    absl::Status got = (*db)->Get(persist::kHeaderKey, &bytes);
-    absl::StatusOr<persist::SnapshotHeader> decoded =
-        got.ok() ? persist::DecodeHeader(bytes) : absl::StatusOr<persist::SnapshotHeader>(got);
-    if (decoded.ok()) {
-      header = *decoded;
-      report.usable = true;
-      report.snapshot_unix = header.written_unix;
-      const dbm::RecoveryReport& rec = (*db)->recovery();
-      report.complete = header.complete && rec.clean();
-      if (!rec.clean()) {
-        report.problem = absl::StrCat(rec.problem.empty() ? "damaged" : rec.problem, ", ",
-                                      rec.dropped_bytes, " bytes unreadable");
-      } else if (!header.complete) {
-        report.problem = "the snapshot was not finished";
-      }
-    } else if (absl::IsNotFound(got)) {
-      report.problem = "not a memkit-server snapshot (no header record)";
-    } else {
-      report.problem = std::string(decoded.status().message());
-    }
-  }
+  const persist::SnapshotHeader header = CheckHeader(db, &report);  // step 1
   if (!report.complete && options_.strict) {
     return absl::DataLossError(absl::StrCat("persist: snapshot ", path_, " is unusable: ",
                                             report.problem,
                                             "; remove it, or drop persist_strict to start cold"));
   }
-
-  if (report.usable) {
-    const int64_t now_unix = cache_->ProcessStarted() + cache_->CurrentTime();
-    // Stores one record's item unless it expired or does not decode.
-    auto apply = [&](absl::string_view key, absl::string_view bytes) {
-      absl::StatusOr<persist::ItemRecord> item = persist::DecodeItem(bytes);
-      if (!item.ok()) {
-        ++report.malformed;
-        return;
-      }
-      if (item->exptime_unix != 0 && item->exptime_unix <= now_unix) {
-        ++report.expired;
-        return;
-      }
-      StoreRequest request;
-      request.client_flags = item->client_flags;
-      request.key_binary = item->key_binary;
-      // Absolute, so the cache counts from the snapshot's expiry itself (a
-      // clock still near the epoch, as some tests use, needs relative).
-      request.exptime = item->exptime_unix == 0            ? 0
-                        : item->exptime_unix > kRelativeMax ? item->exptime_unix
-                                                           : item->exptime_unix - now_unix;
-      request.drop_on_failure = false;
-      if (cache_->Store(key, item->value, request).stored()) {
-        ++report.loaded;
-      } else {
-        ++report.not_stored;
-      }
-    };
-    // Iteration is in hash order. That only matters when the items may not
-    // all fit (a smaller -m than before, or a damaged header that does not
-    // say): then store them by last access, so the most recent survive.
-    const uint64_t need = header.item_bytes + 8 * header.item_count;  // CAS on or off
-    if (report.complete && need <= cache_->options().memory_limit) {
-      for (auto it = (*db)->NewIterator(); it->Valid(); it->Next()) {
-        if (it->key() != persist::kHeaderKey) apply(it->key(), it->value());
-      }
-    } else {
-      KeyList keys;
-      for (auto it = (*db)->NewIterator(); it->Valid(); it->Next()) {
-        if (it->key() == persist::kHeaderKey) continue;
-        absl::StatusOr<persist::ItemRecord> item = persist::DecodeItem(it->value());
-        keys.entries.push_back({keys.bytes.size(), static_cast<uint32_t>(it->key().size()),
-                                item.ok() ? item->last_access_unix : 0});
-        keys.bytes.append(it->key().data(), it->key().size());
-      }
-      // Evicting: oldest first, so the newest push them out. Not evicting
-      // (-M): newest first, until stores are refused.
-      const bool evict = cache_->options().evict;
-      std::stable_sort(keys.entries.begin(), keys.entries.end(),
-                       [evict](const KeyList::Entry& a, const KeyList::Entry& b) {
-                         return evict ? a.last_access_unix < b.last_access_unix
-                                      : a.last_access_unix > b.last_access_unix;
-                       });
-      std::string bytes;
-      for (const KeyList::Entry& e : keys.entries) {
-        if ((*db)->Get(keys.key(e), &bytes).ok()) apply(keys.key(e), bytes);
-      }
-    }
-  }
+  if (report.usable) LoadItems(**db, header, cache_, &report);  // step 2
   if (db.ok()) {
     (*db)->Close().IgnoreError();  // read-only: nothing to lose
     db->reset();
   }
   report.elapsed = absl::Now() - start;
+  FinishLoad(report);  // step 3
+  return report;
+}
 
+void Persister::FinishLoad(const LoadReport& report) {
   if (!report.complete) {
     // Keep the evidence, out of the way of the next snapshot.
     const std::string aside = path_ + ".corrupt";
@@ -254,7 +278,7 @@ absl::StatusOr<LoadReport> Persister::Load() {
                                       : std::string("starting cold"),
                         moved.ok() ? absl::StrCat("; moved it to ", aside)
                                    : absl::StrCat("; could not move it: ", moved.message())));
-    return report;
+    return;
   }
   if (options_.interval <= absl::ZeroDuration()) {
     // Consumed: only the next graceful shutdown writes a snapshot again.
@@ -269,7 +293,6 @@ absl::StatusOr<LoadReport> Persister::Load() {
                       " s old; ", report.expired, " expired, ", report.not_stored,
                       " not stored, ", report.malformed, " malformed) in ",
                       absl::ToInt64Milliseconds(report.elapsed), " ms"));
-  return report;
 }
 
 }  // namespace server

@@ -275,7 +275,7 @@ TEST_F(PersistTest, ItemsTooLargeForTheNewServerAreSkipped) {
 TEST_F(PersistTest, BackgroundSnapshotsWhileWritersRun) {
   auto cache = MakeCache(Options());
   PersistOptions po = PersistOpts();
-  po.interval = absl::Milliseconds(20);
+  po.interval = absl::Seconds(60);
   auto p = MakePersister(cache.get(), po);
   std::atomic<bool> stop{false};
   std::thread writer([&] {
@@ -286,9 +286,16 @@ TEST_F(PersistTest, BackgroundSnapshotsWhileWritersRun) {
   });
   p->StartBackground();
   p->StartBackground();  // no second thread
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (p->background_snapshots() < 3 && absl::Now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Each minute on the test's clock brings one snapshot; polled with a
+  // real-time deadline.
+  for (uint64_t round = 1; round <= 3; ++round) {
+    EXPECT_EQ(p->background_snapshots(), round - 1);  // none before its minute
+    clock_.Advance(absl::Seconds(60));
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (p->background_snapshots() < round && absl::Now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(p->background_snapshots(), round);
   }
   stop = true;
   writer.join();

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/net/clock.h"
+#include "core/sync/mutex.h"
 #include "gtest/gtest.h"
 #include "server/cache.h"
 #include "server/cache_test_util.h"
@@ -67,8 +68,9 @@ class PersistTest : public ::testing::Test {
   PersistOptions PersistOpts() {
     PersistOptions po;
     po.dir = dir_;
+    po.clock = &clock_;  // background snapshots move with the test's clock
     po.log = [this](int level, absl::string_view line) {
-      std::lock_guard<std::mutex> l(log_mu_);
+      MutexLock l(&log_mu_);
       log_.push_back(absl::StrCat(level, " ", line));
     };
     return po;
@@ -103,7 +105,7 @@ class PersistTest : public ::testing::Test {
   LoadReport LoadInto(Cache* cache) { return LoadInto(cache, PersistOpts()); }
 
   std::vector<std::string> Warnings() {
-    std::lock_guard<std::mutex> l(log_mu_);
+    MutexLock l(&log_mu_);
     std::vector<std::string> out;
     for (const std::string& line : log_) {
       if (absl::StartsWith(line, "0 ")) out.push_back(line);
@@ -116,7 +118,7 @@ class PersistTest : public ::testing::Test {
   net::ManualClock clock_;
   std::string root_;
   std::string dir_;
-  std::mutex log_mu_;
+  Mutex log_mu_;
   std::vector<std::string> log_;
 };
 

@@ -28,32 +28,32 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.num_threads > 1024) return bad("Number of threads must be at most 1024");
   if (o.max_connections <= 0) return bad("Maximum connections must be greater than 0");
   if (o.reqs_per_event <= 0) return bad("Number of requests per event must be greater than 0");
-  if (!(o.growth_factor > 1.0)) return bad("Factor must be greater than 1");
-  if (o.chunk_size == 0) return bad("Chunk size must be greater than 0");
+  if (!(o.cache.growth_factor > 1.0)) return bad("Factor must be greater than 1");
+  if (o.cache.chunk_size == 0) return bad("Chunk size must be greater than 0");
   if (o.port < 0 || o.port > 65535) return bad("Port must be between 0 and 65535");
   if (o.backlog <= 0) return bad("Listen backlog must be greater than 0");
-  if (o.memory_limit < 1024 * 1024) return bad("Memory limit must be at least 1 megabyte");
-  if (o.item_size_max < 1024) return bad("Item max size cannot be less than 1024 bytes.");
-  if (o.item_size_max > size_t{1024} * 1024 * 1024) {
+  if (o.cache.memory_limit < 1024 * 1024) return bad("Memory limit must be at least 1 megabyte");
+  if (o.cache.item_size_max < 1024) return bad("Item max size cannot be less than 1024 bytes.");
+  if (o.cache.item_size_max > size_t{1024} * 1024 * 1024) {
     return bad("Cannot set item size limit higher than 1 gigabytes.");
   }
-  if (o.item_size_max > o.memory_limit / 2) {
+  if (o.cache.item_size_max > o.cache.memory_limit / 2) {
     return bad("Cannot set item size limit higher than 1/2 of memory max.");
   }
-  if (o.slab_chunk_max > o.item_size_max) {
-    return bad(absl::StrCat("slab_chunk_max (bytes: ", o.slab_chunk_max,
-                            ") cannot be larger than -I (item_size_max ", o.item_size_max, ")"));
+  if (o.cache.slab_chunk_max > o.cache.item_size_max) {
+    return bad(absl::StrCat("slab_chunk_max (bytes: ", o.cache.slab_chunk_max,
+                            ") cannot be larger than -I (item_size_max ", o.cache.item_size_max, ")"));
   }
-  if (o.hash_power != 0 && (o.hash_power < 12 || o.hash_power > 32)) {
+  if (o.cache.hash_power != 0 && (o.cache.hash_power < 12 || o.cache.hash_power > 32)) {
     return bad("Hash power must be in the range 12 to 32");
   }
   if (o.unix_socket.size() > 107) return bad("Unix socket path is too long");
   if (o.unix_mask < 0 || o.unix_mask > 0777) return bad("Invalid unix socket mask");
   if (o.verbosity < 0) return bad("Verbosity must not be negative");
   if (o.idle_timeout < absl::ZeroDuration()) return bad("idle_timeout must not be negative");
-  if (o.cache_shards < 1 || (o.cache_shards & (o.cache_shards - 1)) != 0 ||
-      o.cache_shards > 1024) {
-    return bad("cache_shards must be a power of two from 1 to 1024");
+  if (o.cache.num_shards < 1 || (o.cache.num_shards & (o.cache.num_shards - 1)) != 0 ||
+      o.cache.num_shards > 1024) {
+    return bad("num_shards must be a power of two from 1 to 1024");
   }
   if (o.persist_interval < absl::ZeroDuration()) return bad("persist_interval must not be negative");
   if (o.persist_dir.empty() && o.persist_interval > absl::ZeroDuration()) {
@@ -67,11 +67,12 @@ namespace internal {
 
 ServerCore::ServerCore(const ServerOptions& o) : options(o), clock(o.clock) {
   verbosity.store(o.verbosity, std::memory_order_relaxed);
-  lru_crawler_enabled.store(o.lru_crawler, std::memory_order_relaxed);
+  lru_crawler_enabled.store(o.cache.reclaim_interval > absl::ZeroDuration(),
+                            std::memory_order_relaxed);
   pid = static_cast<int64_t>(getpid());
-  ascii_options.max_value_size = o.item_size_max;
-  binary_options.item_size_max = o.item_size_max;
-  binary_options.use_cas = o.use_cas;
+  ascii_options.max_value_size = o.cache.item_size_max;
+  binary_options.item_size_max = o.cache.item_size_max;
+  binary_options.use_cas = o.cache.use_cas;
 }
 
 ServerCore::~ServerCore() = default;
@@ -277,19 +278,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   if (!valid.ok()) return valid;
   auto core = std::make_unique<ServerCore>(options);
 
-  CacheOptions co;
-  co.memory_limit = options.memory_limit;
-  co.item_size_max = options.item_size_max;
-  co.slab_chunk_max = options.slab_chunk_max;
-  co.chunk_size = options.chunk_size;
-  co.growth_factor = options.growth_factor;
-  co.evict = options.evict;
-  co.use_cas = options.use_cas;
-  co.num_shards = options.cache_shards;
-  if (options.hash_power != 0) co.hash_power = options.hash_power;
+  CacheOptions co = options.cache;
   // The engine reads the adjustable clock only when something may move it.
   co.clock = options.adjustable_clock || options.enable_debugtime ? &core->clock : options.clock;
-  co.reclaim_interval = options.lru_crawler ? absl::Seconds(1) : absl::ZeroDuration();
   auto cache = Cache::Create(co);
   if (!cache.ok()) return cache.status();
   core->cache = std::move(*cache);
@@ -301,6 +292,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     po.dir = options.persist_dir;
     po.interval = options.persist_interval;
     po.strict = options.persist_strict;
+    po.clock = co.clock;  // debugtime moves the interval snapshots too
     ServerCore* log_core = core.get();
     po.log = [log_core](int level, absl::string_view line) {
       log_core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());

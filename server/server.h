@@ -74,24 +74,13 @@ struct ServerOptions {
   // -B: which protocols a connection may speak.
   BindingProtocol protocol = BindingProtocol::kAuto;
 
-  // ---- the item store (see CacheOptions for the engine's meaning)
-  // -m: item memory.
-  size_t memory_limit = 64 * 1024 * 1024;
-  // -I: largest item (1 KiB .. 1 GiB, at most memory_limit / 2).
-  size_t item_size_max = 1024 * 1024;
-  // -M (false): refuse stores when full instead of evicting.
-  bool evict = true;
-  // -C (false): no CAS uniques.
-  bool use_cas = true;
-  // -f, -n: slab class table (per-class stats).
-  double growth_factor = 1.25;
-  size_t chunk_size = 48;
-  // -o slab_chunk_max (bytes here; 0: memcached's default).
-  size_t slab_chunk_max = 0;
-  // -o hashpower (0: the engine's default).
-  int hash_power = 0;
-  // -o no_lru_crawler (false): no background sweep of expired items.
-  bool lru_crawler = true;
+  // ---- the item store: the engine's own options, with their flags and
+  // defaults (-m memory_limit, -I item_size_max, -M evict, -C use_cas,
+  // -f growth_factor, -n chunk_size, -o slab_chunk_max, -o hashpower,
+  // -o no_lru_crawler: reclaim_interval zero, num_shards). The server also
+  // checks them against memcached's limits (ValidateServerOptions). `clock`
+  // is ignored: the server sets it from `clock` and `adjustable_clock` below.
+  CacheOptions cache;
 
   // ---- commands
   // -F (false): "flush_all" answers "CLIENT_ERROR flush_all not allowed".
@@ -132,8 +121,6 @@ struct ServerOptions {
   // sets it; enable_debugtime implies it). Off, the engine reads the system
   // clock (or `clock`) directly, which is cheaper per request.
   bool adjustable_clock = false;
-  // Lock shards of the item table (power of two).
-  int cache_shards = 16;
 };
 
 // Checks `options` against memcached's rules; InvalidArgument says which

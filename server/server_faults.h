@@ -13,12 +13,12 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/sync/mutex.h"
 
 namespace memkit {
 namespace server {
@@ -35,7 +35,7 @@ class ServerFaults {
   // body. count <= 0 disarms.
   void FailNextCommands(int64_t count, absl::string_view message) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       fail_message_.assign(message.data(), message.size());
     }
     fail_remaining_.store(count > 0 ? count : 0, std::memory_order_release);
@@ -45,7 +45,7 @@ class ServerFaults {
   bool TakeFailure(std::string* message) {
     if (fail_remaining_.load(std::memory_order_relaxed) <= 0) return false;
     if (!TakeOne(&fail_remaining_)) return false;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     *message = fail_message_;
     return true;
   }
@@ -81,7 +81,7 @@ class ServerFaults {
   std::atomic<int64_t> fail_remaining_{0};
   std::atomic<int64_t> drop_remaining_{0};
   std::atomic<int64_t> latency_ns_{0};
-  std::mutex mu_;
+  Mutex mu_;
   std::string fail_message_ ABSL_GUARDED_BY(mu_);
 };
 

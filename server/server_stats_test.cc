@@ -42,7 +42,7 @@ class StatsTest : public ::testing::Test {
   void SetUp() override {
     ServerOptions o = testing::TestServerOptions();
     o.num_threads = 3;
-    o.memory_limit = 32 * 1024 * 1024;
+    o.cache.memory_limit = 32 * 1024 * 1024;
     o.max_connections = 77;
     o.track_sizes = true;
     server_ = StartServer(o);

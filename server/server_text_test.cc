@@ -346,7 +346,7 @@ class FlushDisabledTest : public TextTest {
   ServerOptions Options() override {
     ServerOptions o = TestServerOptions();
     o.flush_enabled = false;
-    o.use_cas = false;
+    o.cache.use_cas = false;
     return o;
   }
 };

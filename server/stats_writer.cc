@@ -156,28 +156,28 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("inter", o.listen.empty() ? std::string("NULL") : absl::StrJoin(o.listen, ","));
   Stat(sink, "verbosity", static_cast<uint64_t>(core.verbosity.load(std::memory_order_relaxed)));
   Stat(sink, "oldest", cs.oldest_live);
-  sink("evictions", o.evict ? "on" : "off");
+  sink("evictions", o.cache.evict ? "on" : "off");
   sink("domain_socket", o.unix_socket.empty() ? std::string("NULL") : o.unix_socket);
   sink("umask", absl::StrFormat("%o", o.unix_mask));
   sink("shutdown_command", YesNo(o.shutdown_command));
-  sink("growth_factor", absl::StrFormat("%.2f", o.growth_factor));
-  Stat(sink, "chunk_size", o.chunk_size);
+  sink("growth_factor", absl::StrFormat("%.2f", o.cache.growth_factor));
+  Stat(sink, "chunk_size", o.cache.chunk_size);
   Stat(sink, "num_threads", static_cast<uint64_t>(o.num_threads));
   // memcached's default: one UDP thread per worker (memkit serves no UDP).
   Stat(sink, "num_threads_per_udp", static_cast<uint64_t>(o.num_threads));
   sink("stat_key_prefix", ":");  // memcached -D; memkit's detail stats use ':'
   sink("detail_enabled", YesNo(core.detail_enabled.load(std::memory_order_relaxed)));
   Stat(sink, "reqs_per_event", static_cast<uint64_t>(o.reqs_per_event));
-  sink("cas_enabled", YesNo(o.use_cas));
+  sink("cas_enabled", YesNo(o.cache.use_cas));
   Stat(sink, "tcp_backlog", static_cast<uint64_t>(o.backlog));
   sink("binding_protocol", o.protocol == BindingProtocol::kAuto    ? "auto-negotiate"
                            : o.protocol == BindingProtocol::kAscii ? "ascii"
                                                                    : "binary");
   sink("auth_enabled_sasl", "no");
   sink("auth_enabled_ascii", "no");
-  Stat(sink, "item_size_max", o.item_size_max);
+  Stat(sink, "item_size_max", o.cache.item_size_max);
   sink("maxconns_fast", "yes");
-  Stat(sink, "hashpower_init", static_cast<uint64_t>(o.hash_power));
+  Stat(sink, "hashpower_init", static_cast<uint64_t>(o.cache.hash_power));
   sink("slab_reassign", "yes");
   Stat(sink, "slab_automove", rs.slab_automove);
   sink("slab_automove_ratio", absl::StrFormat("%.2f", rs.slab_automove_ratio));

@@ -171,7 +171,7 @@ void EventLoop::DispatchIo(int n) {
 
 size_t EventLoop::RunPostedTasks() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (pending_tasks_.empty()) return 0;
     running_tasks_.swap(pending_tasks_);
     wake_pending_ = false;
@@ -186,7 +186,7 @@ size_t EventLoop::RunPostedTasks() {
 void EventLoop::Post(Task task) {
   bool need_wake = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     pending_tasks_.push_back(std::move(task));
     has_tasks_.store(true, std::memory_order_release);
     // The loop thread checks has_tasks_ before it sleeps, so only other

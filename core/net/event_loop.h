@@ -35,7 +35,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +45,7 @@
 #include "absl/time/time.h"
 #include "core/net/internal/timer_queue.h"
 #include "core/net/socket.h"
+#include "core/sync/mutex.h"
 
 namespace memkit {
 namespace net {
@@ -190,7 +190,7 @@ class EventLoop {
   std::atomic<uint64_t> pending_signals_{0};  // bit per signal number
   std::atomic<bool> has_tasks_{false};        // cheap "anything posted?" check
 
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<Task> pending_tasks_ ABSL_GUARDED_BY(mu_);
   // A wake-up write is outstanding, so further Post()s need not write again.
   bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;

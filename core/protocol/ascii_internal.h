@@ -16,7 +16,7 @@
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 
 // memcached's number rules and decimal forms live in core/text (one home
 // for the codecs, the engine and the event loop); the codecs name them here.
@@ -39,7 +39,7 @@ inline char* CopyTo(char* p, absl::string_view s) {
   return p + s.size();
 }
 
-}  // namespace ascii_internal
+}  // namespace internal
 }  // namespace protocol
 }  // namespace memkit
 

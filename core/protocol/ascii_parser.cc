@@ -13,7 +13,7 @@
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 
 void Tokenize(const char* p, Line* line) {
   const char* end = line->end;
@@ -66,11 +66,11 @@ ParseResult ReadDataBlock(absl::string_view input, size_t line_size, size_t leng
   return ParseResult::Ok(need);
 }
 
-}  // namespace ascii_internal
+}  // namespace internal
 
 namespace {
 
-using ascii_internal::Line;
+using internal::Line;
 
 // memcached lets only multigets run past its line limits: the buffer starts
 // with "get " or "gets " after at most 100 spaces.
@@ -93,7 +93,7 @@ ParseResult ParseAsciiRequest(absl::string_view input, const AsciiParserOptions&
   if (nl == nullptr) {
     if (input.size() > options.line_limit &&
         (!IsMultigetPrefix(input) || input.size() > options.max_multiget_line_length)) {
-      return ascii_internal::Close(input.size());
+      return internal::Close(input.size());
     }
     return ParseResult::Incomplete(1);
   }
@@ -104,7 +104,7 @@ ParseResult ParseAsciiRequest(absl::string_view input, const AsciiParserOptions&
   line.size = static_cast<size_t>(nl - data) + 1;
   if (line.size > options.max_line_length &&
       (!IsMultigetPrefix(input) || line.size > options.max_multiget_line_length)) {
-    return ascii_internal::Close(input.size());
+    return internal::Close(input.size());
   }
   const char* end = nl;
   if (nl - data > 1 && nl[-1] == '\r') --end;
@@ -118,12 +118,12 @@ ParseResult ParseAsciiRequest(absl::string_view input, const AsciiParserOptions&
   const char* word_end = p;
   while (word_end < end && *word_end != ' ') ++word_end;
   size_t word_size = static_cast<size_t>(word_end - p);
-  if (word_size < 2) return ascii_internal::Refuse(line.size, "ERROR");
+  if (word_size < 2) return internal::Refuse(line.size, "ERROR");
   line.tokens[0] = absl::string_view(p, word_size);
   line.count = 1;
   line.rest = word_end;
-  if (p[0] == 'm' && word_size == 2) return ascii_internal::ParseMetaCommand(&line, out);
-  return ascii_internal::ParseTextCommand(&line, out);
+  if (p[0] == 'm' && word_size == 2) return internal::ParseMetaCommand(&line, out);
+  return internal::ParseTextCommand(&line, out);
 }
 
 }  // namespace protocol

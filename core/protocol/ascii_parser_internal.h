@@ -14,7 +14,7 @@
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 
 // One request line: its tokens (split on ' ' only, at most kAsciiMaxTokens,
 // as memcached does), where tokenizing stopped, and the line's extent.
@@ -50,7 +50,7 @@ ParseResult ParseTextCommand(Line* line, AsciiRequest* out);
 // The meta half: "mg", "ms", "md", "ma", "mn", "me" (tokens[0] is the word).
 ParseResult ParseMetaCommand(Line* line, AsciiRequest* out);
 
-}  // namespace ascii_internal
+}  // namespace internal
 }  // namespace protocol
 }  // namespace memkit
 

@@ -12,9 +12,9 @@ namespace memkit {
 namespace protocol {
 namespace {
 
-using ascii_internal::ParseStrictI64;
-using ascii_internal::ParseStrictU32;
-using ascii_internal::ParseStrictU64;
+using internal::ParseStrictI64;
+using internal::ParseStrictU32;
+using internal::ParseStrictU64;
 
 ParseResult Malformed(AsciiResponse* out, absl::string_view reason, size_t consumed) {
   out->malformed_reason = reason;

@@ -168,11 +168,11 @@ absl::Status RewriteMetaDebug(const AsciiResponse& reply, const AsciiRequest& re
   if (pairs.size() != 6) return absl::DataLossError("unexpected ME line");
   int64_t exp = 0;
   uint64_t la = 0, cas = 0, cls = 0, size = 0;
-  if (!ascii_internal::ParseStrictI64(pairs[0].substr(4), &exp) ||
-      !ascii_internal::ParseStrictU64(pairs[1].substr(3), &la) ||
-      !ascii_internal::ParseStrictU64(pairs[2].substr(4), &cas) ||
-      !ascii_internal::ParseStrictU64(pairs[4].substr(4), &cls) ||
-      !ascii_internal::ParseStrictU64(pairs[5].substr(5), &size)) {
+  if (!internal::ParseStrictI64(pairs[0].substr(4), &exp) ||
+      !internal::ParseStrictU64(pairs[1].substr(3), &la) ||
+      !internal::ParseStrictU64(pairs[2].substr(4), &cas) ||
+      !internal::ParseStrictU64(pairs[4].substr(4), &cls) ||
+      !internal::ParseStrictU64(pairs[5].substr(5), &size)) {
     return absl::DataLossError("unexpected ME numbers");
   }
   WriteMetaDebug(sink, req.key, req.key_is_base64, exp, la, cas, pairs[3] == "fetch=yes",

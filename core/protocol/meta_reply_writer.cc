@@ -9,9 +9,9 @@
 namespace memkit {
 namespace protocol {
 
-using ascii_internal::CopyTo;
-using ascii_internal::FormatI64;
-using ascii_internal::FormatU64;
+using internal::CopyTo;
+using internal::FormatI64;
+using internal::FormatU64;
 using keys::Base64EncodedSize;
 
 absl::string_view MetaCodeName(MetaCode code) {
@@ -57,14 +57,14 @@ void MetaReplyLine::StartValue(size_t length) {
 }
 
 void MetaReplyLine::AddNumber(char flag, uint64_t value) {
-  if (!Reserve(2 + ascii_internal::kMaxU64Digits)) return;
+  if (!Reserve(2 + internal::kMaxU64Digits)) return;
   buf_[len_++] = ' ';
   buf_[len_++] = flag;
   len_ = static_cast<size_t>(FormatU64(value, buf_ + len_) - buf_);
 }
 
 void MetaReplyLine::AddSigned(char flag, int64_t value) {
-  if (!Reserve(2 + ascii_internal::kMaxI64Chars + 1)) return;
+  if (!Reserve(2 + internal::kMaxI64Chars + 1)) return;
   buf_[len_++] = ' ';
   buf_[len_++] = flag;
   len_ = static_cast<size_t>(FormatI64(value, buf_ + len_) - buf_);

@@ -9,13 +9,13 @@
 #include "core/keys/base64.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/protocol/ascii_parser_internal.h"
+#include "core/status/status.h"
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 namespace {
 
-constexpr absl::string_view kBadFormat = "CLIENT_ERROR bad command line format";
 constexpr absl::string_view kBadToken = "CLIENT_ERROR bad token in command line format";
 constexpr absl::string_view kOpaqueTooLong = "CLIENT_ERROR opaque token too long";
 constexpr absl::string_view kInvalidOrDuplicate = "CLIENT_ERROR invalid or duplicate flag";
@@ -135,13 +135,13 @@ inline bool OpaqueTooLong(const AsciiRequest& req) {
 
 ParseResult ParseMetaGet(Line* line, AsciiRequest* out) {
   if (line->count < 2) return Refuse(line->size, "ERROR");
-  if (line->tokens[1].size() > line->options->max_key_length) return Refuse(line->size, kBadFormat);
+  if (line->tokens[1].size() > line->options->max_key_length) return Refuse(line->size, kClientErrorBadFormat);
   if (line->count >= kMaxMetaTokens) {
     return Refuse(line->size, "CLIENT_ERROR options flags are too long");
   }
   out->command = AsciiCommand::kMetaGet;
   out->key = line->tokens[1];
-  absl::string_view error = kBadFormat;
+  absl::string_view error = kClientErrorBadFormat;
   if (!Preparse(*line, 2, out, &error)) return Refuse(line->size, error);
   if (OpaqueTooLong(*out)) return Refuse(line->size, kOpaqueTooLong);
   return ParseResult::Ok(line->size);
@@ -152,18 +152,18 @@ ParseResult ParseMetaSet(Line* line, AsciiRequest* out) {
   if (count < 2) return Refuse(line->size, "ERROR");
   // Until the length is known nothing is swallowed: the data block will be
   // read as commands, as memcached reads it.
-  if (line->tokens[1].size() > line->options->max_key_length) return Refuse(line->size, kBadFormat);
-  if (count == 2) return Refuse(line->size, kBadFormat);
+  if (line->tokens[1].size() > line->options->max_key_length) return Refuse(line->size, kClientErrorBadFormat);
+  if (count == 2) return Refuse(line->size, kClientErrorBadFormat);
   if (count >= kMaxMetaTokens) return Refuse(line->size, "CLIENT_ERROR options flags too long");
   int32_t length = 0;
   if (!SafeStrtol(line->tokens[2], &length) || length < 0 || length > INT_MAX - 2) {
-    return Refuse(line->size, kBadFormat);
+    return Refuse(line->size, kClientErrorBadFormat);
   }
   const size_t n = static_cast<size_t>(length);
   const size_t swallow = n + 2;
   out->command = AsciiCommand::kMetaSet;
   out->key = line->tokens[1];
-  absl::string_view error = kBadFormat;
+  absl::string_view error = kClientErrorBadFormat;
   if (!Preparse(*line, 3, out, &error)) return Refuse(line->size, error, false, swallow);
   switch (out->mode) {
     case 0:
@@ -196,7 +196,7 @@ ParseResult ParseMetaSet(Line* line, AsciiRequest* out) {
 // md and ma: the same checks; flag errors all read "invalid or duplicate".
 ParseResult ParseMetaKeyed(Line* line, AsciiCommand command, AsciiRequest* out) {
   if (line->count < 2) return Refuse(line->size, "ERROR");
-  if (line->tokens[1].size() > line->options->max_key_length) return Refuse(line->size, kBadFormat);
+  if (line->tokens[1].size() > line->options->max_key_length) return Refuse(line->size, kClientErrorBadFormat);
   if (line->count >= kMaxMetaTokens) {
     return Refuse(line->size, "CLIENT_ERROR options flags too long");
   }
@@ -226,14 +226,14 @@ ParseResult ParseMetaKeyed(Line* line, AsciiCommand command, AsciiRequest* out) 
 
 ParseResult ParseMetaDebug(Line* line, AsciiRequest* out) {
   if (line->count < 2 || line->tokens[1].size() > line->options->max_key_length) {
-    return Refuse(line->size, kBadFormat);
+    return Refuse(line->size, kClientErrorBadFormat);
   }
   out->command = AsciiCommand::kMetaDebug;
   out->key = line->tokens[1];
   if (line->count >= 3 && line->tokens[2] == "b") {
     size_t n =
         keys::Base64DecodeLikeMemcached(out->key, out->decoded_key_buffer(), kMetaMaxDecodedKey);
-    if (n == 0) return Refuse(line->size, kBadFormat);
+    if (n == 0) return Refuse(line->size, kClientErrorBadFormat);
     out->key = absl::string_view(out->decoded_key_buffer(), n);
     out->key_is_base64 = true;
   }
@@ -263,6 +263,6 @@ ParseResult ParseMetaCommand(Line* line, AsciiRequest* out) {
   }
 }
 
-}  // namespace ascii_internal
+}  // namespace internal
 }  // namespace protocol
 }  // namespace memkit

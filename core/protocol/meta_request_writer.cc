@@ -10,9 +10,9 @@ namespace memkit {
 namespace protocol {
 namespace {
 
-using ascii_internal::CopyTo;
-using ascii_internal::FormatI64;
-using ascii_internal::FormatU64;
+using internal::CopyTo;
+using internal::FormatI64;
+using internal::FormatU64;
 using keys::Base64EncodedSize;
 
 // memcached 1.6.18 refuses a meta line of 20 tokens or more.
@@ -55,7 +55,7 @@ absl::Status WriteMeta(AsciiSink* sink, absl::string_view word, absl::string_vie
   absl::string_view wire;
   absl::Status s = WireKey(key, base64_key, scratch, &wire);
   if (!s.ok()) return s;
-  char line[4 + kMaxKey + 1 + ascii_internal::kMaxU64Digits + MetaFlags::kCapacity + 4];
+  char line[4 + kMaxKey + 1 + internal::kMaxU64Digits + MetaFlags::kCapacity + 4];
   char* p = CopyTo(line, word);
   *p++ = ' ';
   p = CopyTo(p, wire);
@@ -117,14 +117,14 @@ MetaFlags& MetaFlags::Add(char flag, absl::string_view token) {
 }
 
 MetaFlags& MetaFlags::AddNumber(char flag, uint64_t value) {
-  if (Begin(flag, ascii_internal::kMaxU64Digits)) {
+  if (Begin(flag, internal::kMaxU64Digits)) {
     len_ = static_cast<size_t>(FormatU64(value, buf_ + len_) - buf_);
   }
   return *this;
 }
 
 MetaFlags& MetaFlags::AddSigned(char flag, int64_t value) {
-  if (Begin(flag, ascii_internal::kMaxI64Chars + 1)) {
+  if (Begin(flag, internal::kMaxI64Chars + 1)) {
     len_ = static_cast<size_t>(FormatI64(value, buf_ + len_) - buf_);
   }
   return *this;

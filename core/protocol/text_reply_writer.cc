@@ -8,15 +8,15 @@
 namespace memkit {
 namespace protocol {
 
-using ascii_internal::FormatI64;
-using ascii_internal::FormatU64;
+using internal::FormatI64;
+using internal::FormatU64;
 
 absl::string_view FormatValueLine(char* buf, absl::string_view key, uint32_t flags, size_t bytes,
                                   bool with_cas, uint64_t cas) {
   char* p = buf;
   std::memcpy(p, "VALUE ", 6);
   p += 6;
-  p = ascii_internal::CopyTo(p, key);
+  p = internal::CopyTo(p, key);
   *p++ = ' ';
   p = FormatU64(flags, p);
   *p++ = ' ';
@@ -44,7 +44,7 @@ void WriteValue(AsciiSink* sink, absl::string_view key, uint32_t flags, absl::st
 }
 
 void WriteNumber(AsciiSink* sink, uint64_t value) {
-  char buf[ascii_internal::kMaxU64Digits + 2];
+  char buf[internal::kMaxU64Digits + 2];
   char* p = FormatU64(value, buf);
   *p++ = '\r';
   *p++ = '\n';
@@ -64,10 +64,10 @@ void WritePrefixedLine(AsciiSink* sink, absl::string_view prefix, absl::string_v
     heap.resize(n);
     buf = &heap[0];
   }
-  char* p = ascii_internal::CopyTo(buf, prefix);
-  p = ascii_internal::CopyTo(p, a);
+  char* p = internal::CopyTo(buf, prefix);
+  p = internal::CopyTo(p, a);
   if (space_before_b) *p++ = ' ';
-  p = ascii_internal::CopyTo(p, b);
+  p = internal::CopyTo(p, b);
   *p++ = '\r';
   *p++ = '\n';
   sink->Append(absl::string_view(buf, n));
@@ -80,13 +80,13 @@ void WriteStat(AsciiSink* sink, absl::string_view name, absl::string_view value)
 }
 
 void WriteStat(AsciiSink* sink, absl::string_view name, uint64_t value) {
-  char buf[ascii_internal::kMaxU64Digits];
+  char buf[internal::kMaxU64Digits];
   char* end = FormatU64(value, buf);
   WriteStat(sink, name, absl::string_view(buf, static_cast<size_t>(end - buf)));
 }
 
 void WriteStatSigned(AsciiSink* sink, absl::string_view name, int64_t value) {
-  char buf[ascii_internal::kMaxI64Chars + 1];
+  char buf[internal::kMaxI64Chars + 1];
   char* end = FormatI64(value, buf);
   WriteStat(sink, name, absl::string_view(buf, static_cast<size_t>(end - buf)));
 }

@@ -8,13 +8,13 @@
 #include "absl/strings/string_view.h"
 #include "core/protocol/ascii_internal.h"
 #include "core/protocol/ascii_parser_internal.h"
+#include "core/status/status.h"
 
 namespace memkit {
 namespace protocol {
-namespace ascii_internal {
+namespace internal {
 namespace {
 
-constexpr absl::string_view kBadFormat = "CLIENT_ERROR bad command line format";
 constexpr absl::string_view kBadExptime = "CLIENT_ERROR invalid exptime argument";
 
 inline ParseResult Error(const Line& line) { return Refuse(line.size, "ERROR"); }
@@ -51,7 +51,7 @@ ParseResult ParseRetrieval(Line* line, AsciiCommand command, bool touch, AsciiRe
     if (n > max_key) {
       // memcached's process_get_command() kills its stacked responses here,
       // having looked up the keys before this one (left in `keys`).
-      ParseResult r = Refuse(line->size, kBadFormat);
+      ParseResult r = Refuse(line->size, kClientErrorBadFormat);
       r.error.drop_unsent = true;
       return r;
     }
@@ -70,15 +70,15 @@ ParseResult ParseStorage(Line* line, AsciiCommand command, AsciiRequest* out) {
   out->command = command;
   out->noreply = LastIsNoreply(*line);
   const bool silent = out->noreply;
-  if (t[1].size() > line->options->max_key_length) return Refuse(line->size, kBadFormat, silent);
+  if (t[1].size() > line->options->max_key_length) return Refuse(line->size, kClientErrorBadFormat, silent);
   out->key = t[1];
   int32_t length = 0;
   if (!SafeStrtoul(t[2], &out->flags) || !SafeStrtol(t[3], &out->exptime) ||
       !SafeStrtol(t[4], &length)) {
-    return Refuse(line->size, kBadFormat, silent);
+    return Refuse(line->size, kClientErrorBadFormat, silent);
   }
-  if (is_cas && !SafeStrtoull(t[5], &out->cas)) return Refuse(line->size, kBadFormat, silent);
-  if (length < 0 || length > INT_MAX - 2) return Refuse(line->size, kBadFormat, silent);
+  if (is_cas && !SafeStrtoull(t[5], &out->cas)) return Refuse(line->size, kClientErrorBadFormat, silent);
+  if (length < 0 || length > INT_MAX - 2) return Refuse(line->size, kClientErrorBadFormat, silent);
   const size_t n = static_cast<size_t>(length);
   if (n > line->options->max_value_size) {
     return Refuse(line->size, "SERVER_ERROR object too large for cache", silent, n + 2);
@@ -104,7 +104,7 @@ ParseResult ParseDelete(Line* line, AsciiRequest* out) {
     }
   }
   if (t[1].size() > line->options->max_key_length) {
-    return Refuse(line->size, kBadFormat, out->noreply);
+    return Refuse(line->size, kClientErrorBadFormat, out->noreply);
   }
   out->key = t[1];
   return ParseResult::Ok(line->size);
@@ -116,7 +116,7 @@ ParseResult ParseArithmetic(Line* line, AsciiCommand command, AsciiRequest* out)
   out->command = command;
   out->noreply = LastIsNoreply(*line);
   if (t[1].size() > line->options->max_key_length) {
-    return Refuse(line->size, kBadFormat, out->noreply);
+    return Refuse(line->size, kClientErrorBadFormat, out->noreply);
   }
   out->key = t[1];
   if (!SafeStrtoull(t[2], &out->delta)) {
@@ -131,7 +131,7 @@ ParseResult ParseTouch(Line* line, AsciiRequest* out) {
   out->command = AsciiCommand::kTouch;
   out->noreply = LastIsNoreply(*line);
   if (t[1].size() > line->options->max_key_length) {
-    return Refuse(line->size, kBadFormat, out->noreply);
+    return Refuse(line->size, kClientErrorBadFormat, out->noreply);
   }
   out->key = t[1];
   if (!SafeStrtol(t[2], &out->exptime)) return Refuse(line->size, kBadExptime, out->noreply);
@@ -157,7 +157,7 @@ ParseResult ParseVerbosity(Line* line, AsciiRequest* out) {
   out->command = AsciiCommand::kVerbosity;
   out->noreply = LastIsNoreply(*line);
   if (!SafeStrtoul(line->tokens[1], &out->number)) {
-    return Refuse(line->size, kBadFormat, out->noreply);
+    return Refuse(line->size, kClientErrorBadFormat, out->noreply);
   }
   return ParseResult::Ok(line->size);
 }
@@ -270,6 +270,6 @@ ParseResult ParseTextCommand(Line* line, AsciiRequest* out) {
   return Unknown(*line);
 }
 
-}  // namespace ascii_internal
+}  // namespace internal
 }  // namespace protocol
 }  // namespace memkit

@@ -11,9 +11,9 @@ namespace memkit {
 namespace protocol {
 namespace {
 
-using ascii_internal::CopyTo;
-using ascii_internal::FormatI64;
-using ascii_internal::FormatU64;
+using internal::CopyTo;
+using internal::FormatI64;
+using internal::FormatU64;
 
 constexpr size_t kMaxTextKey = 250;
 // Room for a command line with one key: word, key, four numbers, noreply.

@@ -61,6 +61,16 @@ enum class McCode {
   kBadKey,
 };
 
+// memcached's reply to a malformed command line, in the three forms memkit
+// sends it: the wire line with "\r\n" (handlers), the line without it
+// (parsers, whose replies get "\r\n" appended), and the message alone (a
+// McError(kClientError, ...) from the engine). One literal, so they agree.
+inline constexpr char kBadCommandLineFormatLine[] = "CLIENT_ERROR bad command line format\r\n";
+inline constexpr absl::string_view kClientErrorBadFormat(kBadCommandLineFormatLine,
+                                                         sizeof(kBadCommandLineFormatLine) - 3);
+inline constexpr absl::string_view kBadFormatMessage =
+    kClientErrorBadFormat.substr(sizeof("CLIENT_ERROR ") - 1);
+
 // "NOT_FOUND", "EXISTS", ... for kNotFound, kExists, ...; "OK" for kOk.
 absl::string_view McCodeName(McCode code);
 

@@ -100,5 +100,14 @@ TEST(StatusTest, IoOutcomes) {
   EXPECT_EQ(TimeoutError("read").code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+TEST(StatusTest, BadCommandLineFormatFormsAgree) {
+  EXPECT_EQ(absl::string_view(kBadCommandLineFormatLine), "CLIENT_ERROR bad command line format\r\n");
+  EXPECT_EQ(kClientErrorBadFormat, "CLIENT_ERROR bad command line format");
+  EXPECT_EQ(kBadFormatMessage, "bad command line format");
+  const absl::Status s = StatusFromTextReply(kClientErrorBadFormat);
+  EXPECT_EQ(GetMcCode(s), McCode::kClientError);
+  EXPECT_EQ(s.message(), kBadFormatMessage);
+}
+
 }  // namespace
 }  // namespace memkit

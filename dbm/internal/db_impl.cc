@@ -4,7 +4,6 @@
 #include "dbm/internal/db_impl.h"
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -35,8 +34,8 @@ absl::Status RemoveIfPresent(Env* env, const std::string& path) {
 
 uint64_t NewRandomId() {
   static absl::BitGen* gen = new absl::BitGen;
-  static std::mutex* mu = new std::mutex;
-  std::lock_guard<std::mutex> l(*mu);
+  static Mutex* mu = new Mutex;
+  MutexLock l(mu);
   uint64_t id;
   do {
     id = absl::Uniform<uint64_t>(*gen);
@@ -50,7 +49,8 @@ DbImpl::DbImpl(const std::string& path, const Options& options, Env* env)
       compact_path_(path + ".compact"),
       dir_(DirOf(path)),
       options_(options),
-      env_(env) {}
+      env_(env),
+      clock_(options.clock != nullptr ? options.clock : net::RealClock::Get()) {}
 
 DbImpl::~DbImpl() { Close().IgnoreError(); }
 
@@ -180,8 +180,8 @@ absl::Status DbImpl::Recover(std::unique_ptr<LogFile> log) {
   if (s.ok() && writable_) s = RemoveIfPresent(env_, hint_path_ + ".tmp");
   if (!s.ok()) return s;
 
-  std::lock_guard<std::mutex> w(write_mu_);
-  std::unique_lock<std::shared_mutex> l(mu_);
+  MutexLock w(&write_mu_);
+  WriterMutexLock l(&mu_);
   log_ = std::move(log);
   index_ = std::move(index);
   live_bytes_ = live;
@@ -193,7 +193,7 @@ absl::Status DbImpl::Recover(std::unique_ptr<LogFile> log) {
 }
 
 DbImpl::HintSnapshot DbImpl::SnapshotForHint() const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  ReaderMutexLock l(&mu_);
   HintSnapshot snapshot{HintInfo(), index_.Clone()};
   snapshot.info.file_id = log_->header().file_id;
   snapshot.info.checkpoint = log_->end();
@@ -204,33 +204,35 @@ DbImpl::HintSnapshot DbImpl::SnapshotForHint() const {
 }
 
 absl::Status DbImpl::WriteHintSnapshot(const HintSnapshot& snapshot) const {
-  return WriteHint(env_, hint_path_, snapshot.info, snapshot.index);
+  absl::Status s = WriteHint(env_, hint_path_, snapshot.info, snapshot.index);
+  if (s.ok()) hints_written_.fetch_add(1, std::memory_order_release);
+  return s;
 }
 
 void DbImpl::RunHintJob() {
-  std::lock_guard<std::mutex> c(compact_mu_);
+  MutexLock c(&compact_mu_);
   HintSnapshot snapshot{HintInfo(), Index()};
   {
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     if (!CheckWritable().ok()) return;
     snapshot = SnapshotForHint();
   }
   // A failure (a full disk) is not retried until the log grows again.
   WriteHintSnapshot(snapshot).IgnoreError();
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock w(&write_mu_);
   hint_checkpoint_ = snapshot.info.checkpoint;
 }
 
 absl::Status DbImpl::Close() {
   StopCompactor();
-  std::lock_guard<std::mutex> c(compact_mu_);  // an explicit Compact() ends first
-  std::lock_guard<std::mutex> w(write_mu_);
+  MutexLock c(&compact_mu_);  // an explicit Compact() ends first
+  MutexLock w(&write_mu_);
   if (closed_) return absl::OkStatus();
   StopSyncer();
   absl::Status result;
   if (writable_) {
     {
-      std::unique_lock<std::shared_mutex> l(mu_);
+      WriterMutexLock l(&mu_);
       result = log_->Finish();
     }
     if (options_.sync != SyncPolicy::kNone) {
@@ -242,8 +244,8 @@ absl::Status DbImpl::Close() {
       if (result.ok()) result = s;
     }
   }
-  std::lock_guard<std::mutex> s(sync_mu_);
-  std::unique_lock<std::shared_mutex> l(mu_);
+  MutexLock s(&sync_mu_);
+  WriterMutexLock l(&mu_);
   closed_ = true;
   log_.reset();
   index_ = Index();
@@ -252,40 +254,60 @@ absl::Status DbImpl::Close() {
 
 void DbImpl::StartSyncer() {
   if (!writable_ || options_.sync != SyncPolicy::kInterval) return;
-  syncer_ = std::thread([this] { SyncerLoop(); });
+  // The first round is due one interval after Open returns, whenever the
+  // thread gets going.
+  const int64_t first = clock_->MonotonicNow() + absl::ToInt64Nanoseconds(options_.sync_interval);
+  syncer_ = std::thread([this, first] { SyncerLoop(first); });
 }
 
 void DbImpl::StopSyncer() {
   if (!syncer_.joinable()) return;
   {
-    std::lock_guard<std::mutex> l(syncer_mu_);
+    MutexLock l(&syncer_mu_);
     stop_syncer_ = true;
   }
-  syncer_cv_.notify_all();
+  syncer_cv_.SignalAll();
   syncer_.join();
 }
 
-void DbImpl::SyncerLoop() {
-  const auto interval = absl::ToChronoNanoseconds(options_.sync_interval);
-  std::unique_lock<std::mutex> l(syncer_mu_);
-  while (!stop_syncer_) {
-    if (syncer_cv_.wait_for(l, interval, [this] { return stop_syncer_; })) break;
-    l.unlock();
-    // Only when something was written; a failure is kept in sync_error_ and
-    // returned by later writes.
+void DbImpl::SyncerLoop(int64_t next) {
+  const int64_t interval = absl::ToInt64Nanoseconds(options_.sync_interval);
+  while (WaitForSyncerRound(&next, interval)) {
+    // Only when something was written (SyncTo returns at once when all is
+    // synced); a failure is kept in sync_error_ and returned by later writes.
     const uint64_t seq = write_seq_.load(std::memory_order_acquire);
     if (seq > 0) SyncTo(seq).IgnoreError();
-    l.lock();
+    sync_checks_.fetch_add(1, std::memory_order_release);
   }
+}
+
+bool DbImpl::WaitForSyncerRound(int64_t* next, int64_t interval) {
+  // The real clock is waited on directly; a test's clock moves without
+  // notice, so it is looked at every millisecond.
+  const bool real = clock_ == net::RealClock::Get();
+  MutexLock l(&syncer_mu_);
+  while (!stop_syncer_) {
+    const int64_t now = clock_->MonotonicNow();
+    if (now >= *next) {
+      *next = now + interval;
+      return true;
+    }
+    const int64_t wait = real ? *next - now : std::min<int64_t>(*next - now, 1000000);
+    syncer_cv_.WaitWithTimeout(&syncer_mu_, absl::Nanoseconds(wait));
+  }
+  return false;
 }
 
 DbStats DbImpl::GetStats() const {
   DbStats stats;
+  stats.auto_compactions_started = auto_compactions_started_.load(std::memory_order_acquire);
+  stats.hints_written = hints_written_.load(std::memory_order_acquire);
+  stats.sync_checks = sync_checks_.load(std::memory_order_acquire);
   {
-    std::lock_guard<std::mutex> s(sync_mu_);
+    MutexLock s(&sync_mu_);
     stats.syncs = syncs_;
   }
-  std::shared_lock<std::shared_mutex> l(mu_);
+  ReaderMutexLock l(&mu_);
   if (closed_) return stats;
   stats.live_keys = index_.size();
   stats.live_bytes = live_bytes_;

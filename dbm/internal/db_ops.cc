@@ -68,7 +68,7 @@ absl::Status DbImpl::CheckWritable() const {
   if (closed_) return ClosedError();
   if (!writable_) return absl::FailedPreconditionError("database is opened read-only");
   if (failed_.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> s(sync_mu_);
+    MutexLock s(&sync_mu_);
     return sync_error_;
   }
   return absl::OkStatus();
@@ -77,8 +77,8 @@ absl::Status DbImpl::CheckWritable() const {
 absl::Status DbImpl::Get(const ReadOptions& options, absl::string_view key,
                          std::string* value) const {
   const uint64_t hash = HashKey(seed_, key);
-  index_.Prefetch(hash);
-  std::shared_lock<std::shared_mutex> l(mu_);
+  PrefetchIndexSlot(hash);
+  ReaderMutexLock l(&mu_);
   if (closed_) return ClosedError();
   const char* base = log_->data();
   const uint64_t end = log_->end();
@@ -96,7 +96,7 @@ absl::Status DbImpl::Get(const ReadOptions& options, absl::string_view key,
 
 bool DbImpl::Contains(absl::string_view key) const {
   const uint64_t hash = HashKey(seed_, key);
-  std::shared_lock<std::shared_mutex> l(mu_);
+  ReaderMutexLock l(&mu_);
   if (closed_) return false;
   const char* base = log_->data();
   const uint64_t end = log_->end();
@@ -104,7 +104,7 @@ bool DbImpl::Contains(absl::string_view key) const {
 }
 
 uint64_t DbImpl::Size() const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  ReaderMutexLock l(&mu_);
   return closed_ ? 0 : index_.size();
 }
 
@@ -113,15 +113,15 @@ absl::Status DbImpl::Put(const WriteOptions& options, absl::string_view key,
   absl::Status s = CheckSizes(key, value);
   if (!s.ok()) return s;
   const uint64_t hash = HashKey(seed_, key);
-  index_.Prefetch(hash);  // the table's cache miss overlaps locking and encoding
+  PrefetchIndexSlot(hash);  // the table's cache miss overlaps locking and encoding
   const uint64_t size = RecordSize(key.size(), value.size());
   uint64_t seq;
   {
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     s = CheckWritable();
     if (!s.ok()) return s;
     {
-      std::unique_lock<std::shared_mutex> l(mu_);
+      WriterMutexLock l(&mu_);
       s = log_->Reserve(size);
       if (!s.ok()) return s;
       const uint64_t off = log_->end();
@@ -146,15 +146,15 @@ absl::Status DbImpl::Delete(const WriteOptions& options, absl::string_view key) 
   absl::Status s = CheckSizes(key, absl::string_view());
   if (!s.ok()) return s;
   const uint64_t hash = HashKey(seed_, key);
-  index_.Prefetch(hash);
+  PrefetchIndexSlot(hash);
   const uint64_t size = RecordSize(key.size(), 0);
   uint64_t seq;
   {
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     s = CheckWritable();
     if (!s.ok()) return s;
     {
-      std::unique_lock<std::shared_mutex> l(mu_);
+      WriterMutexLock l(&mu_);
       const char* base = log_->data();
       const uint64_t end = log_->end();
       const size_t slot =
@@ -185,11 +185,11 @@ absl::Status DbImpl::Write(const WriteOptions& options, const WriteBatch& batch)
   const uint64_t size = kRecordHeaderSize + rep.size();
   uint64_t seq;
   {
-    std::lock_guard<std::mutex> w(write_mu_);
+    MutexLock w(&write_mu_);
     absl::Status s = CheckWritable();
     if (!s.ok()) return s;
     {
-      std::unique_lock<std::shared_mutex> l(mu_);
+      WriterMutexLock l(&mu_);
       s = log_->Reserve(size);
       if (!s.ok()) return s;
       const uint64_t off = log_->end();
@@ -231,7 +231,7 @@ absl::Status DbImpl::FinishWrite(const WriteOptions& options, uint64_t seq) {
 }
 
 std::unique_ptr<Iterator> DbImpl::NewIterator() const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  ReaderMutexLock l(&mu_);
   if (closed_) return std::make_unique<SnapshotIterator>(nullptr, 0, std::vector<uint64_t>());
   std::vector<uint64_t> offsets;
   offsets.reserve(index_.size());
@@ -243,7 +243,7 @@ std::unique_ptr<Iterator> DbImpl::NewIterator() const {
 }
 
 absl::Status DbImpl::Verify() const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  ReaderMutexLock l(&mu_);
   if (closed_) return ClosedError();
   const char* base = log_->data();
   const uint64_t end = log_->end();

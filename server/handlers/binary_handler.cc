@@ -73,7 +73,7 @@ Session::Step Session::StepBinary() {
       }
       StoreRequest request;
       request.drop_on_failure = binary_.command == BinaryOpcode::kSet;
-      (void)core_->cache->Allocate(binary_.key, core_->options.item_size_max + 1, request);
+      (void)core_->cache->Allocate(binary_.key, core_->options.cache.item_size_max + 1, request);
     }
     if (e.reply.empty()) {
       if (e.close) DropUncommitted();  // bad magic: memcached hangs up at once

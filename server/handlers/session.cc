@@ -55,7 +55,7 @@ void Session::Start(ServerCore* core, Worker* worker, const ListenerSlot* slot, 
   // Room for the largest item plus its command line, and for memcached's
   // longest multiget line.
   options.read_buffer.max_capacity =
-      std::max(core->options.item_size_max + 64 * 1024, size_t{1024 * 1024 + 16 * 1024});
+      std::max(core->options.cache.item_size_max + 64 * 1024, size_t{1024 * 1024 + 16 * 1024});
   options.read_buffer.initial_capacity = 16 * 1024;
   auto conn = net::Connection::Create(worker->loop, std::move(fd), session, options);
   if (!conn.ok()) {

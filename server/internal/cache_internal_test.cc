@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/cache_stats.h"
 #include "server/internal/item.h"
 #include "server/internal/shard.h"
 #include "server/internal/slab_classes.h"
@@ -15,6 +16,33 @@ namespace memkit {
 namespace server {
 namespace internal {
 namespace {
+
+TEST(SlabClassCountersTest, SumsCountsAndKeepsTheLatestEviction) {
+  SlabClassCounters a;
+  a.number = 2;
+  a.get_hits = 5;
+  a.evicted = 1;
+  a.evicted_at = 100;
+  a.evicted_time = 7;
+  SlabClassCounters b;
+  b.number = 3;
+  b.touch_hits = 1;
+  b.evicted = 2;
+  b.evicted_at = 200;
+  b.evicted_time = 9;
+  SlabClassCounters sum;
+  EXPECT_FALSE(sum.active());
+  sum += a;
+  sum += b;
+  EXPECT_EQ(sum.number, 5u);
+  EXPECT_EQ(sum.get_hits, 5u);
+  EXPECT_EQ(sum.touch_hits, 1u);
+  EXPECT_EQ(sum.evicted, 3u);
+  EXPECT_EQ(sum.evicted_time, 9u);  // b's eviction is the later one
+  sum += a;                         // an earlier eviction does not replace it
+  EXPECT_EQ(sum.evicted_time, 9u);
+  EXPECT_TRUE(sum.active());
+}
 
 TEST(SlabClassesTest, MatchesMemcachedDefaults) {
   // memcached 1.6.18 -vv with -n 48 -f 1.25 and slab_chunk_max 512 KiB.
@@ -58,7 +86,7 @@ class ShardTest : public ::testing::Test {
 
 TEST_F(ShardTest, FindInsertRemoveAndGrow) {
   Shard shard(2);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(&shard.mu);
   std::vector<Item*> items;
   for (int i = 0; i < 100; ++i) {
     Item* it = Make("key" + std::to_string(i));

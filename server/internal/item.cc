@@ -24,7 +24,7 @@ Item* AllocateItem(absl::string_view key, uint32_t client_flags, uint32_t nbytes
   it->nkey = static_cast<uint8_t>(key.size());
   it->iflags = 0;
   it->slab_class = 0;
-  it->unused = 0;
+  it->key_binary = 0;
   if (!key.empty()) std::memcpy(it->key_data(), key.data(), key.size());
   return it;
 }

@@ -34,10 +34,6 @@ enum ItemFlag : uint8_t {
   kItemStale = 1 << 2,      // Marked stale by md I / ms I (mg returns X).
   kItemTokenSent = 1 << 3,  // A win token went out for it (mg returns Z).
   kItemActive = 1 << 4,     // Fetched again since it last reached the LRU tail.
-  // Stored by ms with its key in base64 (memcached's ITEM_KEY_BINARY): mg and
-  // me print the key back in base64. Not carried over to the new item an
-  // append, a prepend or a growing incr creates, as in memcached.
-  kItemKeyBinary = 1 << 5,
 };
 
 struct Item {
@@ -51,9 +47,15 @@ struct Item {
   uint32_t nbytes;        // Value length (no "\r\n").
   uint32_t client_flags;  // Opaque to the server.
   uint8_t nkey;           // Key length, 1..250.
-  uint8_t iflags;         // ItemFlag bits.
+  uint8_t iflags;         // ItemFlag bits; guarded by the shard's mutex.
   uint8_t slab_class;     // memcached's slab class for this size (stats only).
-  uint8_t unused;
+  // Stored by ms with its key in base64 (memcached's ITEM_KEY_BINARY): mg and
+  // me print the key back in base64. Not carried over to the new item an
+  // append, a prepend or a growing incr creates, as in memcached. Set before
+  // the item is linked and constant after, like the key: a holder of a
+  // reference reads it without the shard lock (a snapshot does), which would
+  // race with the lock holders' writes of iflags if it were one of its bits.
+  uint8_t key_binary;
 
   const char* key_data() const { return reinterpret_cast<const char*>(this + 1); }
   char* key_data() { return reinterpret_cast<char*>(this + 1); }

@@ -18,7 +18,7 @@ Shard::Shard(size_t initial_buckets)
     : buckets_(new Item*[initial_buckets]()), mask_(initial_buckets - 1) {}
 
 Shard::~Shard() {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   Item* it = head_;
   while (it != nullptr) {
     Item* next = it->next;

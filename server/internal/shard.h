@@ -15,11 +15,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
+#include "core/sync/mutex.h"
+#include "server/cache_stats.h"
 #include "server/internal/item.h"
 #include "server/internal/slab_classes.h"
 
@@ -31,29 +32,6 @@ namespace internal {
 inline uint64_t KeyHash(absl::string_view key) {
   return static_cast<uint64_t>(absl::Hash<absl::string_view>{}(key));
 }
-
-// Per slab class counters (memcached keeps these per class too).
-struct ClassCounters {
-  uint64_t number = 0;         // Linked items.
-  uint64_t mem_requested = 0;  // Sum of their memcached sizes.
-  uint64_t evicted = 0;
-  uint64_t evicted_nonzero = 0;
-  uint64_t evicted_unfetched = 0;
-  uint64_t evicted_time = 0;  // Idle seconds of the last evicted item...
-  uint64_t evicted_at = 0;    // ...and when it was evicted (to pick the latest).
-  uint64_t expired_unfetched = 0;
-  uint64_t reclaimed = 0;
-  uint64_t crawler_reclaimed = 0;
-  uint64_t outofmemory = 0;
-  uint64_t get_hits = 0;
-  uint64_t cmd_set = 0;
-  uint64_t delete_hits = 0;
-  uint64_t incr_hits = 0;
-  uint64_t decr_hits = 0;
-  uint64_t cas_hits = 0;
-  uint64_t cas_badval = 0;
-  uint64_t touch_hits = 0;
-};
 
 // Counters memcached keeps per thread rather than per class.
 struct ShardCounters {
@@ -84,7 +62,7 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   // Locks the shard. Public so the cache can hold it across several calls.
-  std::mutex mu;
+  Mutex mu;
 
   // The item stored under `key`, or nullptr. Expiry is the caller's business.
   Item* Find(absl::string_view key, uint64_t hash) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -102,7 +80,8 @@ class Shard {
   Item* bucket(size_t index) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return buckets_[index]; }
 
   ShardCounters counters ABSL_GUARDED_BY(mu);
-  ClassCounters classes[kMaxSlabClasses] ABSL_GUARDED_BY(mu);
+  // Per slab class counters (memcached keeps these per class too).
+  SlabClassCounters classes[kMaxSlabClasses] ABSL_GUARDED_BY(mu);
   // Heap bytes (header + key + value) of the linked items.
   size_t heap_bytes ABSL_GUARDED_BY(mu) = 0;
   // Where the expiry crawler resumes in this shard's bucket array.
