@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <thread>
@@ -11,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/net/socket.h"
 #include "server/handlers/server_core.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 #include "server/persist.h"
 
 namespace memkit {
@@ -19,7 +20,7 @@ namespace server {
 
 using internal::ListenerSlot;
 using internal::ServerCore;
-using internal::Session;
+using internal::CacheSession;
 using internal::Worker;
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {
@@ -69,9 +70,18 @@ ServerCore::ServerCore(const ServerOptions& o) : options(o), clock(o.clock) {
   verbosity.store(o.verbosity, std::memory_order_relaxed);
   lru_crawler_enabled.store(o.lru_crawler, std::memory_order_relaxed);
   pid = static_cast<int64_t>(getpid());
-  ascii_options.max_value_size = o.item_size_max;
-  binary_options.item_size_max = o.item_size_max;
-  binary_options.use_cas = o.use_cas;
+  frontend_options.protocols = o.protocol == BindingProtocol::kAuto    ? frontend::Protocols::kAuto
+                               : o.protocol == BindingProtocol::kAscii ? frontend::Protocols::kText
+                                                                       : frontend::Protocols::kBinary;
+  frontend_options.ascii.max_value_size = o.item_size_max;
+  frontend_options.binary.item_size_max = o.item_size_max;
+  frontend_options.binary.use_cas = o.use_cas;
+  frontend_options.reqs_per_event = o.reqs_per_event;
+  // Room for the largest item plus its command line, and for memcached's
+  // longest multiget line.
+  frontend_options.max_request_bytes =
+      std::max(o.item_size_max + 64 * 1024, size_t{1024 * 1024 + 16 * 1024});
+  frontend_options.faults = &fault_hooks;
 }
 
 ServerCore::~ServerCore() = default;
@@ -166,11 +176,11 @@ void ServerCore::RunOnAcceptor(const std::function<void()>& fn) {
 void ServerCore::CloseSessions(Worker* worker, bool graceful, bool reset) {
   // Closing never unlinks synchronously (OnClose comes on a later turn), so
   // the list can be walked while closing.
-  for (Session* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+  for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
     if (graceful) {
-      s->CloseGracefully();
+      s->frontend()->CloseGracefully();
     } else {
-      s->CloseNow(reset);
+      s->frontend()->CloseNow(reset);
     }
   }
 }
@@ -244,7 +254,7 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
   }
   Worker* worker = workers[next_worker_++ % workers.size()].get();
   worker->loop->Post([this, worker, slot, fd = std::move(fd), name = std::move(name)]() mutable {
-    Session::Start(this, worker, slot, std::move(fd), std::move(name));
+    CacheSession::Start(this, worker, slot, std::move(fd), std::move(name));
   });
 }
 
@@ -405,8 +415,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     raw->RunOnWorkers([limit_ns](Worker* worker) {
       worker->idle_timer = worker->loop->RunEvery(absl::Seconds(1), [worker, limit_ns] {
         const int64_t now = worker->loop->cached_now_ns();
-        for (Session* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
-          if (now - s->last_activity_ns() > limit_ns) s->CloseNow(/*reset=*/false);
+        for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+          const frontend::Connection* c = s->frontend();
+          if (now - c->last_activity_ns() > limit_ns) s->frontend()->CloseNow(/*reset=*/false);
         }
       });
     });
@@ -515,7 +526,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
     core->worker_group->Stop();
     // Sessions whose OnClose never ran (their loop stopped first).
     for (const auto& w : core->workers) {
-      while (w->sessions.head != nullptr) w->sessions.head->DestroyAfterLoopStopped();
+      while (w->sessions.head != nullptr) w->sessions.head->frontend()->DestroyAfterLoopStopped();
     }
   }
   if (persister_ != nullptr) {

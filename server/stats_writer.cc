@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "server/handlers/server_core.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 
 namespace memkit {
 namespace server {
@@ -336,7 +336,7 @@ bool SwitchSizeTracking(ServerCore& core, absl::string_view which, StatSink sink
   return false;
 }
 
-void WriteConnsStats(ServerCore& core, const Session* self, StatSink sink) {
+void WriteConnsStats(ServerCore& core, const CacheSession* self, StatSink sink) {
   const uint32_t now = core.cache->CurrentTime();
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);  // the event loops' clock
@@ -350,14 +350,14 @@ void WriteConnsStats(ServerCore& core, const Session* self, StatSink sink) {
     Stat(sink, p + "secs_since_last_cmd", now);
   }
   std::lock_guard<std::mutex> lock(core.registry_mu);
-  for (const Session* s = core.registry_head; s != nullptr; s = s->registry_next) {
+  for (const CacheSession* s = core.registry_head; s != nullptr; s = s->registry_next) {
     const std::string p = absl::StrCat(s->fd, ":");
     sink(p + "addr", s->peer);
     if (s->listen_slot != nullptr) sink(p + "listen_addr", s->listen_slot->stats_name);
-    const SessionState state =
-        s == self ? SessionState::kParseCmd : s->state.load(std::memory_order_relaxed);
-    sink(p + "state", SessionStateName(state));
-    const int64_t last = s->last_cmd_ns.load(std::memory_order_relaxed);
+    const frontend::ConnectionState state =
+        s == self ? frontend::ConnectionState::kParseCmd : s->frontend()->state();
+    sink(p + "state", frontend::ConnectionStateName(state));
+    const int64_t last = s->frontend()->last_cmd_ns();
     const int64_t idle_ns = mono_now_ns > last ? mono_now_ns - last : 0;
     Stat(sink, p + "secs_since_last_cmd", static_cast<uint64_t>(idle_ns / 1000000000));
   }

@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/protocol/text_reply_writer.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 
 namespace memkit {
 namespace server {
@@ -48,9 +48,9 @@ bool ValidClassList(absl::string_view list) {
 
 }  // namespace
 
-void Session::AsciiAdmin() {
-  const absl::string_view word = ascii_.command_name;
-  const auto args = ascii_.args();
+void CacheSession::AsciiAdmin() {
+  const absl::string_view word = ascii_->command_name;
+  const auto args = ascii_->args();
   const size_t ntokens = args.size() + 2;  // memcached's count: word, args, terminal
   const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
   // memcached's set_noreply_maybe(), for the commands that call it.
@@ -120,7 +120,7 @@ void Session::AsciiAdmin() {
   out_->Append(protocol::kTextError);
 }
 
-void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
+void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
   const size_t ntokens = args.size() + 2;
   const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
   const bool enabled = core_->lru_crawler_enabled.load(std::memory_order_relaxed);
@@ -142,7 +142,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
       out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
     } else if (!core_->options.dump_enabled) {
       out_->Append("ERROR metadump not allowed\r\n");
-    } else if (conn_->output().size() > committed_) {
+    } else if (ex_->HasUnwrittenReplies()) {
       // Replies memcached has not written yet (a get or mn writes them).
       out_->Append("ERROR cannot pipeline other commands before metadump\r\n");
     } else if (!ValidClassList(args[1])) {
@@ -151,7 +151,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
       MetaDump(args[1]);
       // memcached hands the connection to its crawler thread and takes it
       // back afterwards without what was pipelined behind the metadump.
-      drop_buffered_input_ = true;
+      ex_->DiscardBufferedInput();
     }
   } else if (ntokens == 4 && (sub == "tocrawl" || sub == "sleep")) {
     if (!absl::SimpleAtoi(args[1], &n)) {
@@ -181,7 +181,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
 }
 
 // memcached's slabs_reassign() for a server that never has a spare page.
-absl::string_view Session::SlabsReassign(int32_t src, int32_t dst) {
+absl::string_view CacheSession::SlabsReassign(int32_t src, int32_t dst) {
   if (src == dst) return "SAME src and dst class are identical\r\n";
   // -1 asks memcached to pick a class with a spare page: there is none.
   const int largest = static_cast<int>(core_->cache->GetStats().largest_slab_class);
@@ -193,7 +193,7 @@ absl::string_view Session::SlabsReassign(int32_t src, int32_t dst) {
   return "NOSPARE source class has no spare pages\r\n";
 }
 
-absl::string_view Session::AdminLru(absl::Span<const absl::string_view> args) {
+absl::string_view CacheSession::AdminLru(absl::Span<const absl::string_view> args) {
   const size_t ntokens = args.size() + 2;
   const absl::string_view sub = args[0];
   if (sub == "tune" && ntokens >= 7) {
@@ -236,7 +236,7 @@ absl::string_view Session::AdminLru(absl::Span<const absl::string_view> args) {
   return protocol::kTextError;
 }
 
-bool Session::AdminExtstore(absl::Span<const absl::string_view> args) {
+bool CacheSession::AdminExtstore(absl::Span<const absl::string_view> args) {
   // memcached (built with extstore, not using it) keeps these settings.
   if (args.size() < 2) return false;
   const absl::string_view sub = args[0];
@@ -281,11 +281,11 @@ bool Session::AdminExtstore(absl::Span<const absl::string_view> args) {
   return false;
 }
 
-void Session::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
+void CacheSession::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
   auto reply = [this, noreply](absl::string_view line) {
     if (!noreply) out_->Append(line);
   };
-  if (conn_->output().size() > committed_) {
+  if (ex_->HasUnwrittenReplies()) {
     reply("ERROR cannot pipeline other commands before watch\r\n");
     return;
   }
@@ -303,13 +303,14 @@ void Session::AdminWatch(absl::Span<const absl::string_view> args, bool noreply)
   // memcached hands the connection to its logger thread, which says OK and
   // then only writes log lines; the connection reads nothing more.
   out_->Append(protocol::kTextOk);
-  Commit();
+  ex_->WritePoint();
   watcher_ = true;
+  ex_->IgnoreInput();
   core_->watchers.fetch_add(1, std::memory_order_relaxed);
-  drop_buffered_input_ = true;
+  ex_->DiscardBufferedInput();
 }
 
-void Session::MetaDump(absl::string_view classes) {
+void CacheSession::MetaDump(absl::string_view classes) {
   const bool all = classes == "all";
   bool wanted[64] = {};
   if (!all) {

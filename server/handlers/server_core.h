@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "core/frontend/backend.h"
+#include "core/frontend/connection.h"
 #include "core/net/address.h"
 #include "core/net/event_loop.h"
 #include "core/net/event_loop_thread.h"
@@ -35,7 +37,7 @@ namespace memkit {
 namespace server {
 namespace internal {
 
-class Session;
+class CacheSession;
 
 // A counter written by one thread (its worker) and read by any: a relaxed
 // load and store instead of a locked read-modify-write.
@@ -67,9 +69,9 @@ struct CounterTotals {
   uint64_t flush_cmds_refused = 0;
 };
 
-// Sessions of one worker, linked through Session::worker_prev/next.
+// Sessions of one worker, linked through CacheSession::worker_prev/next.
 struct SessionList {
-  Session* head = nullptr;
+  CacheSession* head = nullptr;
   size_t size = 0;
 };
 
@@ -118,6 +120,18 @@ struct RuntimeSettings {
   bool ext_drop_unread = false;
 };
 
+// ServerFaults seen through the front end's fault hooks.
+class ServerFaultHooks final : public frontend::FaultHooks {
+ public:
+  explicit ServerFaultHooks(ServerFaults* faults) : faults_(faults) {}
+  bool TakeDrop() override { return faults_->TakeDrop(); }
+  bool TakeFailure(std::string* message) override { return faults_->TakeFailure(message); }
+  int64_t latency_ns() const override { return faults_->latency_ns(); }
+
+ private:
+  ServerFaults* const faults_;
+};
+
 class ServerCore {
  public:
   explicit ServerCore(const ServerOptions& options);
@@ -132,8 +146,9 @@ class ServerCore {
   std::unique_ptr<net::EventLoopGroup> worker_group;
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::unique_ptr<ListenerSlot>> listeners;  // fixed after Create
-  protocol::AsciiParserOptions ascii_options;
-  protocol::BinaryParserOptions binary_options;
+  ServerFaultHooks fault_hooks{&faults};
+  // Every client connection's front-end options (decoder limits, -B, -R).
+  frontend::ConnectionOptions frontend_options;
   std::vector<net::Address> listen_addresses;
   net::Address client_address;
   int tcp_port = 0;
@@ -172,7 +187,7 @@ class ServerCore {
 
   // ---- "stats conns": every live session, across workers
   std::mutex registry_mu;
-  Session* registry_head ABSL_GUARDED_BY(registry_mu) = nullptr;
+  CacheSession* registry_head ABSL_GUARDED_BY(registry_mu) = nullptr;
 
   // ---- stats reset: counters are reported relative to this baseline
   CounterTotals Totals() const;
