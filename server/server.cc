@@ -66,9 +66,8 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
 
 namespace internal {
 
-ServerCore::ServerCore(const ServerOptions& o) : options(o), clock(o.clock) {
-  verbosity.store(o.verbosity, std::memory_order_relaxed);
-  lru_crawler_enabled.store(o.lru_crawler, std::memory_order_relaxed);
+ServerCore::ServerCore(const ServerOptions& o)
+    : options(o), clock(o.clock), settings(o.verbosity, o.lru_crawler, o.track_sizes) {
   pid = static_cast<int64_t>(getpid());
   frontend_options.protocols = o.protocol == BindingProtocol::kAuto    ? frontend::Protocols::kAuto
                                : o.protocol == BindingProtocol::kAscii ? frontend::Protocols::kText
@@ -86,53 +85,59 @@ ServerCore::ServerCore(const ServerOptions& o) : options(o), clock(o.clock) {
 
 ServerCore::~ServerCore() = default;
 
-CounterTotals ServerCore::Totals() const {
-  CounterTotals t;
-  for (const auto& w : workers) {
-    t.bytes_read += w->counters.bytes_read.Get();
-    t.bytes_written += w->counters.bytes_written.Get();
-    t.meta_cmds += w->counters.meta_cmds.Get();
-    t.conn_yields += w->counters.conn_yields.Get();
-    t.flush_cmds_refused += w->counters.flush_cmds_refused.Get();
-  }
-  return t;
-}
-
-CounterTotals ServerCore::TotalsSinceReset() const {
-  CounterTotals t = Totals();
-  std::lock_guard<std::mutex> lock(reset_mu_);
-  t.bytes_read -= baseline_.bytes_read;
-  t.bytes_written -= baseline_.bytes_written;
-  t.meta_cmds -= baseline_.meta_cmds;
-  t.conn_yields -= baseline_.conn_yields;
-  t.flush_cmds_refused -= baseline_.flush_cmds_refused;
-  return t;
+std::vector<const WorkerCounters*> ServerCore::worker_counters() const {
+  std::vector<const WorkerCounters*> all;
+  all.reserve(workers.size());
+  for (const auto& w : workers) all.push_back(&w->counters);
+  return all;
 }
 
 void ServerCore::ResetStats() {
   cache->ResetStats();
-  // memcached's stats_reset() zeroes these too.
-  total_conns.store(0, std::memory_order_relaxed);
-  rejected_conns.store(0, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(reset_mu_);
-  baseline_ = Totals();
+  counters.Reset(worker_counters());
 }
 
 void ServerCore::Log(int level, const char* format, ...) const {
-  if (verbosity.load(std::memory_order_relaxed) < level) return;
+  if (settings.verbosity() < level) return;
   va_list args;
   va_start(args, format);
   std::vfprintf(stderr, format, args);
   va_end(args);
 }
 
-void ServerCore::RequestShutdown() {
+bool ServerCore::MarkShutdownRequested() {
   {
-    std::lock_guard<std::mutex> lock(shutdown_mu);
-    if (shutdown_requested) return;
-    shutdown_requested = true;
+    MutexLock lock(&shutdown_mu_);
+    if (shutdown_requested_) return true;
+    shutdown_requested_ = true;
   }
-  shutdown_cv.notify_all();
+  shutdown_cv_.SignalAll();
+  return false;
+}
+
+bool ServerCore::shutdown_requested() const {
+  MutexLock lock(&shutdown_mu_);
+  return shutdown_requested_;
+}
+
+bool ServerCore::WaitForShutdownRequest(absl::Duration timeout) {
+  const absl::Time deadline =
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  MutexLock lock(&shutdown_mu_);
+  while (!shutdown_requested_) {
+    if (deadline == absl::InfiniteFuture()) {
+      shutdown_cv_.Wait(&shutdown_mu_);
+      continue;
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    shutdown_cv_.WaitWithTimeout(&shutdown_mu_, left);
+  }
+  return true;
+}
+
+void ServerCore::RequestShutdown() {
+  if (MarkShutdownRequested()) return;
   stopping.store(true, std::memory_order_release);
   // Stop serving now; the owner joins the threads in Server::Shutdown().
   if (acceptor != nullptr) acceptor->loop()->Post([this] { CloseListeners(); });
@@ -143,34 +148,34 @@ void ServerCore::RequestShutdown() {
 }
 
 void ServerCore::RunOnWorkers(const std::function<void(Worker*)>& fn) {
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   size_t done = 0;
   for (const auto& w : workers) {
     Worker* worker = w.get();
     worker->loop->Post([&, worker] {
       fn(worker);
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       ++done;
-      cv.notify_all();
+      cv.SignalAll();
     });
   }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done == workers.size(); });
+  MutexLock lock(&mu);
+  while (done != workers.size()) cv.Wait(&mu);
 }
 
 void ServerCore::RunOnAcceptor(const std::function<void()>& fn) {
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   bool done = false;
   acceptor->loop()->Post([&] {
     fn();
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     done = true;
-    cv.notify_all();
+    cv.SignalAll();
   });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
+  MutexLock lock(&mu);
+  while (!done) cv.Wait(&mu);
 }
 
 void ServerCore::CloseSessions(Worker* worker, bool graceful, bool reset) {
@@ -186,48 +191,10 @@ void ServerCore::CloseSessions(Worker* worker, bool graceful, bool reset) {
 }
 
 absl::Status ServerCore::OpenListeners() {
-  net::Listener::Options lo;
-  lo.backlog = options.backlog;
-  lo.unix_socket_mode = options.unix_mask;
-  absl::Status result;
-  for (const auto& slot : listeners) {
-    if (slot->listener == nullptr) {
-      auto listener = net::Listener::Create(slot->address, lo);
-      if (!listener.ok()) {
-        result.Update(listener.status());
-        continue;
-      }
-      slot->listener = std::move(*listener);
-      slot->started = false;
-    }
-    if (slot->started) continue;
-    ListenerSlot* raw = slot.get();
-    absl::Status started = slot->listener->Start(
-        acceptor->loop(), [this, raw](net::UniqueFd fd, const net::Address& peer) {
-          OnAccept(std::move(fd), peer, raw);
-        });
-    if (!started.ok()) {
-      result.Update(started);
-      slot->listener.reset();
-      continue;
-    }
-    slot->started = true;
-    slot->fd.store(slot->listener->fd(), std::memory_order_relaxed);
-  }
-  accepting.store(true, std::memory_order_relaxed);
-  return result;
-}
-
-void ServerCore::CloseListeners() {
-  for (const auto& slot : listeners) {
-    slot->fd.store(-1, std::memory_order_relaxed);
-    if (slot->listener != nullptr) {
-      slot->listener->Stop();
-      slot->listener.reset();
-    }
-    slot->started = false;
-  }
-  accepting.store(false, std::memory_order_relaxed);
+  return listeners.Open(acceptor->loop(),
+                        [this](net::UniqueFd fd, const net::Address& peer, const ListenerSlot* slot) {
+                          OnAccept(std::move(fd), peer, slot);
+                        });
 }
 
 void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const ListenerSlot* slot) {
@@ -236,16 +203,15 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
     net::ResetAndClose(std::move(fd));
     return;
   }
-  if (curr_conns.load(std::memory_order_acquire) >= options.max_connections) {
+  if (counters.curr_conns() >= options.max_connections) {
     static constexpr char kTooMany[] = "ERROR Too many open connections\r\n";
     ssize_t ignored = ::send(fd.get(), kTooMany, sizeof(kTooMany) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)ignored;
-    rejected_conns.fetch_add(1, std::memory_order_relaxed);
+    counters.ConnectionRejected();
     Log(1, "Too many open connections\n");
     return;
   }
-  curr_conns.fetch_add(1, std::memory_order_acq_rel);
-  total_conns.fetch_add(1, std::memory_order_relaxed);
+  counters.ConnectionOpened();
   std::string name;
   if (slot->address.is_unix()) {
     name = absl::StrCat("unix:", slot->address.host());
@@ -261,26 +227,6 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
 }  // namespace internal
 
 // ---- Server -----------------------------------------------------------------
-
-namespace {
-
-// The address a client on this machine uses to reach `bound`.
-net::Address ClientAddress(const net::Address& bound) {
-  if (bound.family() == net::Address::Family::kIPv4 && bound.host() == "0.0.0.0") {
-    return net::Address::IPv4Loopback(bound.port());
-  }
-  if (bound.family() == net::Address::Family::kIPv6 && bound.host() == "::") {
-    return net::Address::IPv6Loopback(bound.port());
-  }
-  return bound;
-}
-
-std::string StatsName(const net::Address& a) {
-  if (a.is_unix()) return absl::StrCat("unix:", a.host());
-  return absl::StrCat("tcp:", a.ToString());
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
   absl::Status valid = ValidateServerOptions(options);
@@ -321,64 +267,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   }
 
   // Where to listen.
-  std::vector<net::Address> addresses;
-  bool wildcard = false;
-  if (!options.unix_socket.empty()) {
-    auto a = net::Address::Unix(options.unix_socket);
-    if (!a.ok()) return a.status();
-    addresses.push_back(*a);
-  } else if (options.listen.empty()) {
-    wildcard = true;
-    addresses.push_back(net::Address::IPv4Any(static_cast<uint16_t>(options.port)));
-  } else {
-    for (const std::string& text : options.listen) {
-      net::ResolveOptions ro;
-      ro.default_port = options.port;
-      auto resolved = net::Resolve(text, ro);
-      if (!resolved.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot resolve listen address \"", text, "\": ",
-                         resolved.status().message()));
-      }
-      for (const net::Address& a : *resolved) addresses.push_back(a);
-    }
-  }
-
-  net::Listener::Options lo;
-  lo.backlog = options.backlog;
-  lo.unix_socket_mode = options.unix_mask;
-  std::vector<std::unique_ptr<net::Listener>> bound;
-  for (net::Address a : addresses) {
-    // Several listeners on port 0 share the port the first one got.
-    if (a.is_ip() && a.port() == 0 && core->tcp_port != 0) {
-      a = a.WithPort(static_cast<uint16_t>(core->tcp_port));
-    }
-    auto listener = net::Listener::Create(a, lo);
-    if (!listener.ok()) {
-      return absl::Status(listener.status().code(),
-                          absl::StrCat("failed to listen on ", a.ToString(), ": ",
-                                       listener.status().message()));
-    }
-    if (a.is_ip() && core->tcp_port == 0) core->tcp_port = (*listener)->address().port();
-    bound.push_back(std::move(*listener));
-  }
-  if (wildcard) {
-    // memcached's INADDR_ANY also takes IPv6 when the machine has it.
-    auto v6 = net::Address::Parse(absl::StrCat("[::]:", core->tcp_port));
-    if (v6.ok()) {
-      auto listener = net::Listener::Create(*v6, lo);
-      if (listener.ok()) bound.push_back(std::move(*listener));
-    }
-  }
-  for (auto& listener : bound) {
-    auto slot = std::make_unique<ListenerSlot>();
-    slot->address = listener->address();
-    slot->stats_name = StatsName(slot->address);
-    slot->listener = std::move(listener);
-    core->listen_addresses.push_back(slot->address);
-    core->listeners.push_back(std::move(slot));
-  }
-  core->client_address = ClientAddress(core->listen_addresses.front());
+  absl::Status bound = core->listeners.Bind(options);
+  if (!bound.ok()) return bound;
 
   // Threads.
   net::EventLoop::Options wo;
@@ -429,7 +319,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   if (!started.ok()) return started;
   if (server->persister_ != nullptr) server->persister_->StartBackground();
   raw->Log(1, "memkit-server %s listening on %s\n", options.version.c_str(),
-           raw->client_address.ToString().c_str());
+           raw->listeners.client_address().ToString().c_str());
   return server;
 }
 
@@ -437,10 +327,10 @@ Server::Server(std::unique_ptr<ServerCore> core) : core_(std::move(core)) {}
 
 Server::~Server() { Shutdown(); }
 
-int Server::port() const { return core_->tcp_port; }
-const net::Address& Server::address() const { return core_->client_address; }
+int Server::port() const { return core_->listeners.tcp_port(); }
+const net::Address& Server::address() const { return core_->listeners.client_address(); }
 const std::vector<net::Address>& Server::listen_addresses() const {
-  return core_->listen_addresses;
+  return core_->listeners.addresses();
 }
 const ServerOptions& Server::options() const { return core_->options; }
 Cache* Server::cache() { return core_->cache.get(); }
@@ -450,23 +340,12 @@ ServerFaults* Server::faults() { return &core_->faults; }
 void Server::RequestShutdown() { core_->RequestShutdown(); }
 
 bool Server::WaitForShutdownRequest(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(core_->shutdown_mu);
-  if (timeout == absl::InfiniteDuration()) {
-    core_->shutdown_cv.wait(lock, [this] { return core_->shutdown_requested; });
-    return true;
-  }
-  return core_->shutdown_cv.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                                     [this] { return core_->shutdown_requested; });
+  return core_->WaitForShutdownRequest(timeout);
 }
 
-bool Server::shutdown_requested() const {
-  std::lock_guard<std::mutex> lock(core_->shutdown_mu);
-  return core_->shutdown_requested;
-}
+bool Server::shutdown_requested() const { return core_->shutdown_requested(); }
 
-int64_t Server::connection_count() const {
-  return core_->curr_conns.load(std::memory_order_acquire);
-}
+int64_t Server::connection_count() const { return core_->counters.curr_conns(); }
 
 void Server::CloseAllConnections(bool reset) {
   if (core_->worker_group == nullptr || shut_down_) return;
@@ -498,11 +377,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
   if (shut_down_) return;
   shut_down_ = true;
   ServerCore* core = core_.get();
-  {
-    std::lock_guard<std::mutex> lock(core->shutdown_mu);
-    core->shutdown_requested = true;
-  }
-  core->shutdown_cv.notify_all();
+  core->MarkShutdownRequested();
   core->stopping.store(true, std::memory_order_release);
   if (core->acceptor != nullptr) {
     core->RunOnAcceptor([core] { core->CloseListeners(); });
@@ -515,7 +390,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
     });
     // Let replies drain; then close whatever is left.
     const absl::Time deadline = absl::Now() + drain_timeout;
-    while (core->curr_conns.load(std::memory_order_acquire) > 0 && absl::Now() < deadline) {
+    while (core->counters.curr_conns() > 0 && absl::Now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     core->RunOnWorkers(

@@ -132,7 +132,7 @@ void CacheSession::AsciiRetrieve() {
     options.new_exptime = ascii_->exptime;
   }
   char line[protocol::kMaxValueLineSize];
-  const bool detail = core_->detail_enabled.load(std::memory_order_relaxed);
+  const bool detail = core_->settings.detail_enabled();
   for (absl::string_view key : ascii_->keys) {
     GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
@@ -151,7 +151,7 @@ void CacheSession::AsciiRetrieveSilently() {
   if (ascii_->command == AsciiCommand::kGat || ascii_->command == AsciiCommand::kGats) {
     options.new_exptime = ascii_->exptime;
   }
-  const bool detail = core_->detail_enabled.load(std::memory_order_relaxed);
+  const bool detail = core_->settings.detail_enabled();
   for (absl::string_view key : ascii_->keys) {
     const GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
@@ -183,7 +183,7 @@ void CacheSession::AsciiStore() {
   }
   request.client_flags = ascii_->flags;
   request.exptime = ascii_->exptime;
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+  if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordSet(ascii_->key);
   }
   const StoreResult r = core_->cache->Store(ascii_->key, ascii_->value, request);
@@ -213,7 +213,7 @@ void CacheSession::AsciiStore() {
 }
 
 void CacheSession::AsciiDelete() {
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+  if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordDelete(ascii_->key);
   }
   const McCode code = core_->cache->Delete(ascii_->key);
@@ -260,8 +260,7 @@ void CacheSession::AsciiFlushAll() {
 
 void CacheSession::AsciiVerbosity() {
   // memcached's MAX_VERBOSITY_LEVEL is 2.
-  core_->verbosity.store(static_cast<int>(std::min<uint32_t>(ascii_->number, 2)),
-                         std::memory_order_relaxed);
+  core_->settings.set_verbosity(static_cast<int>(std::min<uint32_t>(ascii_->number, 2)));
   AsciiReply(protocol::kTextOk);
 }
 
@@ -317,7 +316,7 @@ void CacheSession::AsciiStats() {
   } else if (sub == "detail") {
     const absl::string_view arg = args.size() > 1 ? args[1] : absl::string_view();
     if (arg == "on" || arg == "off") {
-      core_->detail_enabled.store(arg == "on", std::memory_order_relaxed);
+      core_->settings.set_detail_enabled(arg == "on");
       out->Append(protocol::kTextOk);
     } else if (arg == "dump") {
       out->Append(core_->prefix_stats.Dump());

@@ -89,7 +89,7 @@ void CacheSession::BinaryGet() {
     options.new_exptime = static_cast<int64_t>(binary_->exptime);
   }
   GetResult g = core_->cache->Get(binary_->key, options);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+  if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordGet(binary_->key, g.hit());
   }
   if (!g.hit()) {
@@ -137,7 +137,7 @@ void CacheSession::BinaryAppendPrepend() {
 
 void CacheSession::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus not_stored) {
   const uint8_t op = static_cast<uint8_t>(binary_->opcode);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+  if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordSet(binary_->key);
   }
   const StoreResult r = core_->cache->Store(binary_->key, binary_->value, request);
@@ -167,7 +167,7 @@ void CacheSession::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus
 
 void CacheSession::BinaryDelete() {
   const uint8_t op = static_cast<uint8_t>(binary_->opcode);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+  if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordDelete(binary_->key);
   }
   DeleteOptions options;
@@ -250,9 +250,9 @@ void CacheSession::BinaryStats() {
   } else if (absl::StartsWith(sub, "detail")) {
     const absl::string_view arg = sub.substr(6);
     if (absl::StartsWith(arg, " on")) {
-      core_->detail_enabled.store(true, std::memory_order_relaxed);
+      core_->settings.set_detail_enabled(true);
     } else if (absl::StartsWith(arg, " off")) {
-      core_->detail_enabled.store(false, std::memory_order_relaxed);
+      core_->settings.set_detail_enabled(false);
     } else if (absl::StartsWith(arg, " dump")) {
       // memcached sends the text dump as one stat.
       sink("detailed", core_->prefix_stats.Dump());

@@ -48,7 +48,7 @@ void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* s
   if (!conn.ok()) {
     core->Log(1, "failed to set up connection from %s: %s\n", name.c_str(),
               conn.status().ToString().c_str());
-    core->curr_conns.fetch_sub(1, std::memory_order_acq_rel);
+    core->counters.ConnectionClosed();
   }
 }
 
@@ -61,12 +61,7 @@ void CacheSession::OnOpen(frontend::Connection* conn) {
   list.head = this;
   ++list.size;
   // Registry.
-  {
-    std::lock_guard<std::mutex> lock(core_->registry_mu);
-    registry_next = core_->registry_head;
-    if (core_->registry_head != nullptr) core_->registry_head->registry_prev = this;
-    core_->registry_head = this;
-  }
+  core_->registry.Add(this);
   registered_ = true;
   core_->Log(2, "<%d new %s client connection\n", fd,
              core_->options.protocol == BindingProtocol::kAuto     ? "auto-negotiating"
@@ -87,7 +82,7 @@ void CacheSession::OnClose(const absl::Status& status) {
 void CacheSession::Unregister() {
   if (!registered_) return;
   registered_ = false;
-  if (watcher_) core_->watchers.fetch_sub(1, std::memory_order_relaxed);
+  if (watcher_) core_->counters.WatcherRemoved();
   // Worker list.
   SessionList& list = worker_->sessions;
   if (worker_prev != nullptr) worker_prev->worker_next = worker_next;
@@ -95,13 +90,8 @@ void CacheSession::Unregister() {
   if (list.head == this) list.head = worker_next;
   --list.size;
   // Registry.
-  {
-    std::lock_guard<std::mutex> lock(core_->registry_mu);
-    if (registry_prev != nullptr) registry_prev->registry_next = registry_next;
-    if (registry_next != nullptr) registry_next->registry_prev = registry_prev;
-    if (core_->registry_head == this) core_->registry_head = registry_next;
-  }
-  core_->curr_conns.fetch_sub(1, std::memory_order_acq_rel);
+  core_->registry.Remove(this);
+  core_->counters.ConnectionClosed();
 }
 
 void CacheSession::SyncByteCounters() {
@@ -120,7 +110,7 @@ void CacheSession::OnTextRequest(const protocol::AsciiRequest& request,
   ascii_ = &request;
   ex_ = exchange;
   out_ = exchange->out();
-  if (core_->verbosity.load(std::memory_order_relaxed) > 1) {
+  if (core_->settings.verbosity() > 1) {
     const absl::string_view bytes = exchange->request_bytes();
     absl::string_view line = bytes.substr(0, bytes.find('\n'));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -137,7 +127,7 @@ void CacheSession::OnBinaryRequest(const protocol::BinaryRequest& request,
   binary_ = &request;
   ex_ = exchange;
   out_ = exchange->out();
-  if (core_->verbosity.load(std::memory_order_relaxed) > 1) {
+  if (core_->settings.verbosity() > 1) {
     core_->Log(2, "<%d binary %s key %.*s\n", fd,
                std::string(protocol::BinaryOpcodeName(static_cast<uint8_t>(request.opcode)))
                    .c_str(),
@@ -161,7 +151,7 @@ bool CacheSession::OnTextError(absl::string_view line, const protocol::AsciiRequ
   // accepted, before it knows whether the data fits or ends well.
   if (protocol::IsTextStorageCommand(request.command) && !request.key.empty() &&
       (e.swallow >= 2 || request.value.data() != nullptr) &&
-      core_->detail_enabled.load(std::memory_order_relaxed)) {
+      core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordSet(request.key);
   }
   if (e.swallow >= 2) {
@@ -195,7 +185,7 @@ void CacheSession::OnBinaryError(const protocol::BinaryRequest& request,
       !request.key.empty()) {
     // memcached unlinks the key's old value when a set is too large (and
     // has counted the store for "stats detail").
-    if (core_->detail_enabled.load(std::memory_order_relaxed)) {
+    if (core_->settings.detail_enabled()) {
       core_->prefix_stats.RecordSet(request.key);
     }
     StoreRequest store;
