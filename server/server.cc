@@ -228,11 +228,11 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
 
 // ---- Server -----------------------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
-  absl::Status valid = ValidateServerOptions(options);
-  if (!valid.ok()) return valid;
-  auto core = std::make_unique<ServerCore>(options);
+namespace {
 
+// The item store, on the clock the options choose.
+absl::Status CreateEngine(ServerCore* core) {
+  const ServerOptions& options = core->options;
   CacheOptions co;
   co.memory_limit = options.memory_limit;
   co.item_size_max = options.item_size_max;
@@ -249,31 +249,29 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   auto cache = Cache::Create(co);
   if (!cache.ok()) return cache.status();
   core->cache = std::move(*cache);
+  return absl::OkStatus();
+}
 
-  // Persistence: lock the directory now, load once the threads are up.
-  std::unique_ptr<Persister> persister;
-  if (!options.persist_dir.empty()) {
-    PersistOptions po;
-    po.dir = options.persist_dir;
-    po.interval = options.persist_interval;
-    po.strict = options.persist_strict;
-    ServerCore* log_core = core.get();
-    po.log = [log_core](int level, absl::string_view line) {
-      log_core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());
-    };
-    auto p = Persister::Create(po, core->cache.get());
-    if (!p.ok()) return p.status();
-    persister = std::move(*p);
-  }
+// Persistence: locks the directory now (the snapshot is loaded once the
+// threads are up). Null when persist_dir is not set.
+absl::StatusOr<std::unique_ptr<Persister>> CreatePersister(ServerCore* core) {
+  const ServerOptions& options = core->options;
+  if (options.persist_dir.empty()) return std::unique_ptr<Persister>();
+  PersistOptions po;
+  po.dir = options.persist_dir;
+  po.interval = options.persist_interval;
+  po.strict = options.persist_strict;
+  po.log = [core](int level, absl::string_view line) {
+    core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  return Persister::Create(po, core->cache.get());
+}
 
-  // Where to listen.
-  absl::Status bound = core->listeners.Bind(options);
-  if (!bound.ok()) return bound;
-
-  // Threads.
+// The worker loops (-t) and the acceptor loop.
+absl::Status StartThreads(ServerCore* core) {
   net::EventLoop::Options wo;
   wo.name = "worker";
-  auto group = net::EventLoopGroup::Start(options.num_threads, wo);
+  auto group = net::EventLoopGroup::Start(core->options.num_threads, wo);
   if (!group.ok()) return group.status();
   core->worker_group = std::move(*group);
   for (size_t i = 0; i < core->worker_group->size(); ++i) {
@@ -287,35 +285,64 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   auto acceptor = net::EventLoopThread::Start(ao);
   if (!acceptor.ok()) return acceptor.status();
   core->acceptor = std::move(*acceptor);
+  return absl::OkStatus();
+}
 
-  // The snapshot goes in before the first connection is accepted. Loading
-  // removes it (persist.h), so from here on a failed start must still write
-  // it back: the Server below owns the persister and its Shutdown() does.
-  if (persister != nullptr) {
-    auto loaded = persister->Load();
-    if (!loaded.ok()) return loaded.status();
-    // The loaded items stay; the stores that put them back were not client
-    // commands, so the counters (cmd_set, total_items, ...) start at zero.
-    core->cache->ResetStats();
-  }
+// The snapshot goes in before the first connection is accepted.
+absl::Status LoadSnapshot(ServerCore* core, Persister* persister) {
+  auto loaded = persister->Load();
+  if (!loaded.ok()) return loaded.status();
+  // The loaded items stay; the stores that put them back were not client
+  // commands, so the counters (cmd_set, total_items, ...) start at zero.
+  core->cache->ResetStats();
+  return absl::OkStatus();
+}
 
-  ServerCore* raw = core.get();
-  if (options.idle_timeout > absl::ZeroDuration()) {
-    const int64_t limit_ns = absl::ToInt64Nanoseconds(options.idle_timeout);
-    raw->RunOnWorkers([limit_ns](Worker* worker) {
-      worker->idle_timer = worker->loop->RunEvery(absl::Seconds(1), [worker, limit_ns] {
-        const int64_t now = worker->loop->cached_now_ns();
-        for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
-          const frontend::Connection* c = s->frontend();
-          if (now - c->last_activity_ns() > limit_ns) s->frontend()->CloseNow(/*reset=*/false);
-        }
-      });
+// -o idle_timeout: each worker closes its sessions idle that long, checking
+// once a second.
+void StartIdleSweep(ServerCore* core) {
+  if (core->options.idle_timeout <= absl::ZeroDuration()) return;
+  const int64_t limit_ns = absl::ToInt64Nanoseconds(core->options.idle_timeout);
+  core->RunOnWorkers([limit_ns](Worker* worker) {
+    worker->idle_timer = worker->loop->RunEvery(absl::Seconds(1), [worker, limit_ns] {
+      const int64_t now = worker->loop->cached_now_ns();
+      for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+        frontend::Connection* c = s->frontend();
+        if (now - c->last_activity_ns() > limit_ns) c->CloseNow(/*reset=*/false);
+      }
     });
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
+  absl::Status valid = ValidateServerOptions(options);
+  if (!valid.ok()) return valid;
+  auto core = std::make_unique<ServerCore>(options);
+  ServerCore* raw = core.get();
+
+  absl::Status engine = CreateEngine(raw);
+  if (!engine.ok()) return engine;
+  auto persister = CreatePersister(raw);
+  if (!persister.ok()) return persister.status();
+  absl::Status bound = raw->listeners.Bind(options);
+  if (!bound.ok()) return bound;
+  absl::Status threads = StartThreads(raw);
+  if (!threads.ok()) return threads;
+  // Loading removes the snapshot (persist.h), so from here on a failed start
+  // must still write it back: the Server below owns the persister and its
+  // Shutdown() does.
+  if (*persister != nullptr) {
+    absl::Status loaded = LoadSnapshot(raw, persister->get());
+    if (!loaded.ok()) return loaded;
   }
+  StartIdleSweep(raw);
+
   absl::Status started;
   raw->RunOnAcceptor([raw, &started] { started = raw->OpenListeners(); });
   std::unique_ptr<Server> server(new Server(std::move(core)));
-  server->persister_ = std::move(persister);
+  server->persister_ = std::move(*persister);
   if (!started.ok()) return started;
   if (server->persister_ != nullptr) server->persister_->StartBackground();
   raw->Log(1, "memkit-server %s listening on %s\n", options.version.c_str(),
