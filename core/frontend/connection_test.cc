@@ -27,22 +27,20 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/frontend/backend.h"
+#include "core/frontend/request.h"
 #include "core/net/address.h"
 #include "core/net/event_loop_thread.h"
 #include "core/net/listener.h"
 #include "core/net/socket.h"
-#include "core/protocol/ascii_sink.h"
 #include "core/protocol/binary_codes.h"
 #include "core/protocol/binary_request_writer.h"
 #include "core/protocol/binary_response_writer.h"
-#include "core/protocol/meta_reply_writer.h"
 #include "gtest/gtest.h"
 
 namespace memkit {
 namespace frontend {
 namespace {
 
-using protocol::AsciiCommand;
 using protocol::BinaryOpcode;
 using protocol::BinaryStatus;
 
@@ -77,80 +75,38 @@ class FakeBackend final : public Backend {
   }
   void OnClose(const absl::Status&) override { world_->open.erase(conn_); }
 
+  // Through the neutral layer (request.h): one handler for all protocols.
   void OnTextRequest(const protocol::AsciiRequest& r, Exchange* ex) override {
-    std::string reply;
-    protocol::StringSink sink(&reply);
-    switch (r.command) {
-      case AsciiCommand::kSet:
-        world_->store[std::string(r.key)] = std::string(r.value);
-        if (!r.noreply) reply = "STORED\r\n";
-        break;
-      case AsciiCommand::kGet:
-        for (absl::string_view key : r.keys) {
-          auto it = world_->store.find(std::string(key));
-          if (it == world_->store.end()) continue;
-          absl::StrAppend(&reply, "VALUE ", key, " 0 ", it->second.size(), "\r\n", it->second,
-                          "\r\n");
-        }
-        reply += "END\r\n";
-        break;
-      case AsciiCommand::kMetaSet:
-        world_->store[std::string(r.key)] = std::string(r.value);
-        if (!r.noreply) protocol::WriteMetaStatus(&sink, protocol::MetaCode::kHD, r);
-        break;
-      case AsciiCommand::kMetaGet: {
-        auto it = world_->store.find(std::string(r.key));
-        if (it == world_->store.end()) {
-          if (!r.noreply) protocol::WriteMetaStatus(&sink, protocol::MetaCode::kEN, r);
-          break;
-        }
-        protocol::MetaReplyLine line;
-        const bool with_value = r.HasMetaFlag('v');
-        if (with_value) {
-          line.StartValue(it->second.size());
-        } else {
-          line.Start(protocol::MetaCode::kHD);
-        }
-        protocol::MetaItemInfo info;
-        info.size = it->second.size();
-        protocol::AddMetaReturnFlags(r, "sOk", info, &line);
-        reply = std::string(line.Finish());
-        if (with_value) absl::StrAppend(&reply, it->second, "\r\n");
-        break;
-      }
-      default:
-        reply = "ERROR\r\n";
-        break;
-    }
-    Later(ex, std::move(reply));
+    Handle(Request::FromText(r), ex);
+  }
+  void OnBinaryRequest(const protocol::BinaryRequest& r, Exchange* ex) override {
+    Handle(Request::FromBinary(r), ex);
   }
 
-  void OnBinaryRequest(const protocol::BinaryRequest& r, Exchange* ex) override {
-    const uint8_t op = static_cast<uint8_t>(r.opcode);
-    std::string reply;
-    switch (r.command) {
-      case BinaryOpcode::kSet:
-        world_->store[std::string(r.key)] = std::string(r.value);
-        if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-          reply = protocol::BinarySuccessResponse(op, r.opaque).ToString();
-        }
+  void Handle(const Request& q, Exchange* ex) {
+    net::OutputQueue scratch;
+    ReplyWriter reply(q, &scratch);
+    switch (q.command) {
+      case Command::kSet:
+        world_->store[std::string(q.key())] = std::string(q.value);
+        reply.Stored();
         break;
-      case BinaryOpcode::kGet:
-      case BinaryOpcode::kGetK: {
-        auto it = world_->store.find(std::string(r.key));
-        if (it != world_->store.end()) {
-          reply = protocol::BinaryGetHitResponse(op, r.opaque, 0, 0, r.key, it->second).ToString();
-        } else if (protocol::BinaryResponseIsSent(op, BinaryStatus::kKeyNotFound)) {
-          reply = protocol::BinaryGetMissResponse(op, r.opaque, r.key).ToString();
+      case Command::kGet:
+        for (absl::string_view key : q.keys()) {
+          auto it = world_->store.find(std::string(key));
+          if (it == world_->store.end()) {
+            reply.Miss(key);
+          } else {
+            reply.Value(key, 0, 0, it->second);
+          }
         }
+        reply.End();
         break;
-      }
       default:
-        reply = protocol::BinaryErrorResponse(op, r.opaque, BinaryStatus::kUnknownCommand)
-                    .ToString();
+        reply.UnknownCommand();
         break;
     }
-    Later(ex, std::move(reply));
+    Later(ex, scratch.ToString());
   }
 
   void OnBatch() override {}
