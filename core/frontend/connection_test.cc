@@ -404,6 +404,59 @@ TEST(ErrorTest, TooLargeValueIsSwallowedAndHttpCloses) {
   EXPECT_EQ(d.Read(100, absl::Seconds(5)), "");  // closed without a reply
 }
 
+// Fault hooks armed by the test before it sends (read on the loop thread).
+class FakeFaults final : public FaultHooks {
+ public:
+  std::atomic<int> drops{0};
+  std::atomic<int> failures{0};
+  std::string message = "out of memory";
+
+  bool TakeDrop() override { return Take(&drops); }
+  bool TakeFailure(std::string* m) override {
+    if (!Take(&failures)) return false;
+    *m = message;
+    return true;
+  }
+  int64_t latency_ns() const override { return 0; }
+
+ private:
+  static bool Take(std::atomic<int>* n) {
+    int v = n->load();
+    while (v > 0) {
+      if (n->compare_exchange_weak(v, v - 1)) return true;
+    }
+    return false;
+  }
+};
+
+TEST(FaultTest, FailureAnsweredInTheClientsProtocolAndDropSkipsOneReply) {
+  FakeFaults faults;
+  ConnectionOptions options;
+  options.faults = &faults;
+  Harness h(options);
+  h.world()->finishing = Finishing::kLaterTurn;
+  Client c(h.address());
+  // The failed request never reaches the back end; the dropped one runs
+  // (its store happens) but its reply is thrown away, in order.
+  faults.failures = 1;
+  c.Send("set a 0 0 1\r\n1\r\n");
+  EXPECT_EQ(c.Read(28), "SERVER_ERROR out of memory\r\n");
+  faults.drops = 1;
+  c.Send("set a 0 0 1\r\n2\r\nget a\r\n");
+  const std::string want = "VALUE a 0 1\r\n2\r\nEND\r\n";
+  EXPECT_EQ(c.Read(want.size()), want);
+  EXPECT_EQ(h.world()->requests.load(), 2u);
+
+  Client b(h.address());
+  faults.failures = 1;
+  b.Send(BinGet(BinaryOpcode::kGet, "a", 9));
+  const std::string oom =
+      protocol::BinaryErrorResponse(Op(BinaryOpcode::kGet), 9, BinaryStatus::kOutOfMemory,
+                                    "out of memory")
+          .ToString();
+  EXPECT_EQ(b.Read(oom.size()), oom);
+}
+
 }  // namespace
 }  // namespace frontend
 }  // namespace memkit
