@@ -8,7 +8,7 @@
 //    answered), closing after "quit" or a hopeless request, idle closes;
 //  - protocol detection on the first byte (0x80: binary, else text/meta, as
 //    memcached's -B auto), then one small decoder per protocol
-//    (text_protocol.h for text and meta, binary_protocol.h);
+//    (text_protocol.h, meta_protocol.h, binary_protocol.h);
 //  - memcached's error behaviour: bytes swallowed after a refused storage
 //    command, "HTTP/" and bad magic close, noreply, quiet binary opcodes;
 //  - ordering: replies go out in request order even when a back end
@@ -184,6 +184,7 @@ class Connection final : private net::Connection::Handler {
  private:
   friend class Exchange;
   friend class TextProtocol;
+  friend class MetaProtocol;
   friend class BinaryProtocol;
 
   enum class Detected : uint8_t { kUnknown, kText, kBinary };

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "core/frontend/connection.h"
+#include "core/frontend/meta_protocol.h"
 #include "core/protocol/ascii_parser.h"
-#include "core/protocol/meta_reply_writer.h"
 #include "core/protocol/text_reply_writer.h"
 
 namespace memkit {
@@ -49,10 +49,9 @@ bool TextProtocol::Step(Connection* c) {
   } else if (command == AsciiCommand::kQuit) {
     ex->Finish();
     c->CloseAfterReplies();
-  } else if (command == AsciiCommand::kMetaNoop) {
-    ex->out()->Append(protocol::kMetaNoopReply);
-    ex->WritePoint();  // mn forces memcached to write
-    ex->Finish();
+  } else if (protocol::IsMetaCommand(command)) {
+    ex->request_bytes_ = input.substr(0, r.consumed);
+    MetaProtocol::Run(c, ex);
   } else {
     ex->request_bytes_ = input.substr(0, r.consumed);
     c->backend_->OnTextRequest(c->ascii_, ex);

@@ -1,10 +1,11 @@
-// TextProtocol: the text and meta decoder of a frontend::Connection (one
-// parser reads both: memcached tells them apart by the command word). It
-// runs one request from the connection's input: parses it, applies
-// memcached's error behaviour (what to swallow after a refused storage
-// command, which errors close, a too-long get key dropping unwritten
-// replies), answers "quit" and "mn" itself, applies an injected failure,
-// and hands everything else to the Backend with an Exchange.
+// TextProtocol: the text decoder of a frontend::Connection, which also
+// reads meta lines (one parser reads both: memcached tells them apart by the
+// command word) and passes those to MetaProtocol. It runs one request from
+// the connection's input: parses it, applies memcached's error behaviour
+// (what to swallow after a refused storage command, which errors close, a
+// too-long get key dropping unwritten replies), answers "quit" itself,
+// makes every get a write point, applies an injected failure, and hands
+// everything else to the Backend with an Exchange.
 //
 // Private to core/frontend. Thread-compatible: the connection's loop thread.
 
