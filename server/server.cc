@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <thread>
@@ -11,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/net/socket.h"
 #include "server/handlers/server_core.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 #include "server/persist.h"
 
 namespace memkit {
@@ -19,7 +20,7 @@ namespace server {
 
 using internal::ListenerSlot;
 using internal::ServerCore;
-using internal::Session;
+using internal::CacheSession;
 using internal::Worker;
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {
@@ -65,65 +66,78 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
 
 namespace internal {
 
-ServerCore::ServerCore(const ServerOptions& o) : options(o), clock(o.clock) {
-  verbosity.store(o.verbosity, std::memory_order_relaxed);
-  lru_crawler_enabled.store(o.cache.reclaim_interval > absl::ZeroDuration(),
-                            std::memory_order_relaxed);
+ServerCore::ServerCore(const ServerOptions& o)
+    : options(o), clock(o.clock), settings(o.verbosity, o.cache.reclaim_interval > absl::ZeroDuration(), o.track_sizes) {
   pid = static_cast<int64_t>(getpid());
-  ascii_options.max_value_size = o.cache.item_size_max;
-  binary_options.item_size_max = o.cache.item_size_max;
-  binary_options.use_cas = o.cache.use_cas;
+  frontend_options.protocols = o.protocol == BindingProtocol::kAuto    ? frontend::Protocols::kAuto
+                               : o.protocol == BindingProtocol::kAscii ? frontend::Protocols::kText
+                                                                       : frontend::Protocols::kBinary;
+  frontend_options.ascii.max_value_size = o.cache.item_size_max;
+  frontend_options.binary.item_size_max = o.cache.item_size_max;
+  frontend_options.binary.use_cas = o.cache.use_cas;
+  frontend_options.reqs_per_event = o.reqs_per_event;
+  // Room for the largest item plus its command line, and for memcached's
+  // longest multiget line.
+  frontend_options.max_request_bytes =
+      std::max(o.cache.item_size_max + 64 * 1024, size_t{1024 * 1024 + 16 * 1024});
+  frontend_options.faults = &fault_hooks;
 }
 
 ServerCore::~ServerCore() = default;
 
-CounterTotals ServerCore::Totals() const {
-  CounterTotals t;
-  for (const auto& w : workers) {
-    t.bytes_read += w->counters.bytes_read.Get();
-    t.bytes_written += w->counters.bytes_written.Get();
-    t.meta_cmds += w->counters.meta_cmds.Get();
-    t.conn_yields += w->counters.conn_yields.Get();
-    t.flush_cmds_refused += w->counters.flush_cmds_refused.Get();
-  }
-  return t;
-}
-
-CounterTotals ServerCore::TotalsSinceReset() const {
-  CounterTotals t = Totals();
-  std::lock_guard<std::mutex> lock(reset_mu_);
-  t.bytes_read -= baseline_.bytes_read;
-  t.bytes_written -= baseline_.bytes_written;
-  t.meta_cmds -= baseline_.meta_cmds;
-  t.conn_yields -= baseline_.conn_yields;
-  t.flush_cmds_refused -= baseline_.flush_cmds_refused;
-  return t;
+std::vector<const WorkerCounters*> ServerCore::worker_counters() const {
+  std::vector<const WorkerCounters*> all;
+  all.reserve(workers.size());
+  for (const auto& w : workers) all.push_back(&w->counters);
+  return all;
 }
 
 void ServerCore::ResetStats() {
   cache->ResetStats();
-  // memcached's stats_reset() zeroes these too.
-  total_conns.store(0, std::memory_order_relaxed);
-  rejected_conns.store(0, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(reset_mu_);
-  baseline_ = Totals();
+  counters.Reset(worker_counters());
 }
 
 void ServerCore::Log(int level, const char* format, ...) const {
-  if (verbosity.load(std::memory_order_relaxed) < level) return;
+  if (settings.verbosity() < level) return;
   va_list args;
   va_start(args, format);
   std::vfprintf(stderr, format, args);
   va_end(args);
 }
 
-void ServerCore::RequestShutdown() {
+bool ServerCore::MarkShutdownRequested() {
   {
-    std::lock_guard<std::mutex> lock(shutdown_mu);
-    if (shutdown_requested) return;
-    shutdown_requested = true;
+    MutexLock lock(&shutdown_mu_);
+    if (shutdown_requested_) return true;
+    shutdown_requested_ = true;
   }
-  shutdown_cv.notify_all();
+  shutdown_cv_.SignalAll();
+  return false;
+}
+
+bool ServerCore::shutdown_requested() const {
+  MutexLock lock(&shutdown_mu_);
+  return shutdown_requested_;
+}
+
+bool ServerCore::WaitForShutdownRequest(absl::Duration timeout) {
+  const absl::Time deadline =
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  MutexLock lock(&shutdown_mu_);
+  while (!shutdown_requested_) {
+    if (deadline == absl::InfiniteFuture()) {
+      shutdown_cv_.Wait(&shutdown_mu_);
+      continue;
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    shutdown_cv_.WaitWithTimeout(&shutdown_mu_, left);
+  }
+  return true;
+}
+
+void ServerCore::RequestShutdown() {
+  if (MarkShutdownRequested()) return;
   stopping.store(true, std::memory_order_release);
   // Stop serving now; the owner joins the threads in Server::Shutdown().
   if (acceptor != nullptr) acceptor->loop()->Post([this] { CloseListeners(); });
@@ -134,91 +148,53 @@ void ServerCore::RequestShutdown() {
 }
 
 void ServerCore::RunOnWorkers(const std::function<void(Worker*)>& fn) {
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   size_t done = 0;
   for (const auto& w : workers) {
     Worker* worker = w.get();
     worker->loop->Post([&, worker] {
       fn(worker);
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       ++done;
-      cv.notify_all();
+      cv.SignalAll();
     });
   }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done == workers.size(); });
+  MutexLock lock(&mu);
+  while (done != workers.size()) cv.Wait(&mu);
 }
 
 void ServerCore::RunOnAcceptor(const std::function<void()>& fn) {
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv;
   bool done = false;
   acceptor->loop()->Post([&] {
     fn();
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     done = true;
-    cv.notify_all();
+    cv.SignalAll();
   });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
+  MutexLock lock(&mu);
+  while (!done) cv.Wait(&mu);
 }
 
 void ServerCore::CloseSessions(Worker* worker, bool graceful, bool reset) {
   // Closing never unlinks synchronously (OnClose comes on a later turn), so
   // the list can be walked while closing.
-  for (Session* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+  for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
     if (graceful) {
-      s->CloseGracefully();
+      s->frontend()->CloseGracefully();
     } else {
-      s->CloseNow(reset);
+      s->frontend()->CloseNow(reset);
     }
   }
 }
 
 absl::Status ServerCore::OpenListeners() {
-  net::Listener::Options lo;
-  lo.backlog = options.backlog;
-  lo.unix_socket_mode = options.unix_mask;
-  absl::Status result;
-  for (const auto& slot : listeners) {
-    if (slot->listener == nullptr) {
-      auto listener = net::Listener::Create(slot->address, lo);
-      if (!listener.ok()) {
-        result.Update(listener.status());
-        continue;
-      }
-      slot->listener = std::move(*listener);
-      slot->started = false;
-    }
-    if (slot->started) continue;
-    ListenerSlot* raw = slot.get();
-    absl::Status started = slot->listener->Start(
-        acceptor->loop(), [this, raw](net::UniqueFd fd, const net::Address& peer) {
-          OnAccept(std::move(fd), peer, raw);
-        });
-    if (!started.ok()) {
-      result.Update(started);
-      slot->listener.reset();
-      continue;
-    }
-    slot->started = true;
-    slot->fd.store(slot->listener->fd(), std::memory_order_relaxed);
-  }
-  accepting.store(true, std::memory_order_relaxed);
-  return result;
-}
-
-void ServerCore::CloseListeners() {
-  for (const auto& slot : listeners) {
-    slot->fd.store(-1, std::memory_order_relaxed);
-    if (slot->listener != nullptr) {
-      slot->listener->Stop();
-      slot->listener.reset();
-    }
-    slot->started = false;
-  }
-  accepting.store(false, std::memory_order_relaxed);
+  return listeners.Open(acceptor->loop(),
+                        [this](net::UniqueFd fd, const net::Address& peer, const ListenerSlot* slot) {
+                          OnAccept(std::move(fd), peer, slot);
+                        });
 }
 
 void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const ListenerSlot* slot) {
@@ -227,16 +203,15 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
     net::ResetAndClose(std::move(fd));
     return;
   }
-  if (curr_conns.load(std::memory_order_acquire) >= options.max_connections) {
+  if (counters.curr_conns() >= options.max_connections) {
     static constexpr char kTooMany[] = "ERROR Too many open connections\r\n";
     ssize_t ignored = ::send(fd.get(), kTooMany, sizeof(kTooMany) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)ignored;
-    rejected_conns.fetch_add(1, std::memory_order_relaxed);
+    counters.ConnectionRejected();
     Log(1, "Too many open connections\n");
     return;
   }
-  curr_conns.fetch_add(1, std::memory_order_acq_rel);
-  total_conns.fetch_add(1, std::memory_order_relaxed);
+  counters.ConnectionOpened();
   std::string name;
   if (slot->address.is_unix()) {
     name = absl::StrCat("unix:", slot->address.host());
@@ -245,7 +220,7 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
   }
   Worker* worker = workers[next_worker_++ % workers.size()].get();
   worker->loop->Post([this, worker, slot, fd = std::move(fd), name = std::move(name)]() mutable {
-    Session::Start(this, worker, slot, std::move(fd), std::move(name));
+    CacheSession::Start(this, worker, slot, std::move(fd), std::move(name));
   });
 }
 
@@ -255,117 +230,44 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
 
 namespace {
 
-// The address a client on this machine uses to reach `bound`.
-net::Address ClientAddress(const net::Address& bound) {
-  if (bound.family() == net::Address::Family::kIPv4 && bound.host() == "0.0.0.0") {
-    return net::Address::IPv4Loopback(bound.port());
-  }
-  if (bound.family() == net::Address::Family::kIPv6 && bound.host() == "::") {
-    return net::Address::IPv6Loopback(bound.port());
-  }
-  return bound;
+// The clock items expire by: the server's own adjustable one when a test or
+// debugtime may move it, else the options' (RealClock when null).
+const net::Clock* ItemClock(ServerCore& core) {
+  const ServerOptions& options = core.options;
+  return options.adjustable_clock || options.enable_debugtime ? &core.clock : options.clock;
 }
 
-std::string StatsName(const net::Address& a) {
-  if (a.is_unix()) return absl::StrCat("unix:", a.host());
-  return absl::StrCat("tcp:", a.ToString());
-}
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
-  absl::Status valid = ValidateServerOptions(options);
-  if (!valid.ok()) return valid;
-  auto core = std::make_unique<ServerCore>(options);
-
-  CacheOptions co = options.cache;
-  // The engine reads the adjustable clock only when something may move it.
-  co.clock = options.adjustable_clock || options.enable_debugtime ? &core->clock : options.clock;
+// The item store, on the clock the options choose.
+absl::Status CreateEngine(ServerCore* core) {
+  CacheOptions co = core->options.cache;
+  co.clock = ItemClock(*core);
   auto cache = Cache::Create(co);
   if (!cache.ok()) return cache.status();
   core->cache = std::move(*cache);
+  return absl::OkStatus();
+}
 
-  // Persistence: lock the directory now, load once the threads are up.
-  std::unique_ptr<Persister> persister;
-  if (!options.persist_dir.empty()) {
-    PersistOptions po;
-    po.dir = options.persist_dir;
-    po.interval = options.persist_interval;
-    po.strict = options.persist_strict;
-    po.clock = co.clock;  // debugtime moves the interval snapshots too
-    ServerCore* log_core = core.get();
-    po.log = [log_core](int level, absl::string_view line) {
-      log_core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());
-    };
-    auto p = Persister::Create(po, core->cache.get());
-    if (!p.ok()) return p.status();
-    persister = std::move(*p);
-  }
+// Persistence: locks the directory now (the snapshot is loaded once the
+// threads are up). Null when persist_dir is not set.
+absl::StatusOr<std::unique_ptr<Persister>> CreatePersister(ServerCore* core) {
+  const ServerOptions& options = core->options;
+  if (options.persist_dir.empty()) return std::unique_ptr<Persister>();
+  PersistOptions po;
+  po.dir = options.persist_dir;
+  po.interval = options.persist_interval;
+  po.strict = options.persist_strict;
+  po.clock = ItemClock(*core);  // debugtime moves the interval snapshots too
+  po.log = [core](int level, absl::string_view line) {
+    core->Log(level, "%.*s\n", static_cast<int>(line.size()), line.data());
+  };
+  return Persister::Create(po, core->cache.get());
+}
 
-  // Where to listen.
-  std::vector<net::Address> addresses;
-  bool wildcard = false;
-  if (!options.unix_socket.empty()) {
-    auto a = net::Address::Unix(options.unix_socket);
-    if (!a.ok()) return a.status();
-    addresses.push_back(*a);
-  } else if (options.listen.empty()) {
-    wildcard = true;
-    addresses.push_back(net::Address::IPv4Any(static_cast<uint16_t>(options.port)));
-  } else {
-    for (const std::string& text : options.listen) {
-      net::ResolveOptions ro;
-      ro.default_port = options.port;
-      auto resolved = net::Resolve(text, ro);
-      if (!resolved.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot resolve listen address \"", text, "\": ",
-                         resolved.status().message()));
-      }
-      for (const net::Address& a : *resolved) addresses.push_back(a);
-    }
-  }
-
-  net::Listener::Options lo;
-  lo.backlog = options.backlog;
-  lo.unix_socket_mode = options.unix_mask;
-  std::vector<std::unique_ptr<net::Listener>> bound;
-  for (net::Address a : addresses) {
-    // Several listeners on port 0 share the port the first one got.
-    if (a.is_ip() && a.port() == 0 && core->tcp_port != 0) {
-      a = a.WithPort(static_cast<uint16_t>(core->tcp_port));
-    }
-    auto listener = net::Listener::Create(a, lo);
-    if (!listener.ok()) {
-      return absl::Status(listener.status().code(),
-                          absl::StrCat("failed to listen on ", a.ToString(), ": ",
-                                       listener.status().message()));
-    }
-    if (a.is_ip() && core->tcp_port == 0) core->tcp_port = (*listener)->address().port();
-    bound.push_back(std::move(*listener));
-  }
-  if (wildcard) {
-    // memcached's INADDR_ANY also takes IPv6 when the machine has it.
-    auto v6 = net::Address::Parse(absl::StrCat("[::]:", core->tcp_port));
-    if (v6.ok()) {
-      auto listener = net::Listener::Create(*v6, lo);
-      if (listener.ok()) bound.push_back(std::move(*listener));
-    }
-  }
-  for (auto& listener : bound) {
-    auto slot = std::make_unique<ListenerSlot>();
-    slot->address = listener->address();
-    slot->stats_name = StatsName(slot->address);
-    slot->listener = std::move(listener);
-    core->listen_addresses.push_back(slot->address);
-    core->listeners.push_back(std::move(slot));
-  }
-  core->client_address = ClientAddress(core->listen_addresses.front());
-
-  // Threads.
+// The worker loops (-t) and the acceptor loop.
+absl::Status StartThreads(ServerCore* core) {
   net::EventLoop::Options wo;
   wo.name = "worker";
-  auto group = net::EventLoopGroup::Start(options.num_threads, wo);
+  auto group = net::EventLoopGroup::Start(core->options.num_threads, wo);
   if (!group.ok()) return group.status();
   core->worker_group = std::move(*group);
   for (size_t i = 0; i < core->worker_group->size(); ++i) {
@@ -379,38 +281,68 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   auto acceptor = net::EventLoopThread::Start(ao);
   if (!acceptor.ok()) return acceptor.status();
   core->acceptor = std::move(*acceptor);
+  return absl::OkStatus();
+}
 
-  // The snapshot goes in before the first connection is accepted. Loading
-  // removes it (persist.h), so from here on a failed start must still write
-  // it back: the Server below owns the persister and its Shutdown() does.
-  if (persister != nullptr) {
-    auto loaded = persister->Load();
-    if (!loaded.ok()) return loaded.status();
-    // The loaded items stay; the stores that put them back were not client
-    // commands, so the counters (cmd_set, total_items, ...) start at zero.
-    core->cache->ResetStats();
-  }
+// The snapshot goes in before the first connection is accepted.
+absl::Status LoadSnapshot(ServerCore* core, Persister* persister) {
+  auto loaded = persister->Load();
+  if (!loaded.ok()) return loaded.status();
+  // The loaded items stay; the stores that put them back were not client
+  // commands, so the counters (cmd_set, total_items, ...) start at zero.
+  core->cache->ResetStats();
+  return absl::OkStatus();
+}
 
-  ServerCore* raw = core.get();
-  if (options.idle_timeout > absl::ZeroDuration()) {
-    const int64_t limit_ns = absl::ToInt64Nanoseconds(options.idle_timeout);
-    raw->RunOnWorkers([limit_ns](Worker* worker) {
-      worker->idle_timer = worker->loop->RunEvery(absl::Seconds(1), [worker, limit_ns] {
-        const int64_t now = worker->loop->cached_now_ns();
-        for (Session* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
-          if (now - s->last_activity_ns() > limit_ns) s->CloseNow(/*reset=*/false);
-        }
-      });
+// -o idle_timeout: each worker closes its sessions idle that long, checking
+// once a second.
+void StartIdleSweep(ServerCore* core) {
+  if (core->options.idle_timeout <= absl::ZeroDuration()) return;
+  const int64_t limit_ns = absl::ToInt64Nanoseconds(core->options.idle_timeout);
+  core->RunOnWorkers([limit_ns](Worker* worker) {
+    worker->idle_timer = worker->loop->RunEvery(absl::Seconds(1), [worker, limit_ns] {
+      const int64_t now = worker->loop->cached_now_ns();
+      for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+        frontend::Connection* c = s->frontend();
+        if (now - c->last_activity_ns() > limit_ns) c->CloseNow(/*reset=*/false);
+      }
     });
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
+  absl::Status valid = ValidateServerOptions(options);
+  if (!valid.ok()) return valid;
+  auto core = std::make_unique<ServerCore>(options);
+  ServerCore* raw = core.get();
+
+  absl::Status engine = CreateEngine(raw);
+  if (!engine.ok()) return engine;
+  auto persister = CreatePersister(raw);
+  if (!persister.ok()) return persister.status();
+  absl::Status bound = raw->listeners.Bind(options);
+  if (!bound.ok()) return bound;
+  absl::Status threads = StartThreads(raw);
+  if (!threads.ok()) return threads;
+  // Loading removes the snapshot (persist.h), so from here on a failed start
+  // must still write it back: the Server below owns the persister and its
+  // Shutdown() does.
+  if (*persister != nullptr) {
+    absl::Status loaded = LoadSnapshot(raw, persister->get());
+    if (!loaded.ok()) return loaded;
   }
+  StartIdleSweep(raw);
+
   absl::Status started;
   raw->RunOnAcceptor([raw, &started] { started = raw->OpenListeners(); });
   std::unique_ptr<Server> server(new Server(std::move(core)));
-  server->persister_ = std::move(persister);
+  server->persister_ = std::move(*persister);
   if (!started.ok()) return started;
   if (server->persister_ != nullptr) server->persister_->StartBackground();
   raw->Log(1, "memkit-server %s listening on %s\n", options.version.c_str(),
-           raw->client_address.ToString().c_str());
+           raw->listeners.client_address().ToString().c_str());
   return server;
 }
 
@@ -418,10 +350,10 @@ Server::Server(std::unique_ptr<ServerCore> core) : core_(std::move(core)) {}
 
 Server::~Server() { Shutdown(); }
 
-int Server::port() const { return core_->tcp_port; }
-const net::Address& Server::address() const { return core_->client_address; }
+int Server::port() const { return core_->listeners.tcp_port(); }
+const net::Address& Server::address() const { return core_->listeners.client_address(); }
 const std::vector<net::Address>& Server::listen_addresses() const {
-  return core_->listen_addresses;
+  return core_->listeners.addresses();
 }
 const ServerOptions& Server::options() const { return core_->options; }
 Cache* Server::cache() { return core_->cache.get(); }
@@ -431,23 +363,12 @@ ServerFaults* Server::faults() { return &core_->faults; }
 void Server::RequestShutdown() { core_->RequestShutdown(); }
 
 bool Server::WaitForShutdownRequest(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(core_->shutdown_mu);
-  if (timeout == absl::InfiniteDuration()) {
-    core_->shutdown_cv.wait(lock, [this] { return core_->shutdown_requested; });
-    return true;
-  }
-  return core_->shutdown_cv.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                                     [this] { return core_->shutdown_requested; });
+  return core_->WaitForShutdownRequest(timeout);
 }
 
-bool Server::shutdown_requested() const {
-  std::lock_guard<std::mutex> lock(core_->shutdown_mu);
-  return core_->shutdown_requested;
-}
+bool Server::shutdown_requested() const { return core_->shutdown_requested(); }
 
-int64_t Server::connection_count() const {
-  return core_->curr_conns.load(std::memory_order_acquire);
-}
+int64_t Server::connection_count() const { return core_->counters.curr_conns(); }
 
 void Server::CloseAllConnections(bool reset) {
   if (core_->worker_group == nullptr || shut_down_) return;
@@ -479,11 +400,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
   if (shut_down_) return;
   shut_down_ = true;
   ServerCore* core = core_.get();
-  {
-    std::lock_guard<std::mutex> lock(core->shutdown_mu);
-    core->shutdown_requested = true;
-  }
-  core->shutdown_cv.notify_all();
+  core->MarkShutdownRequested();
   core->stopping.store(true, std::memory_order_release);
   if (core->acceptor != nullptr) {
     core->RunOnAcceptor([core] { core->CloseListeners(); });
@@ -496,7 +413,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
     });
     // Let replies drain; then close whatever is left.
     const absl::Time deadline = absl::Now() + drain_timeout;
-    while (core->curr_conns.load(std::memory_order_acquire) > 0 && absl::Now() < deadline) {
+    while (core->counters.curr_conns() > 0 && absl::Now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     core->RunOnWorkers(
@@ -507,7 +424,7 @@ void Server::Shutdown(absl::Duration drain_timeout) {
     core->worker_group->Stop();
     // Sessions whose OnClose never ran (their loop stopped first).
     for (const auto& w : core->workers) {
-      while (w->sessions.head != nullptr) w->sessions.head->DestroyAfterLoopStopped();
+      while (w->sessions.head != nullptr) w->sessions.head->frontend()->DestroyAfterLoopStopped();
     }
   }
   if (persister_ != nullptr) {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "server/handlers/server_core.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 
 namespace memkit {
 namespace server {
@@ -52,12 +52,12 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   sink("rusage_user", Timeval(usage.ru_utime));
   sink("rusage_system", Timeval(usage.ru_stime));
   Stat(sink, "max_connections", static_cast<uint64_t>(core.options.max_connections));
-  const int64_t curr = core.curr_conns.load(std::memory_order_relaxed);
+  const int64_t curr = core.counters.curr_conns();
   Stat(sink, "curr_connections", curr > 0 ? static_cast<uint64_t>(curr) : 0);
   // memcached counts its listening sockets among total_connections.
   Stat(sink, "total_connections",
-       core.total_conns.load(std::memory_order_relaxed) + core.listeners.size());
-  Stat(sink, "rejected_connections", core.rejected_conns.load(std::memory_order_relaxed));
+       core.counters.total_conns() + core.listeners.size());
+  Stat(sink, "rejected_connections", core.counters.rejected_conns());
   Stat(sink, "connection_structures",
        (curr > 0 ? static_cast<uint64_t>(curr) : 0) + core.listeners.size());
   // memcached's response-object and read-buffer pools: memkit has none
@@ -98,7 +98,7 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "bytes_read", totals.bytes_read);
   Stat(sink, "bytes_written", totals.bytes_written);
   Stat(sink, "limit_maxbytes", cs.limit_maxbytes);
-  Stat(sink, "accepting_conns", core.accepting.load(std::memory_order_relaxed) ? 1 : 0);
+  Stat(sink, "accepting_conns", core.listeners.accepting() ? 1 : 0);
   Stat(sink, "listen_disabled_num", 0);
   Stat(sink, "time_in_listen_disabled_us", 0);
   Stat(sink, "threads", static_cast<uint64_t>(core.options.num_threads));
@@ -116,16 +116,16 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   }
   // Only while the crawler is enabled (-o no_lru_crawler, "lru_crawler
   // disable" drop them), as in memcached.
-  if (core.lru_crawler_enabled.load(std::memory_order_relaxed)) {
+  if (core.settings.lru_crawler_enabled()) {
     Stat(sink, "lru_crawler_running", 0);
-    Stat(sink, "lru_crawler_starts", core.crawler_starts.load(std::memory_order_relaxed));
+    Stat(sink, "lru_crawler_starts", core.counters.crawler_starts());
   }
   for (absl::string_view name :
        {"lru_maintainer_juggles", "malloc_fails", "log_worker_dropped", "log_worker_written",
         "log_watcher_skipped", "log_watcher_sent"}) {
     Stat(sink, name, 0);
   }
-  Stat(sink, "log_watchers", core.watchers.load(std::memory_order_relaxed));
+  Stat(sink, "log_watchers", core.counters.watchers());
   Stat(sink, "unexpected_napi_ids", 0);
   Stat(sink, "round_robin_fallback", 0);
   Stat(sink, "bytes", cs.bytes);
@@ -148,13 +148,13 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
 void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   const ServerOptions& o = core.options;
   const CacheStats cs = core.cache->GetStats();
-  const RuntimeSettings rs = core.Settings();
+  const RuntimeSettings::Knobs rs = core.settings.Get();
   Stat(sink, "maxbytes", cs.limit_maxbytes);
   Stat(sink, "maxconns", static_cast<uint64_t>(o.max_connections));
-  Stat(sink, "tcpport", static_cast<uint64_t>(o.unix_socket.empty() ? core.tcp_port : 0));
+  Stat(sink, "tcpport", static_cast<uint64_t>(o.unix_socket.empty() ? core.listeners.tcp_port() : 0));
   Stat(sink, "udpport", 0);
   sink("inter", o.listen.empty() ? std::string("NULL") : absl::StrJoin(o.listen, ","));
-  Stat(sink, "verbosity", static_cast<uint64_t>(core.verbosity.load(std::memory_order_relaxed)));
+  Stat(sink, "verbosity", static_cast<uint64_t>(core.settings.verbosity()));
   Stat(sink, "oldest", cs.oldest_live);
   sink("evictions", o.cache.evict ? "on" : "off");
   sink("domain_socket", o.unix_socket.empty() ? std::string("NULL") : o.unix_socket);
@@ -166,7 +166,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   // memcached's default: one UDP thread per worker (memkit serves no UDP).
   Stat(sink, "num_threads_per_udp", static_cast<uint64_t>(o.num_threads));
   sink("stat_key_prefix", ":");  // memcached -D; memkit's detail stats use ':'
-  sink("detail_enabled", YesNo(core.detail_enabled.load(std::memory_order_relaxed)));
+  sink("detail_enabled", YesNo(core.settings.detail_enabled()));
   Stat(sink, "reqs_per_event", static_cast<uint64_t>(o.reqs_per_event));
   sink("cas_enabled", YesNo(o.cache.use_cas));
   Stat(sink, "tcp_backlog", static_cast<uint64_t>(o.backlog));
@@ -183,7 +183,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("slab_automove_ratio", absl::StrFormat("%.2f", rs.slab_automove_ratio));
   Stat(sink, "slab_automove_window", 30);
   Stat(sink, "slab_chunk_max", cs.slab_chunk_max);
-  sink("lru_crawler", YesNo(core.lru_crawler_enabled.load(std::memory_order_relaxed)));
+  sink("lru_crawler", YesNo(core.settings.lru_crawler_enabled()));
   Stat(sink, "lru_crawler_sleep", rs.lru_crawler_sleep);
   Stat(sink, "lru_crawler_tocrawl", rs.lru_crawler_tocrawl);
   Stat(sink, "tail_repair_time", 0);
@@ -203,7 +203,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "watcher_logbuf_size", 262144);
   Stat(sink, "worker_logbuf_size", 65536);
   Stat(sink, "read_buf_mem_limit", 0);
-  sink("track_sizes", YesNo(core.track_sizes.load(std::memory_order_relaxed)));
+  sink("track_sizes", YesNo(core.settings.track_sizes()));
   sink("inline_ascii_response", "no");
   // extstore is compiled into Debian's memcached but not in use; its
   // settings are printed (and set by "extstore ...") all the same.
@@ -237,7 +237,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
 bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink sink) {
   if (which == "items") {
     const CacheStats cs = core.cache->GetStats();
-    const bool temp_lru = core.Settings().temp_lru;
+    const bool temp_lru = core.settings.Get().temp_lru;
     for (const SlabClassStats& c : cs.slab_classes) {
       if (c.number == 0) continue;
       const std::string p = absl::StrCat("items:", c.id, ":");
@@ -305,11 +305,11 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
     return true;
   }
   if (which == "sizes") {
-    if (!core.track_sizes.load(std::memory_order_acquire)) {
+    if (!core.settings.track_sizes()) {
       sink("sizes_status", "disabled");
       return true;
     }
-    const uint64_t min_cas = core.sizes_min_cas.load(std::memory_order_acquire);
+    const uint64_t min_cas = core.settings.sizes_min_cas();
     for (const auto& [size, count] : core.cache->SizeHistogram(min_cas)) {
       Stat(sink, absl::StrCat(size), count);
     }
@@ -320,47 +320,44 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
 
 bool SwitchSizeTracking(ServerCore& core, absl::string_view which, StatSink sink) {
   if (which == "sizes_enable") {
-    if (!core.track_sizes.load(std::memory_order_acquire)) {
+    if (!core.settings.track_sizes()) {
       // Counting starts with the items stored from now on.
-      core.sizes_min_cas.store(core.cache->TakeCasId(), std::memory_order_release);
-      core.track_sizes.store(true, std::memory_order_release);
+      core.settings.EnableSizes(core.cache->TakeCasId());
     }
     sink("sizes_status", "enabled");
     return true;
   }
   if (which == "sizes_disable") {
-    core.track_sizes.store(false, std::memory_order_release);
+    core.settings.DisableSizes();
     sink("sizes_status", "disabled");
     return true;
   }
   return false;
 }
 
-void WriteConnsStats(ServerCore& core, const Session* self, StatSink sink) {
+void WriteConnsStats(ServerCore& core, const CacheSession* self, StatSink sink) {
   const uint32_t now = core.cache->CurrentTime();
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);  // the event loops' clock
   const int64_t mono_now_ns = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-  for (const auto& slot : core.listeners) {
-    const int fd = slot->fd.load(std::memory_order_relaxed);
-    if (fd < 0) continue;
+  core.listeners.ForEachOpen([&](int fd, const std::string& stats_name) {
     const std::string p = absl::StrCat(fd, ":");
-    sink(p + "addr", slot->stats_name);
+    sink(p + "addr", stats_name);
     sink(p + "state", "conn_listening");
     Stat(sink, p + "secs_since_last_cmd", now);
-  }
-  std::lock_guard<std::mutex> lock(core.registry_mu);
-  for (const Session* s = core.registry_head; s != nullptr; s = s->registry_next) {
+  });
+  core.registry.ForEach([&](const CacheSession& session) {
+    const CacheSession* s = &session;
     const std::string p = absl::StrCat(s->fd, ":");
     sink(p + "addr", s->peer);
     if (s->listen_slot != nullptr) sink(p + "listen_addr", s->listen_slot->stats_name);
-    const SessionState state =
-        s == self ? SessionState::kParseCmd : s->state.load(std::memory_order_relaxed);
-    sink(p + "state", SessionStateName(state));
-    const int64_t last = s->last_cmd_ns.load(std::memory_order_relaxed);
+    const frontend::ConnectionState state =
+        s == self ? frontend::ConnectionState::kParseCmd : s->frontend()->state();
+    sink(p + "state", frontend::ConnectionStateName(state));
+    const int64_t last = s->frontend()->last_cmd_ns();
     const int64_t idle_ns = mono_now_ns > last ? mono_now_ns - last : 0;
     Stat(sink, p + "secs_since_last_cmd", static_cast<uint64_t>(idle_ns / 1000000000));
-  }
+  });
 }
 
 std::string FormatCachedump(const ServerCore& core, uint32_t slab_class, uint32_t limit) {

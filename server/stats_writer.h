@@ -25,7 +25,7 @@ namespace server {
 namespace internal {
 
 class ServerCore;
-class Session;
+class CacheSession;
 
 using StatSink = absl::FunctionRef<void(absl::string_view name, absl::string_view value)>;
 
@@ -42,7 +42,7 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
 bool SwitchSizeTracking(ServerCore& core, absl::string_view which, StatSink sink);
 // "stats conns": listeners first, then every client connection; `self` is
 // the asking session (its state is conn_parse_cmd).
-void WriteConnsStats(ServerCore& core, const Session* self, StatSink sink);
+void WriteConnsStats(ServerCore& core, const CacheSession* self, StatSink sink);
 // "stats cachedump <class> <limit>": the ITEM lines and "END\r\n".
 std::string FormatCachedump(const ServerCore& core, uint32_t slab_class, uint32_t limit);
 

@@ -5,7 +5,6 @@
 // accepted and remembered for "stats settings", as memcached remembers them.
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -15,7 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/protocol/text_reply_writer.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 
 namespace memkit {
 namespace server {
@@ -48,9 +47,9 @@ bool ValidClassList(absl::string_view list) {
 
 }  // namespace
 
-void Session::AsciiAdmin() {
-  const absl::string_view word = ascii_.command_name;
-  const auto args = ascii_.args();
+void CacheSession::AsciiAdmin() {
+  const absl::string_view word = ascii_->command_name;
+  const auto args = ascii_->args();
   const size_t ntokens = args.size() + 2;  // memcached's count: word, args, terminal
   const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
   // memcached's set_noreply_maybe(), for the commands that call it.
@@ -80,8 +79,7 @@ void Session::AsciiAdmin() {
           reply(protocol::kTextError);
           return;
         }
-        std::lock_guard<std::mutex> lock(core_->settings_mu);
-        core_->settings.slab_automove_ratio = ratio;
+        core_->settings.Update([ratio](RuntimeSettings::Knobs* k) { k->slab_automove_ratio = ratio; });
       } else if (!absl::SimpleAtoi(args[1], &level)) {
         reply("CLIENT_ERROR bad command line format\r\n");
         return;
@@ -90,8 +88,7 @@ void Session::AsciiAdmin() {
         return;
       } else {
         // memkit has no slab pages to move: the level is only remembered.
-        std::lock_guard<std::mutex> lock(core_->settings_mu);
-        core_->settings.slab_automove = level;
+        core_->settings.Update([level](RuntimeSettings::Knobs* k) { k->slab_automove = level; });
       }
       reply(protocol::kTextOk);
     } else {
@@ -120,10 +117,10 @@ void Session::AsciiAdmin() {
   out_->Append(protocol::kTextError);
 }
 
-void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
+void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
   const size_t ntokens = args.size() + 2;
   const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
-  const bool enabled = core_->lru_crawler_enabled.load(std::memory_order_relaxed);
+  const bool enabled = core_->settings.lru_crawler_enabled();
   uint32_t n = 0;
   if (ntokens == 4 && sub == "crawl") {
     if (!enabled) {
@@ -134,7 +131,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
       // One sweep over every hash bucket.
       const uint64_t power = core_->cache->GetStats().hash_power_level;
       core_->cache->ReclaimExpired(size_t{1} << (power < 40 ? power : 40));
-      core_->crawler_starts.fetch_add(1, std::memory_order_relaxed);
+      core_->counters.CrawlerStarted();
       out_->Append(protocol::kTextOk);
     }
   } else if (ntokens == 4 && sub == "metadump") {
@@ -142,7 +139,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
       out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
     } else if (!core_->options.dump_enabled) {
       out_->Append("ERROR metadump not allowed\r\n");
-    } else if (conn_->output().size() > committed_) {
+    } else if (ex_->HasUnwrittenReplies()) {
       // Replies memcached has not written yet (a get or mn writes them).
       out_->Append("ERROR cannot pipeline other commands before metadump\r\n");
     } else if (!ValidClassList(args[1])) {
@@ -151,7 +148,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
       MetaDump(args[1]);
       // memcached hands the connection to its crawler thread and takes it
       // back afterwards without what was pipelined behind the metadump.
-      drop_buffered_input_ = true;
+      ex_->DiscardBufferedInput();
     }
   } else if (ntokens == 4 && (sub == "tocrawl" || sub == "sleep")) {
     if (!absl::SimpleAtoi(args[1], &n)) {
@@ -160,20 +157,21 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
       out_->Append("CLIENT_ERROR sleep must be one second or less\r\n");
     } else {
       // Pacing knobs of memcached's crawler thread: remembered only.
-      std::lock_guard<std::mutex> lock(core_->settings_mu);
-      (sub == "sleep" ? core_->settings.lru_crawler_sleep : core_->settings.lru_crawler_tocrawl) =
-          n;
+      const bool sleep = sub == "sleep";
+      core_->settings.Update([sleep, n](RuntimeSettings::Knobs* k) {
+        (sleep ? k->lru_crawler_sleep : k->lru_crawler_tocrawl) = n;
+      });
       out_->Append(protocol::kTextOk);
     }
   } else if (ntokens == 3 && sub == "enable") {
     // memcached cannot start its crawler thread twice.
-    if (core_->lru_crawler_enabled.exchange(true, std::memory_order_relaxed)) {
+    if (core_->settings.EnableLruCrawler()) {
       out_->Append("ERROR failed to start lru crawler thread\r\n");
     } else {
       out_->Append(protocol::kTextOk);
     }
   } else if (ntokens == 3 && sub == "disable") {
-    core_->lru_crawler_enabled.store(false, std::memory_order_relaxed);
+    core_->settings.DisableLruCrawler();
     out_->Append(protocol::kTextOk);
   } else {
     out_->Append(protocol::kTextError);
@@ -181,7 +179,7 @@ void Session::AdminLruCrawler(absl::Span<const absl::string_view> args) {
 }
 
 // memcached's slabs_reassign() for a server that never has a spare page.
-absl::string_view Session::SlabsReassign(int32_t src, int32_t dst) {
+absl::string_view CacheSession::SlabsReassign(int32_t src, int32_t dst) {
   if (src == dst) return "SAME src and dst class are identical\r\n";
   // -1 asks memcached to pick a class with a spare page: there is none.
   const int largest = static_cast<int>(core_->cache->GetStats().largest_slab_class);
@@ -193,7 +191,7 @@ absl::string_view Session::SlabsReassign(int32_t src, int32_t dst) {
   return "NOSPARE source class has no spare pages\r\n";
 }
 
-absl::string_view Session::AdminLru(absl::Span<const absl::string_view> args) {
+absl::string_view CacheSession::AdminLru(absl::Span<const absl::string_view> args) {
   const size_t ntokens = args.size() + 2;
   const absl::string_view sub = args[0];
   if (sub == "tune" && ntokens >= 7) {
@@ -209,39 +207,51 @@ absl::string_view Session::AdminLru(absl::Span<const absl::string_view> args) {
     if (warm_factor <= 0 || hot_factor <= 0) {
       return "ERROR hot/warm age factors must be greater than 0\r\n";
     }
-    std::lock_guard<std::mutex> lock(core_->settings_mu);
-    RuntimeSettings& s = core_->settings;
-    s.hot_lru_pct = pct_hot;
-    s.warm_lru_pct = pct_warm;
-    s.hot_max_factor = hot_factor;
-    s.warm_max_factor = warm_factor;
+    core_->settings.Update([&](RuntimeSettings::Knobs* k) {
+      k->hot_lru_pct = pct_hot;
+      k->warm_lru_pct = pct_warm;
+      k->hot_max_factor = hot_factor;
+      k->warm_max_factor = warm_factor;
+    });
     return protocol::kTextOk;
   }
   // memkit's LRU is flat whatever the mode; like memcached's own LRU
   // maintainer settings, the mode is only reported back.
   if (sub == "mode" && ntokens >= 4) {
     if (args[1] != "flat" && args[1] != "segmented") return protocol::kTextError;
-    std::lock_guard<std::mutex> lock(core_->settings_mu);
-    core_->settings.lru_segmented = args[1] == "segmented";
+    const bool segmented = args[1] == "segmented";
+    core_->settings.Update([segmented](RuntimeSettings::Knobs* k) { k->lru_segmented = segmented; });
     return protocol::kTextOk;
   }
   if (sub == "temp_ttl" && ntokens >= 4) {
     int32_t ttl = 0;
     if (!absl::SimpleAtoi(args[1], &ttl)) return protocol::kTextError;
-    std::lock_guard<std::mutex> lock(core_->settings_mu);
-    core_->settings.temp_lru = ttl >= 0;
-    if (ttl >= 0) core_->settings.temporary_ttl = ttl;
+    core_->settings.Update([ttl](RuntimeSettings::Knobs* k) {
+      k->temp_lru = ttl >= 0;
+      if (ttl >= 0) k->temporary_ttl = ttl;
+    });
     return protocol::kTextOk;
   }
   return protocol::kTextError;
 }
 
-bool Session::AdminExtstore(absl::Span<const absl::string_view> args) {
+namespace {
+// Sets the extstore knob `args` name; false for memcached's ERROR.
+bool SetExtstoreKnob(absl::Span<const absl::string_view> args, RuntimeSettings::Knobs& s);
+}  // namespace
+
+bool CacheSession::AdminExtstore(absl::Span<const absl::string_view> args) {
   // memcached (built with extstore, not using it) keeps these settings.
   if (args.size() < 2) return false;
+  bool ok = false;
+  core_->settings.Update([&](RuntimeSettings::Knobs* knobs) { ok = SetExtstoreKnob(args, *knobs); });
+  return ok;
+}
+
+namespace {
+
+bool SetExtstoreKnob(absl::Span<const absl::string_view> args, RuntimeSettings::Knobs& s) {
   const absl::string_view sub = args[0];
-  std::lock_guard<std::mutex> lock(core_->settings_mu);
-  RuntimeSettings& s = core_->settings;
   if (sub == "free_memchunks") {
     // Deprecated and ignored by memcached; the arguments are still checked.
     uint32_t cls = 0;
@@ -281,11 +291,13 @@ bool Session::AdminExtstore(absl::Span<const absl::string_view> args) {
   return false;
 }
 
-void Session::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
+}  // namespace
+
+void CacheSession::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
   auto reply = [this, noreply](absl::string_view line) {
     if (!noreply) out_->Append(line);
   };
-  if (conn_->output().size() > committed_) {
+  if (ex_->HasUnwrittenReplies()) {
     reply("ERROR cannot pipeline other commands before watch\r\n");
     return;
   }
@@ -303,13 +315,14 @@ void Session::AdminWatch(absl::Span<const absl::string_view> args, bool noreply)
   // memcached hands the connection to its logger thread, which says OK and
   // then only writes log lines; the connection reads nothing more.
   out_->Append(protocol::kTextOk);
-  Commit();
+  ex_->WritePoint();
   watcher_ = true;
-  core_->watchers.fetch_add(1, std::memory_order_relaxed);
-  drop_buffered_input_ = true;
+  ex_->IgnoreInput();
+  core_->counters.WatcherAdded();
+  ex_->DiscardBufferedInput();
 }
 
-void Session::MetaDump(absl::string_view classes) {
+void CacheSession::MetaDump(absl::string_view classes) {
   const bool all = classes == "all";
   bool wanted[64] = {};
   if (!all) {

@@ -15,7 +15,7 @@
 #include "core/protocol/ascii_parser.h"
 #include "core/protocol/meta_reply_writer.h"
 #include "core/protocol/text_reply_writer.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 #include "server/stats_writer.h"
 
 namespace memkit {
@@ -24,100 +24,14 @@ namespace internal {
 
 using protocol::AsciiCommand;
 
-Session::Step Session::StepAscii() {
-  net::ReadBuffer& in = conn_->input();
-  const absl::string_view input = in.data();
-  const protocol::ParseResult r = protocol::ParseAsciiRequest(input, core_->ascii_options, &ascii_);
-  if (r.incomplete()) {
-    wait_until_ = input.size() + r.bytes_needed;
-    // A complete line means a storage command waiting for its data block
-    // (memcached's conn_nread, which holds replies back); otherwise the line
-    // itself is unfinished (memcached writes what it has meanwhile).
-    awaiting_value_ =
-        r.bytes_needed > 1 || std::memchr(input.data(), '\n', input.size()) != nullptr;
-    if (r.bytes_needed > 1) {
-      state.store(SessionState::kNread, std::memory_order_relaxed);
-      ReserveOrClose(r.bytes_needed);
-    }
-    return Step::kStop;
-  }
-  wait_until_ = 0;
-  awaiting_value_ = false;
-  if (r.status == protocol::ParseStatus::kError) {
-    HandleAsciiError(input, r);
-    in.Consume(r.consumed);
-    return closing_ ? Step::kStop : Step::kContinue;
-  }
-  if (core_->verbosity.load(std::memory_order_relaxed) > 1) {
-    absl::string_view line = input.substr(0, std::min(r.consumed, input.find('\n')));
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    core_->Log(2, "<%d %.*s\n", fd, static_cast<int>(line.size()), line.data());
-  }
-  if (BeginRequest()) {
-    out_->Append({"SERVER_ERROR ", fail_message_, "\r\n"});
-  } else {
-    ExecuteAscii();
-  }
-  EndRequest();
-  in.Consume(r.consumed);
-  if (drop_buffered_input_) {
-    drop_buffered_input_ = false;
-    in.Consume(in.size());
-  }
-  return closing_ || watcher_ ? Step::kStop : Step::kContinue;
-}
-
-void Session::HandleAsciiError(absl::string_view input, const protocol::ParseResult& r) {
-  const protocol::ProtocolError& e = r.error;
-  if (core_->options.enable_debugtime && e.reply == protocol::kTextError &&
-      HandleDebugtime(input.substr(0, r.consumed))) {
-    return;
-  }
-  // memcached counts a text store for "stats detail" once its line is
-  // accepted, before it knows whether the data fits or ends well.
-  if (protocol::IsTextStorageCommand(ascii_.command) && !ascii_.key.empty() &&
-      (e.swallow >= 2 || ascii_.value.data() != nullptr) &&
-      core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordSet(ascii_.key);
-  }
-  if (e.swallow >= 2) {
-    // A data block memcached refused before reading it because the item
-    // could not fit: it also counts store_too_large and, for set and ms,
-    // unlinks the key's current value. The engine's Allocate() does both.
-    const AsciiCommand command = ascii_.command;
-    const bool too_large = protocol::IsTextStorageCommand(command) ||
-                           (command == AsciiCommand::kMetaSet && e.reply == protocol::kTextTooLarge);
-    if (too_large && !ascii_.key.empty()) {
-      StoreRequest request;
-      request.client_flags = ascii_.flags;
-      request.drop_on_failure = command == AsciiCommand::kSet || command == AsciiCommand::kMetaSet;
-      (void)core_->cache->Allocate(ascii_.key, e.swallow - 2, request);
-    }
-  }
-  if (e.drop_unsent) {
-    // A get with a too-long key: memcached has looked up (counted, bumped,
-    // touched) the keys before it, then discards every unwritten reply.
-    if (protocol::IsTextRetrievalCommand(ascii_.command)) AsciiRetrieveSilently();
-    DropUncommitted();
-  }
-  if (!e.reply.empty()) conn_->output().Append(e.reply);
-  swallow_ = e.swallow;
-  if (e.close) {
-    // memcached hangs up at once: replies it had not written yet are lost.
-    if (e.reply.empty()) DropUncommitted();
-    core_->Log(1, "<%d protocol error; closing connection\n", fd);
-    CloseAfterReplies();
-  }
-}
-
 // memcached-debug's "debugtime <secs>|p|r" (the parser, which follows the
 // release build, calls it an unknown command).
-bool Session::HandleDebugtime(absl::string_view line) {
+bool CacheSession::HandleDebugtime(absl::string_view line, net::OutputQueue* out) {
   absl::string_view text = absl::StripAsciiWhitespace(line);
   std::vector<absl::string_view> tokens = absl::StrSplit(text, ' ', absl::SkipEmpty());
   if (tokens.empty() || tokens[0] != "debugtime") return false;
   if (tokens.size() < 2) {
-    conn_->output().Append(protocol::kTextError);
+    out->Append(protocol::kTextError);
     return true;
   }
   if (tokens[1] == "p") {
@@ -127,27 +41,26 @@ bool Session::HandleDebugtime(absl::string_view line) {
   } else {
     int64_t seconds = 0;
     if (!absl::SimpleAtoi(tokens[1], &seconds)) {
-      conn_->output().Append(protocol::kTextError);
+      out->Append(protocol::kTextError);
       return true;
     }
     core_->clock.Advance(absl::Seconds(seconds));
   }
-  conn_->output().Append(protocol::kTextOk);
+  out->Append(protocol::kTextOk);
   return true;
 }
 
-void Session::AsciiReply(absl::string_view line) {
-  if (!ascii_.noreply) out_->Append(line);
+void CacheSession::AsciiReply(absl::string_view line) {
+  if (!ascii_->noreply) out_->Append(line);
 }
 
-void Session::ExecuteAscii() {
-  switch (ascii_.command) {
+void CacheSession::ExecuteAscii() {
+  switch (ascii_->command) {
     case AsciiCommand::kGet:
     case AsciiCommand::kGets:
     case AsciiCommand::kGat:
     case AsciiCommand::kGats:
-      AsciiRetrieve();
-      Commit();  // memcached writes after every get
+      AsciiRetrieve();  // the front end makes it a write point
       return;
     case AsciiCommand::kSet:
     case AsciiCommand::kAdd:
@@ -176,9 +89,6 @@ void Session::ExecuteAscii() {
     case AsciiCommand::kVersion:
       out_->Append({"VERSION ", core_->options.version, "\r\n"});
       return;
-    case AsciiCommand::kQuit:
-      CloseAfterReplies();
-      return;
     case AsciiCommand::kStats:
       AsciiStats();
       return;
@@ -203,29 +113,27 @@ void Session::ExecuteAscii() {
     case AsciiCommand::kMetaArithmetic:
       MetaArithmetic();
       return;
-    case AsciiCommand::kMetaNoop:
-      out_->Append(protocol::kMetaNoopReply);
-      Commit();  // mn forces memcached to write
-      return;
     case AsciiCommand::kMetaDebug:
       MetaDebug();
       return;
+    case AsciiCommand::kQuit:      // the front end answers these
+    case AsciiCommand::kMetaNoop:
     case AsciiCommand::kNone:
       break;
   }
   out_->Append(protocol::kTextError);
 }
 
-void Session::AsciiRetrieve() {
-  const AsciiCommand command = ascii_.command;
+void CacheSession::AsciiRetrieve() {
+  const AsciiCommand command = ascii_->command;
   const bool with_cas = command == AsciiCommand::kGets || command == AsciiCommand::kGats;
   GetOptions options;
   if (command == AsciiCommand::kGat || command == AsciiCommand::kGats) {
-    options.new_exptime = ascii_.exptime;
+    options.new_exptime = ascii_->exptime;
   }
   char line[protocol::kMaxValueLineSize];
-  const bool detail = core_->detail_enabled.load(std::memory_order_relaxed);
-  for (absl::string_view key : ascii_.keys) {
+  const bool detail = core_->settings.detail_enabled();
+  for (absl::string_view key : ascii_->keys) {
     GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
     if (!g.hit()) continue;
@@ -238,21 +146,21 @@ void Session::AsciiRetrieve() {
   out_->Append(protocol::kTextEnd);
 }
 
-void Session::AsciiRetrieveSilently() {
+void CacheSession::AsciiRetrieveSilently() {
   GetOptions options;
-  if (ascii_.command == AsciiCommand::kGat || ascii_.command == AsciiCommand::kGats) {
-    options.new_exptime = ascii_.exptime;
+  if (ascii_->command == AsciiCommand::kGat || ascii_->command == AsciiCommand::kGats) {
+    options.new_exptime = ascii_->exptime;
   }
-  const bool detail = core_->detail_enabled.load(std::memory_order_relaxed);
-  for (absl::string_view key : ascii_.keys) {
+  const bool detail = core_->settings.detail_enabled();
+  for (absl::string_view key : ascii_->keys) {
     const GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
   }
 }
 
-void Session::AsciiStore() {
+void CacheSession::AsciiStore() {
   StoreRequest request;
-  switch (ascii_.command) {
+  switch (ascii_->command) {
     case AsciiCommand::kAdd:
       request.mode = StoreMode::kAdd;
       break;
@@ -267,18 +175,18 @@ void Session::AsciiStore() {
       break;
     case AsciiCommand::kCas:
       request.mode = StoreMode::kCas;
-      request.cas = ascii_.cas;
+      request.cas = ascii_->cas;
       break;
     default:
       request.mode = StoreMode::kSet;
       break;
   }
-  request.client_flags = ascii_.flags;
-  request.exptime = ascii_.exptime;
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordSet(ascii_.key);
+  request.client_flags = ascii_->flags;
+  request.exptime = ascii_->exptime;
+  if (core_->settings.detail_enabled()) {
+    core_->prefix_stats.RecordSet(ascii_->key);
   }
-  const StoreResult r = core_->cache->Store(ascii_.key, ascii_.value, request);
+  const StoreResult r = core_->cache->Store(ascii_->key, ascii_->value, request);
   switch (r.code) {
     case McCode::kOk:
       AsciiReply(protocol::kTextStored);
@@ -304,20 +212,20 @@ void Session::AsciiStore() {
   }
 }
 
-void Session::AsciiDelete() {
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordDelete(ascii_.key);
+void CacheSession::AsciiDelete() {
+  if (core_->settings.detail_enabled()) {
+    core_->prefix_stats.RecordDelete(ascii_->key);
   }
-  const McCode code = core_->cache->Delete(ascii_.key);
+  const McCode code = core_->cache->Delete(ascii_->key);
   AsciiReply(code == McCode::kOk ? protocol::kTextDeleted : protocol::kTextNotFound);
 }
 
-void Session::AsciiArithmetic() {
+void CacheSession::AsciiArithmetic() {
   ArithmeticOptions options;
-  options.incr = ascii_.command == AsciiCommand::kIncr;
-  options.delta = ascii_.delta;
-  const ArithmeticResult r = core_->cache->Arithmetic(ascii_.key, options);
-  if (ascii_.noreply) return;
+  options.incr = ascii_->command == AsciiCommand::kIncr;
+  options.delta = ascii_->delta;
+  const ArithmeticResult r = core_->cache->Arithmetic(ascii_->key, options);
+  if (ascii_->noreply) return;
   switch (r.code) {
     case McCode::kOk:
       out_->AppendDecimal(r.value);
@@ -335,47 +243,46 @@ void Session::AsciiArithmetic() {
   }
 }
 
-void Session::AsciiTouch() {
-  const McCode code = core_->cache->Touch(ascii_.key, ascii_.exptime);
+void CacheSession::AsciiTouch() {
+  const McCode code = core_->cache->Touch(ascii_->key, ascii_->exptime);
   AsciiReply(code == McCode::kOk ? protocol::kTextTouched : protocol::kTextNotFound);
 }
 
-void Session::AsciiFlushAll() {
+void CacheSession::AsciiFlushAll() {
   if (!core_->options.flush_enabled) {
     worker_->counters.flush_cmds_refused.Inc();
     AsciiReply(protocol::kTextFlushDisabled);
     return;
   }
-  core_->cache->FlushAll(ascii_.has_delay && ascii_.exptime > 0 ? ascii_.exptime : 0);
+  core_->cache->FlushAll(ascii_->has_delay && ascii_->exptime > 0 ? ascii_->exptime : 0);
   AsciiReply(protocol::kTextOk);
 }
 
-void Session::AsciiVerbosity() {
+void CacheSession::AsciiVerbosity() {
   // memcached's MAX_VERBOSITY_LEVEL is 2.
-  core_->verbosity.store(static_cast<int>(std::min<uint32_t>(ascii_.number, 2)),
-                         std::memory_order_relaxed);
+  core_->settings.set_verbosity(static_cast<int>(std::min<uint32_t>(ascii_->number, 2)));
   AsciiReply(protocol::kTextOk);
 }
 
-void Session::AsciiShutdown() {
+void CacheSession::AsciiShutdown() {
   if (!core_->options.shutdown_command) {
     out_->Append(protocol::kTextShutdownDisabled);
     return;
   }
-  if (ascii_.shutdown_mode == protocol::ShutdownMode::kInvalid) {
+  if (ascii_->shutdown_mode == protocol::ShutdownMode::kInvalid) {
     out_->Append(protocol::kTextInvalidShutdownMode);
     return;
   }
   // memcached closes the asking connection without a reply (dropping
   // replies it had not written yet), then exits.
   core_->Log(1, "<%d shutdown requested\n", fd);
-  DropUncommitted();
-  CloseAfterReplies();
+  ex_->DropUnwritten();
+  ex_->CloseAfterReplies();
   core_->RequestShutdown();
 }
 
-void Session::AsciiMemlimit() {
-  const uint32_t megabytes = ascii_.number;
+void CacheSession::AsciiMemlimit() {
+  const uint32_t megabytes = ascii_->number;
   if (megabytes < 8) {
     AsciiReply(protocol::kTextMemlimitTooSmall);
   } else if (megabytes > 1000000000) {
@@ -387,8 +294,8 @@ void Session::AsciiMemlimit() {
   }
 }
 
-void Session::AsciiStats() {
-  const auto args = ascii_.args();
+void CacheSession::AsciiStats() {
+  const auto args = ascii_->args();
   net::OutputQueue* out = out_;
   auto sink = [out](absl::string_view name, absl::string_view value) {
     out->Append({"STAT ", name, " ", value, "\r\n"});
@@ -409,7 +316,7 @@ void Session::AsciiStats() {
   } else if (sub == "detail") {
     const absl::string_view arg = args.size() > 1 ? args[1] : absl::string_view();
     if (arg == "on" || arg == "off") {
-      core_->detail_enabled.store(arg == "on", std::memory_order_relaxed);
+      core_->settings.set_detail_enabled(arg == "on");
       out->Append(protocol::kTextOk);
     } else if (arg == "dump") {
       out->Append(core_->prefix_stats.Dump());

@@ -12,7 +12,7 @@
 #include "core/protocol/binary_request_parser.h"
 #include "core/protocol/binary_response_writer.h"
 #include "core/status/status.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 #include "server/stats_writer.h"
 
 namespace memkit {
@@ -22,122 +22,26 @@ namespace internal {
 using protocol::BinaryOpcode;
 using protocol::BinaryStatus;
 
-namespace {
-
-bool IsStorageCommand(BinaryOpcode command) {
-  switch (command) {
-    case BinaryOpcode::kSet:
-    case BinaryOpcode::kAdd:
-    case BinaryOpcode::kReplace:
-    case BinaryOpcode::kAppend:
-    case BinaryOpcode::kPrepend:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
-Session::Step Session::StepBinary() {
-  net::ReadBuffer& in = conn_->input();
-  const absl::string_view input = in.data();
-  const protocol::ParseResult r =
-      protocol::ParseBinaryRequest(input, core_->binary_options, &binary_);
-  if (r.incomplete()) {
-    wait_until_ = input.size() + r.bytes_needed;
-    // With header, extras and key in, only a value can be missing: memcached
-    // is in conn_nread and holds its replies back meanwhile.
-    awaiting_value_ = false;
-    if (input.size() >= protocol::kBinaryHeaderSize) {
-      state.store(SessionState::kNread, std::memory_order_relaxed);
-      const size_t head = protocol::kBinaryHeaderSize + static_cast<uint8_t>(input[4]) +
-                          protocol::LoadBigEndian16(input.data() + 2);
-      awaiting_value_ = input.size() >= head;
-    }
-    ReserveOrClose(r.bytes_needed);
-    return Step::kStop;
-  }
-  wait_until_ = 0;
-  awaiting_value_ = false;
-  if (r.status == protocol::ParseStatus::kError) {
-    const protocol::ProtocolError& e = r.error;
-    if (e.reply.size() >= protocol::kBinaryHeaderSize && IsStorageCommand(binary_.command) &&
-        protocol::LoadBigEndian16(e.reply.data() + 6) ==
-            static_cast<uint16_t>(BinaryStatus::kTooLarge) &&
-        !binary_.key.empty()) {
-      // memcached unlinks the key's old value when a set is too large (and
-      // has counted the store for "stats detail").
-      if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-        core_->prefix_stats.RecordSet(binary_.key);
-      }
-      StoreRequest request;
-      request.drop_on_failure = binary_.command == BinaryOpcode::kSet;
-      (void)core_->cache->Allocate(binary_.key, core_->options.cache.item_size_max + 1, request);
-    }
-    if (e.reply.empty()) {
-      if (e.close) DropUncommitted();  // bad magic: memcached hangs up at once
-    } else {
-      conn_->output().Append(e.reply);
-      // memcached writes its error responses at once, unless it must first
-      // swallow a body (it writes after that).
-      if (e.swallow == 0) Commit();
-    }
-    in.Consume(r.consumed);
-    swallow_ = e.swallow;
-    if (e.close) {
-      core_->Log(1, "<%d binary protocol error; closing connection\n", fd);
-      CloseAfterReplies();
-      return Step::kStop;
-    }
-    return Step::kContinue;
-  }
-  if (core_->verbosity.load(std::memory_order_relaxed) > 1) {
-    core_->Log(2, "<%d binary %s key %.*s\n", fd,
-               std::string(protocol::BinaryOpcodeName(static_cast<uint8_t>(binary_.opcode)))
-                   .c_str(),
-               static_cast<int>(binary_.key.size()), binary_.key.data());
-  }
-  if (BeginRequest()) {
-    // The status memcached would send for that SERVER_ERROR text, read the
-    // way core/status reads it: out of memory is 0x0082, anything else an
-    // internal error.
-    const bool out_of_memory =
-        GetMcCode(StatusFromTextReply(absl::StrCat("SERVER_ERROR ", fail_message_))) ==
-        McCode::kOutOfMemory;
-    const BinaryStatus status =
-        out_of_memory ? BinaryStatus::kOutOfMemory : BinaryStatus::kInternalError;
-    SendPacket(protocol::BinaryErrorResponse(static_cast<uint8_t>(binary_.opcode), binary_.opaque,
-                                             status, fail_message_));
-  } else {
-    ExecuteBinary();
-  }
-  EndRequest();
-  in.Consume(r.consumed);
-  return closing_ ? Step::kStop : Step::kContinue;
-}
-
-void Session::SendPacket(const protocol::BinaryPacket& packet) {
+void CacheSession::SendPacket(const protocol::BinaryPacket& packet) {
   out_->Append({packet.head(), packet.key, packet.body});
 }
 
-void Session::SendBinaryError(BinaryStatus status) {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+void CacheSession::SendBinaryError(BinaryStatus status) {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
   if (!protocol::BinaryResponseIsSent(op, status)) return;
-  SendPacket(protocol::BinaryErrorResponse(op, binary_.opaque, status));
-  Commit();  // memcached writes error responses at once
+  SendPacket(protocol::BinaryErrorResponse(op, binary_->opaque, status));
+  ex_->WritePoint();  // memcached writes error responses at once
 }
 
-void Session::SendBinaryError(BinaryStatus status, absl::string_view message) {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+void CacheSession::SendBinaryError(BinaryStatus status, absl::string_view message) {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
   if (!protocol::BinaryResponseIsSent(op, status)) return;
-  SendPacket(protocol::BinaryErrorResponse(op, binary_.opaque, status, message));
-  Commit();
+  SendPacket(protocol::BinaryErrorResponse(op, binary_->opaque, status, message));
+  ex_->WritePoint();
 }
 
-void Session::ExecuteBinary() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
-  switch (binary_.command) {
+void CacheSession::ExecuteBinary() {
+  switch (binary_->command) {
     case BinaryOpcode::kGet:
     case BinaryOpcode::kGetK:
     case BinaryOpcode::kTouch:
@@ -164,21 +68,11 @@ void Session::ExecuteBinary() {
     case BinaryOpcode::kFlush:
       BinaryFlush();
       return;
-    case BinaryOpcode::kNoop:
-      SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
-      Commit();  // noop forces memcached to write
-      return;
     case BinaryOpcode::kVersion:
-      SendPacket(protocol::BinaryVersionResponse(binary_.opaque, core_->options.version));
+      SendPacket(protocol::BinaryVersionResponse(binary_->opaque, core_->options.version));
       return;
     case BinaryOpcode::kStat:
       BinaryStats();
-      return;
-    case BinaryOpcode::kQuit:
-      if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-        SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
-      }
-      CloseAfterReplies();
       return;
     default:
       SendBinaryError(BinaryStatus::kUnknownCommand);
@@ -186,71 +80,71 @@ void Session::ExecuteBinary() {
   }
 }
 
-void Session::BinaryGet() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
-  const BinaryOpcode command = binary_.command;
+void CacheSession::BinaryGet() {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const BinaryOpcode command = binary_->command;
   GetOptions options;
   if (command == BinaryOpcode::kTouch || command == BinaryOpcode::kGat ||
       command == BinaryOpcode::kGatK) {
-    options.new_exptime = static_cast<int64_t>(binary_.exptime);
+    options.new_exptime = static_cast<int64_t>(binary_->exptime);
   }
-  GetResult g = core_->cache->Get(binary_.key, options);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordGet(binary_.key, g.hit());
+  GetResult g = core_->cache->Get(binary_->key, options);
+  if (core_->settings.detail_enabled()) {
+    core_->prefix_stats.RecordGet(binary_->key, g.hit());
   }
   if (!g.hit()) {
     if (protocol::BinaryResponseIsSent(op, BinaryStatus::kKeyNotFound)) {
-      SendPacket(protocol::BinaryGetMissResponse(op, binary_.opaque, binary_.key));
+      SendPacket(protocol::BinaryGetMissResponse(op, binary_->opaque, binary_->key));
       // A miss without the key is memcached's write_bin_error(), which
       // writes at once; getk/gatk misses wait like any reply.
-      if (command != BinaryOpcode::kGetK && command != BinaryOpcode::kGatK) Commit();
+      if (command != BinaryOpcode::kGetK && command != BinaryOpcode::kGatK) ex_->WritePoint();
     }
     return;
   }
   const protocol::BinaryPacket packet = protocol::BinaryGetHitResponse(
-      op, binary_.opaque, g.item.client_flags(), g.cas, g.item.key(), g.item.value());
+      op, binary_->opaque, g.item.client_flags(), g.cas, g.item.key(), g.item.value());
   out_->Append({packet.head(), packet.key});
   if (!packet.body.empty()) pins_.AppendValue(out_, g.item, packet.body);
   HoldUntilWritten(std::move(g.item));
 }
 
-void Session::BinaryStore() {
-  const BinaryOpcode command = binary_.command;
+void CacheSession::BinaryStore() {
+  const BinaryOpcode command = binary_->command;
   StoreRequest request;
   request.mode = command == BinaryOpcode::kAdd       ? StoreMode::kAdd
                  : command == BinaryOpcode::kReplace ? StoreMode::kReplace
                                                      : StoreMode::kSet;
   request.drop_on_failure = command == BinaryOpcode::kSet;
-  if (binary_.cas != 0) {
+  if (binary_->cas != 0) {
     // memcached turns any of the three into a CAS store when a CAS is given.
     request.mode = StoreMode::kCas;
-    request.cas = binary_.cas;
+    request.cas = binary_->cas;
   }
-  request.client_flags = binary_.flags;
-  request.exptime = static_cast<int64_t>(binary_.exptime);
+  request.client_flags = binary_->flags;
+  request.exptime = static_cast<int64_t>(binary_->exptime);
   BinaryStoreAndReply(request, command == BinaryOpcode::kAdd       ? BinaryStatus::kKeyExists
                                : command == BinaryOpcode::kReplace ? BinaryStatus::kKeyNotFound
                                                                    : BinaryStatus::kNotStored);
 }
 
-void Session::BinaryAppendPrepend() {
+void CacheSession::BinaryAppendPrepend() {
   StoreRequest request;
   request.mode =
-      binary_.command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
-  request.cas = binary_.cas;
+      binary_->command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
+  request.cas = binary_->cas;
   BinaryStoreAndReply(request, BinaryStatus::kNotStored);
 }
 
-void Session::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus not_stored) {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordSet(binary_.key);
+void CacheSession::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus not_stored) {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  if (core_->settings.detail_enabled()) {
+    core_->prefix_stats.RecordSet(binary_->key);
   }
-  const StoreResult r = core_->cache->Store(binary_.key, binary_.value, request);
+  const StoreResult r = core_->cache->Store(binary_->key, binary_->value, request);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-        SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque, r.cas));
+        SendPacket(protocol::BinarySuccessResponse(op, binary_->opaque, r.cas));
       }
       return;
     case McCode::kExists:
@@ -271,17 +165,17 @@ void Session::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus not_
   }
 }
 
-void Session::BinaryDelete() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
-  if (core_->detail_enabled.load(std::memory_order_relaxed)) {
-    core_->prefix_stats.RecordDelete(binary_.key);
+void CacheSession::BinaryDelete() {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  if (core_->settings.detail_enabled()) {
+    core_->prefix_stats.RecordDelete(binary_->key);
   }
   DeleteOptions options;
-  options.cas = binary_.cas;
-  const McCode code = core_->cache->Delete(binary_.key, options);
+  options.cas = binary_->cas;
+  const McCode code = core_->cache->Delete(binary_->key, options);
   if (code == McCode::kOk) {
     if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-      SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
+      SendPacket(protocol::BinarySuccessResponse(op, binary_->opaque));
     }
   } else if (code == McCode::kExists) {
     SendBinaryError(BinaryStatus::kKeyExists);
@@ -290,23 +184,23 @@ void Session::BinaryDelete() {
   }
 }
 
-void Session::BinaryArithmetic() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+void CacheSession::BinaryArithmetic() {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
   ArithmeticOptions options;
-  options.incr = binary_.command == BinaryOpcode::kIncrement;
-  options.delta = binary_.delta;
-  options.cas = binary_.cas;
+  options.incr = binary_->command == BinaryOpcode::kIncrement;
+  options.delta = binary_->delta;
+  options.cas = binary_->cas;
   // An expiration of 0xffffffff means "do not create".
-  if (binary_.exptime != 0xffffffffu) {
+  if (binary_->exptime != 0xffffffffu) {
     options.vivify = true;
-    options.initial = binary_.initial;
-    options.vivify_exptime = static_cast<int64_t>(binary_.exptime);
+    options.initial = binary_->initial;
+    options.vivify_exptime = static_cast<int64_t>(binary_->exptime);
   }
-  const ArithmeticResult r = core_->cache->Arithmetic(binary_.key, options);
+  const ArithmeticResult r = core_->cache->Arithmetic(binary_->key, options);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-        SendPacket(protocol::BinaryCounterResponse(op, binary_.opaque, r.cas, r.value));
+        SendPacket(protocol::BinaryCounterResponse(op, binary_->opaque, r.cas, r.value));
       }
       return;
     case McCode::kNonNumeric:
@@ -327,24 +221,24 @@ void Session::BinaryArithmetic() {
   }
 }
 
-void Session::BinaryFlush() {
-  const uint8_t op = static_cast<uint8_t>(binary_.opcode);
+void CacheSession::BinaryFlush() {
+  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
   if (!core_->options.flush_enabled) {
     SendBinaryError(BinaryStatus::kAuthError);
     return;
   }
-  core_->cache->FlushAll(static_cast<int64_t>(binary_.exptime));
+  core_->cache->FlushAll(static_cast<int64_t>(binary_->exptime));
   if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-    SendPacket(protocol::BinarySuccessResponse(op, binary_.opaque));
+    SendPacket(protocol::BinarySuccessResponse(op, binary_->opaque));
   }
 }
 
-void Session::BinaryStats() {
-  const uint32_t opaque = binary_.opaque;
+void CacheSession::BinaryStats() {
+  const uint32_t opaque = binary_->opaque;
   auto sink = [this, opaque](absl::string_view name, absl::string_view value) {
     SendPacket(protocol::BinaryStatResponse(opaque, name, value));
   };
-  const absl::string_view sub = binary_.key;
+  const absl::string_view sub = binary_->key;
   // memcached compares the subcommand by prefix, except the engine's.
   if (sub.empty()) {
     WriteGeneralStats(*core_, sink);
@@ -356,9 +250,9 @@ void Session::BinaryStats() {
   } else if (absl::StartsWith(sub, "detail")) {
     const absl::string_view arg = sub.substr(6);
     if (absl::StartsWith(arg, " on")) {
-      core_->detail_enabled.store(true, std::memory_order_relaxed);
+      core_->settings.set_detail_enabled(true);
     } else if (absl::StartsWith(arg, " off")) {
-      core_->detail_enabled.store(false, std::memory_order_relaxed);
+      core_->settings.set_detail_enabled(false);
     } else if (absl::StartsWith(arg, " dump")) {
       // memcached sends the text dump as one stat.
       sink("detailed", core_->prefix_stats.Dump());

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "core/protocol/meta_reply_writer.h"
 #include "core/protocol/text_reply_writer.h"
-#include "server/handlers/session.h"
+#include "server/handlers/cache_session.h"
 
 namespace memkit {
 namespace server {
@@ -33,21 +33,21 @@ class QueueSink final : public protocol::AsciiSink {
 
 }  // namespace
 
-void Session::MetaGet() {
+void CacheSession::MetaGet() {
   GetOptions options;
-  options.bump = !ascii_.HasMetaFlag('u');
-  if (ascii_.HasMetaFlag('T')) options.new_exptime = ascii_.exptime;
-  if (ascii_.HasMetaFlag('N')) options.vivify_exptime = ascii_.vivify_ttl;
-  if (ascii_.HasMetaFlag('R')) options.recache_exptime = ascii_.recache_ttl;
-  GetResult g = core_->cache->Get(ascii_.key, options);
+  options.bump = !ascii_->HasMetaFlag('u');
+  if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
+  if (ascii_->HasMetaFlag('N')) options.vivify_exptime = ascii_->vivify_ttl;
+  if (ascii_->HasMetaFlag('R')) options.recache_exptime = ascii_->recache_ttl;
+  GetResult g = core_->cache->Get(ascii_->key, options);
   if (!g.hit()) {
-    if (ascii_.noreply) return;
+    if (ascii_->noreply) return;
     QueueSink sink(out_);
-    protocol::WriteMetaStatus(&sink, MetaCode::kEN, ascii_);
+    protocol::WriteMetaStatus(&sink, MetaCode::kEN, *ascii_);
     return;
   }
   const absl::string_view value = g.item.value();
-  const bool with_value = ascii_.HasMetaFlag('v');
+  const bool with_value = ascii_->HasMetaFlag('v');
   MetaReplyLine line;
   if (with_value) {
     line.StartValue(value.size());
@@ -64,7 +64,7 @@ void Session::MetaGet() {
   // memcached prints a hit's key as the item was stored (ms with b or not),
   // whatever this request sent.
   info.key_is_base64 = g.item.key_binary();
-  protocol::AddMetaReturnFlags(ascii_, "stcflhOk", info, &line);
+  protocol::AddMetaReturnFlags(*ascii_, "stcflhOk", info, &line);
   // Z before W: a request that wins is not told a token was already out.
   if (g.token_sent) line.AddFlag('Z');
   if (g.stale) line.AddFlag('X');
@@ -77,9 +77,9 @@ void Session::MetaGet() {
   HoldUntilWritten(std::move(g.item));
 }
 
-void Session::MetaSet() {
+void CacheSession::MetaSet() {
   StoreRequest request;
-  switch (ascii_.set_mode) {
+  switch (ascii_->set_mode) {
     case protocol::MetaSetMode::kAdd:
       request.mode = StoreMode::kAdd;
       break;
@@ -96,24 +96,24 @@ void Session::MetaSet() {
       request.mode = StoreMode::kSet;
       break;
   }
-  const bool has_cas = ascii_.HasMetaFlag('C');
+  const bool has_cas = ascii_->HasMetaFlag('C');
   if (has_cas) {
-    request.cas = ascii_.cas;
+    request.cas = ascii_->cas;
     // memcached: a CAS value upgrades set and replace to a CAS store.
     if (request.mode == StoreMode::kSet || request.mode == StoreMode::kReplace) {
       request.mode = StoreMode::kCas;
-      request.set_stale = ascii_.HasMetaFlag('I');
+      request.set_stale = ascii_->HasMetaFlag('I');
     }
   }
-  request.client_flags = ascii_.flags;
-  request.exptime = ascii_.HasMetaFlag('T') ? ascii_.exptime : 0;
+  request.client_flags = ascii_->flags;
+  request.exptime = ascii_->HasMetaFlag('T') ? ascii_->exptime : 0;
   request.drop_on_failure = true;  // memcached unlinks the key for every failed ms allocation
-  request.key_binary = ascii_.key_is_base64;
-  const StoreResult r = core_->cache->Store(ascii_.key, ascii_.value, request);
+  request.key_binary = ascii_->key_is_base64;
+  const StoreResult r = core_->cache->Store(ascii_->key, ascii_->value, request);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk:
-      if (ascii_.noreply) return;
+      if (ascii_->noreply) return;
       code = MetaCode::kHD;
       break;
     case McCode::kExists:
@@ -139,46 +139,46 @@ void Session::MetaSet() {
   line.Start(code);
   MetaItemInfo info;
   info.cas = r.code == McCode::kOk ? r.cas : 0;
-  info.key_is_base64 = ascii_.key_is_base64;
-  protocol::AddMetaReturnFlags(ascii_, "Okc", info, &line);
+  info.key_is_base64 = ascii_->key_is_base64;
+  protocol::AddMetaReturnFlags(*ascii_, "Okc", info, &line);
   out_->Append(line.Finish());
 }
 
-void Session::MetaDelete() {
+void CacheSession::MetaDelete() {
   DeleteOptions options;
-  if (ascii_.HasMetaFlag('C')) options.cas = ascii_.cas;
-  options.mark_stale = ascii_.HasMetaFlag('I');
-  if (options.mark_stale && ascii_.HasMetaFlag('T')) options.new_exptime = ascii_.exptime;
-  const McCode result = core_->cache->Delete(ascii_.key, options);
+  if (ascii_->HasMetaFlag('C')) options.cas = ascii_->cas;
+  options.mark_stale = ascii_->HasMetaFlag('I');
+  if (options.mark_stale && ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
+  const McCode result = core_->cache->Delete(ascii_->key, options);
   MetaCode code = MetaCode::kNF;
   if (result == McCode::kOk) {
-    if (ascii_.noreply) return;
+    if (ascii_->noreply) return;
     code = MetaCode::kHD;
   } else if (result == McCode::kExists) {
     code = MetaCode::kEX;
   }
   QueueSink sink(out_);
-  protocol::WriteMetaStatus(&sink, code, ascii_);
+  protocol::WriteMetaStatus(&sink, code, *ascii_);
 }
 
-void Session::MetaArithmetic() {
+void CacheSession::MetaArithmetic() {
   ArithmeticOptions options;
-  options.incr = ascii_.arithmetic_mode == protocol::MetaArithmeticMode::kIncrement;
-  options.delta = ascii_.delta;
-  if (ascii_.HasMetaFlag('C')) options.cas = ascii_.cas;
-  if (ascii_.HasMetaFlag('N')) {
+  options.incr = ascii_->arithmetic_mode == protocol::MetaArithmeticMode::kIncrement;
+  options.delta = ascii_->delta;
+  if (ascii_->HasMetaFlag('C')) options.cas = ascii_->cas;
+  if (ascii_->HasMetaFlag('N')) {
     options.vivify = true;
-    options.initial = ascii_.initial;
-    options.vivify_exptime = ascii_.vivify_ttl;
+    options.initial = ascii_->initial;
+    options.vivify_exptime = ascii_->vivify_ttl;
   }
-  if (ascii_.HasMetaFlag('T')) options.new_exptime = ascii_.exptime;
-  const ArithmeticResult r = core_->cache->Arithmetic(ascii_.key, options);
+  if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
+  const ArithmeticResult r = core_->cache->Arithmetic(ascii_->key, options);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk: {
       // q hides the reply to an increment, but not to one that created the
       // counter (N): memcached's vivify path never marks its reply skippable.
-      if (ascii_.noreply && !r.created) return;
+      if (ascii_->noreply && !r.created) return;
       char digits[24];
       char* end = digits;
       {
@@ -193,7 +193,7 @@ void Session::MetaArithmetic() {
         while (n > 0) *end++ = tmp[--n];
       }
       const absl::string_view number(digits, static_cast<size_t>(end - digits));
-      const bool with_value = ascii_.HasMetaFlag('v');
+      const bool with_value = ascii_->HasMetaFlag('v');
       MetaReplyLine line;
       if (with_value) {
         line.StartValue(number.size());
@@ -203,8 +203,8 @@ void Session::MetaArithmetic() {
       MetaItemInfo info;
       info.cas = r.cas;
       info.ttl = r.ttl;
-      info.key_is_base64 = ascii_.key_is_base64;
-      protocol::AddMetaReturnFlags(ascii_, "ctOk", info, &line);
+      info.key_is_base64 = ascii_->key_is_base64;
+      protocol::AddMetaReturnFlags(*ascii_, "ctOk", info, &line);
       out_->Append(line.Finish());
       if (with_value) out_->Append({number, protocol::kTextCrlf});
       return;
@@ -226,12 +226,12 @@ void Session::MetaArithmetic() {
       break;
   }
   QueueSink sink(out_);
-  protocol::WriteMetaStatus(&sink, code, ascii_);
+  protocol::WriteMetaStatus(&sink, code, *ascii_);
 }
 
-void Session::MetaDebug() {
+void CacheSession::MetaDebug() {
   worker_->counters.meta_cmds.Inc();
-  const std::optional<ItemInfo> info = core_->cache->Inspect(ascii_.key);
+  const std::optional<ItemInfo> info = core_->cache->Inspect(ascii_->key);
   if (!info.has_value()) {
     out_->Append(protocol::kMetaMissReply);
     return;
@@ -239,7 +239,7 @@ void Session::MetaDebug() {
   QueueSink sink(out_);
   // memcached prints exp as now - exptime: minus the seconds left, -1 for never.
   const int64_t exp = info->ttl < 0 ? -1 : -info->ttl;
-  protocol::WriteMetaDebug(&sink, ascii_.key, info->key_binary, exp, info->idle, info->cas,
+  protocol::WriteMetaDebug(&sink, ascii_->key, info->key_binary, exp, info->idle, info->cas,
                            info->fetched, static_cast<uint32_t>(info->slab_class),
                            info->total_size);
 }

@@ -79,7 +79,7 @@ PrefixStats::Entry* PrefixStats::Find(absl::string_view key) {
 }
 
 void PrefixStats::RecordGet(absl::string_view key, bool hit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Entry* e = Find(key);
   if (e == nullptr) return;
   ++e->gets;
@@ -87,18 +87,18 @@ void PrefixStats::RecordGet(absl::string_view key, bool hit) {
 }
 
 void PrefixStats::RecordSet(absl::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Entry* e = Find(key)) ++e->sets;
 }
 
 void PrefixStats::RecordDelete(absl::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (Entry* e = Find(key)) ++e->deletes;
 }
 
 std::string PrefixStats::Dump() const {
   std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& bucket : buckets_) {
     for (auto it = bucket.rbegin(); it != bucket.rend(); ++it) {
       const Entry& e = **it;
@@ -111,7 +111,7 @@ std::string PrefixStats::Dump() const {
 }
 
 void PrefixStats::Clear() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& bucket : buckets_) bucket.clear();
   count_ = 0;
 }

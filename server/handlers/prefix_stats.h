@@ -21,12 +21,12 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "core/sync/mutex.h"
 
 namespace memkit {
 namespace server {
@@ -66,7 +66,7 @@ class PrefixStats {
   // if needed; null when the key has no prefix or the table is full.
   Entry* Find(absl::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Each bucket oldest first (memcached prepends; Dump() walks backwards).
   std::array<std::vector<std::unique_ptr<Entry>>, kBuckets> buckets_ ABSL_GUARDED_BY(mu_);
   size_t count_ ABSL_GUARDED_BY(mu_) = 0;

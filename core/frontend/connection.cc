@@ -1,0 +1,488 @@
+// The connection-level half of the front end: lifecycle, protocol
+// detection, the parse/dispatch loop, swallowing, yielding, back-pressure,
+// faults, write points and holding, and the in-order completion of
+// exchanges. The decoders are text_protocol.cc and binary_protocol.cc.
+
+#include "core/frontend/connection.h"
+
+#include <algorithm>
+#include <climits>
+#include <utility>
+
+#include "absl/time/time.h"
+#include "core/frontend/binary_protocol.h"
+#include "core/frontend/text_protocol.h"
+#include "core/protocol/binary_codes.h"
+
+namespace memkit {
+namespace frontend {
+namespace {
+
+// Scratch strings above this are freed after use rather than kept.
+constexpr size_t kKeepScratchBytes = 64 * 1024;
+
+}  // namespace
+
+const char* ConnectionStateName(ConnectionState state) {
+  switch (state) {
+    case ConnectionState::kRead:
+      return "conn_read";
+    case ConnectionState::kParseCmd:
+      return "conn_parse_cmd";
+    case ConnectionState::kNread:
+      return "conn_nread";
+    case ConnectionState::kSwallow:
+      return "conn_swallow";
+    case ConnectionState::kClosing:
+      return "conn_closing";
+  }
+  return "conn_read";
+}
+
+// ---- Exchange
+
+void Exchange::Finish() { conn_->OnFinished(this); }
+net::EventLoop* Exchange::loop() const { return conn_->loop(); }
+void Exchange::WritePoint() {
+  if (direct_) conn_->Commit();
+}
+void Exchange::CloseAfterReplies() { conn_->CloseAfterReplies(); }
+void Exchange::DropUnwritten() {
+  if (direct_) conn_->DropUncommitted();
+}
+bool Exchange::HasUnwrittenReplies() const {
+  if (!direct_ || conn_->conn_ == nullptr) return true;
+  return conn_->conn_->output().size() > conn_->committed_;
+}
+void Exchange::DiscardBufferedInput() { conn_->drop_buffered_input_ = true; }
+void Exchange::IgnoreInput() { conn_->ignore_input_ = true; }
+
+// ---- Connection
+
+Connection::Connection(net::EventLoop* loop, const ConnectionOptions& options,
+                       std::unique_ptr<Backend> backend)
+    : loop_(loop), options_(options), backend_(std::move(backend)) {}
+
+Connection::~Connection() {
+  // The socket's queue first (it may reference pins the back end releases),
+  // then the exchanges' buffers, then the back end.
+  conn_.reset();
+  discard_.Clear();
+  exchanges_.clear();
+}
+
+absl::StatusOr<Connection*> Connection::Start(net::EventLoop* loop, net::UniqueFd fd,
+                                              const ConnectionOptions& options,
+                                              std::unique_ptr<Backend> backend) {
+  Connection* c = new Connection(loop, options, std::move(backend));
+  c->fd_ = fd.get();
+  net::Connection::Options conn_options;
+  conn_options.read_buffer.max_capacity = options.max_request_bytes;
+  conn_options.read_buffer.initial_capacity = 16 * 1024;
+  auto conn = net::Connection::Create(loop, std::move(fd), c, conn_options);
+  if (!conn.ok()) {
+    delete c;
+    return conn.status();
+  }
+  c->conn_ = std::move(*conn);
+  c->start_ns_ = loop->cached_now_ns();
+  c->last_cmd_ns_.store(c->start_ns_, std::memory_order_relaxed);
+  c->backend_->OnOpen(c);
+  c->ApplyLatency();
+  return c;
+}
+
+void Connection::OnClose(net::Connection* conn, const absl::Status& status) {
+  (void)conn;
+  if (resume_timer_ != 0) {
+    loop_->CancelTimer(resume_timer_);
+    resume_timer_ = 0;
+  }
+  socket_closed_ = true;
+  closing_ = true;
+  SetState(ConnectionState::kClosing);
+  backend_->OnClose(status);
+  MaybeDestroy();
+}
+
+void Connection::MaybeDestroy() {
+  if (!socket_closed_ || pending_count_ > 0 || in_process_) return;
+  delete this;
+}
+
+void Connection::DestroyAfterLoopStopped() {
+  if (resume_timer_ != 0) {
+    loop_->CancelTimer(resume_timer_);
+    resume_timer_ = 0;
+  }
+  if (!socket_closed_) {
+    socket_closed_ = true;
+    backend_->OnClose(absl::CancelledError("event loop stopped"));
+  }
+  // Pending exchanges cannot finish without the loop: their back end is
+  // destroyed with them.
+  delete this;
+}
+
+void Connection::CloseNow(bool reset) {
+  if (conn_ == nullptr || conn_->closed()) return;
+  closing_ = true;
+  SetState(ConnectionState::kClosing);
+  if (reset) {
+    conn_->Abort();
+  } else {
+    conn_->Close();
+  }
+}
+
+void Connection::CloseAfterReplies() {
+  closing_ = true;
+  SetState(ConnectionState::kClosing);
+  if (pending_count_ > 0) {
+    close_when_done_ = true;  // DrainFinished closes once the last one is in
+    return;
+  }
+  conn_->CloseAfterFlush();
+}
+
+void Connection::ReserveOrClose(size_t bytes_needed) {
+  if (!conn_->input().Reserve(bytes_needed).ok()) CloseNow(false);
+}
+
+void Connection::CloseGracefully() {
+  if (closing_ || conn_ == nullptr || conn_->closed()) return;
+  Process(/*limited=*/false);
+  if (!closing_) CloseAfterReplies();
+}
+
+int64_t Connection::last_activity_ns() const {
+  const int64_t last_read = conn_ != nullptr ? conn_->last_read_ns() : 0;
+  return last_read > start_ns_ ? last_read : start_ns_;
+}
+
+void Connection::ApplyLatency() {
+  if (options_.faults == nullptr) return;
+  const int64_t latency = options_.faults->latency_ns();
+  if (latency != applied_latency_ns_) {
+    applied_latency_ns_ = latency;
+    conn_->set_flush_delay(absl::Nanoseconds(latency));
+  }
+}
+
+void Connection::OnData(net::Connection* conn) {
+  (void)conn;
+  ApplyLatency();
+  backend_->OnBatch();
+  last_cmd_ns_.store(loop_->cached_now_ns(), std::memory_order_relaxed);
+  Process(/*limited=*/true);
+}
+
+void Connection::OnReadEof(net::Connection* conn) {
+  // memcached answers everything that arrived before the half-close.
+  Process(/*limited=*/false);
+  if (!conn->closed() && !closing_) CloseAfterReplies();
+}
+
+void Connection::OnDrained(net::Connection* conn) {
+  (void)conn;
+  if (output_paused_) {
+    output_paused_ = false;
+    Process(/*limited=*/true);
+    conn_->Flush();
+  }
+}
+
+void Connection::ScheduleResume(absl::Duration delay) {
+  if (resume_timer_ != 0) return;
+  resume_timer_ = loop_->RunAfter(delay, [this] {
+    resume_timer_ = 0;
+    Resume();
+  });
+}
+
+void Connection::Resume() {
+  if (conn_ == nullptr || conn_->closed()) return;
+  if (output_paused_) {
+    // Replies are still queued: the socket is full (OnDrained will resume
+    // us) or a latency fault holds them back; look again shortly.
+    if (!conn_->output().empty()) {
+      ScheduleResume(absl::Milliseconds(1));
+      return;
+    }
+    output_paused_ = false;
+  }
+  Process(/*limited=*/true);
+  conn_->Flush();
+}
+
+void Connection::Process(bool limited) {
+  if (closing_ || conn_ == nullptr || conn_->closed()) return;
+  net::ReadBuffer& in = conn_->input();
+  if (ignore_input_) {
+    // memcached stops reading a watcher's socket; this reads (to notice the
+    // close) and ignores.
+    in.Consume(in.size());
+    return;
+  }
+  in_process_ = true;
+  int budget = limited ? options_.reqs_per_event : INT_MAX;
+  SetState(ConnectionState::kParseCmd);
+  // Waiting for a value's or a swallow's bytes, memcached reads exactly the
+  // bytes it lacks straight off the socket: once they are in, its buffer is
+  // empty, so it writes what it has queued before it reads what follows.
+  bool resumed = awaited_data_;
+  Commit();  // what earlier batches queued is memcached's written output
+  bool waiting = false;  // stopped for want of bytes
+  while (!closing_) {
+    if (swallow_ > 0) {
+      const size_t n = std::min(swallow_, in.size());
+      in.Consume(n);
+      swallow_ -= n;
+      if (swallow_ > 0) {
+        SetState(ConnectionState::kSwallow);
+        waiting = true;
+        break;
+      }
+      if (resumed) {
+        resumed = false;
+        ReleaseHeld();
+        Commit();
+      }
+    }
+    if (in.empty()) break;
+    if (in.size() < wait_until_) {
+      SetState(ConnectionState::kNread);
+      waiting = true;
+      break;
+    }
+    if (conn_->output().size() > options_.output_high_water) {
+      // Let the connection flush; OnDrained (if the socket blocks) or the
+      // resume task (if it did not) carries on.
+      output_paused_ = true;
+      ScheduleResume(absl::ZeroDuration());
+      break;
+    }
+    if (pending_count_ >= options_.max_pending) {
+      // DrainFinished resumes once requests finish.
+      pending_paused_ = true;
+      break;
+    }
+    if (budget-- <= 0) {
+      backend_->OnYield();
+      ScheduleResume(absl::ZeroDuration());
+      break;
+    }
+    // Whatever waited for this request's bytes goes out ahead of its reply.
+    ReleaseHeld();
+    if (detected_ == Detected::kUnknown) {
+      switch (options_.protocols) {
+        case Protocols::kAuto:
+          detected_ = static_cast<uint8_t>(in.data()[0]) == protocol::kBinaryRequestMagic
+                          ? Detected::kBinary
+                          : Detected::kText;
+          break;
+        case Protocols::kText:
+          detected_ = Detected::kText;
+          break;
+        case Protocols::kBinary:
+          detected_ = Detected::kBinary;
+          break;
+      }
+    }
+    const bool more =
+        detected_ == Detected::kBinary ? BinaryProtocol::Step(this) : TextProtocol::Step(this);
+    if (resumed && !awaiting_value_) {
+      // The request whose value was awaited is done (see `resumed`).
+      resumed = false;
+      Commit();
+    }
+    if (!more) break;
+  }
+  in_process_ = false;
+  if (socket_closed_) {
+    MaybeDestroy();
+    return;
+  }
+  if (close_when_done_ && pending_count_ == 0 && !conn_->closed()) {
+    close_when_done_ = false;
+    conn_->CloseAfterFlush();
+  }
+  if (closing_ || conn_->closed()) return;
+  awaited_data_ = AwaitingData();
+  if (awaited_data_) {
+    HoldUncommitted();
+  } else {
+    ReleaseHeld();
+    backend_->OnWritePoint();  // the batch is written now
+    if (!waiting) SetState(ConnectionState::kRead);
+  }
+}
+
+// ---- exchanges
+
+Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
+  Exchange* ex = free_;
+  if (ex != nullptr) {
+    free_ = ex->next_;
+  } else {
+    exchanges_.push_back(std::make_unique<Exchange>());
+    ex = exchanges_.back().get();
+    ex->conn_ = this;
+  }
+  ex->next_ = nullptr;
+  ex->finished_ = false;
+  ex->listed_ = false;
+  ex->drop_ = consult_faults && options_.faults != nullptr && options_.faults->TakeDrop();
+  ex->direct_ = pending_head_ == nullptr;
+  if (ex->direct_) {
+    ex->out_ = ex->drop_ ? &discard_ : &conn_->output();
+  } else {
+    ex->out_ = &ex->buffer_;
+  }
+  if (fail != nullptr) {
+    *fail = consult_faults && options_.faults != nullptr &&
+            options_.faults->TakeFailure(&fail_message_);
+  }
+  return ex;
+}
+
+void Connection::EndExchange(Exchange* ex) {
+  if (ex->finished_ && ex->direct_) {
+    if (ex->drop_) discard_.Clear();
+    Recycle(ex);
+    return;
+  }
+  // Unfinished, or finished into its own buffer behind a pending one: it
+  // joins the pending list in request order.
+  ex->listed_ = true;
+  if (pending_tail_ != nullptr) {
+    pending_tail_->next_ = ex;
+  } else {
+    pending_head_ = ex;
+  }
+  pending_tail_ = ex;
+  ++pending_count_;
+  // The back end may have finished the ones before it meanwhile.
+  if (pending_head_->finished_) DrainFinished();
+}
+
+void Connection::OnFinished(Exchange* ex) {
+  ex->finished_ = true;
+  // Still inside the back end's call: EndExchange files it.
+  if (!ex->listed_) return;
+  if (ex == pending_head_) DrainFinished();
+}
+
+void Connection::DrainFinished() {
+  bool appended = false;
+  while (pending_head_ != nullptr && pending_head_->finished_) {
+    Exchange* ex = pending_head_;
+    pending_head_ = ex->next_;
+    if (pending_head_ == nullptr) pending_tail_ = nullptr;
+    --pending_count_;
+    if (!socket_closed_ && conn_ != nullptr && !conn_->closed()) {
+      if (ex->direct_) {
+        if (ex->drop_) discard_.Clear();
+      } else if (!ex->drop_ && !ex->buffer_.empty()) {
+        // The asynchronous path copies the reply once, from the exchange's
+        // buffer into the socket's queue; pins are released with the buffer.
+        CopyOutput(ex->buffer_, 0, ex->buffer_.size(), &copy_scratch_);
+        conn_->output().Append(copy_scratch_);
+        copy_scratch_.clear();
+        appended = true;
+      }
+    }
+    ex->buffer_.Clear();
+    Recycle(ex);
+  }
+  if (copy_scratch_.capacity() > kKeepScratchBytes) std::string().swap(copy_scratch_);
+  if (socket_closed_) {
+    MaybeDestroy();
+    return;
+  }
+  if (in_process_ || conn_ == nullptr || conn_->closed()) return;
+  // Finished outside a batch (a later loop turn): these replies are written now.
+  Commit();
+  if (close_when_done_ && pending_count_ == 0) {
+    close_when_done_ = false;
+    conn_->CloseAfterFlush();
+    return;
+  }
+  if (appended) conn_->Flush();
+  if (pending_paused_ && pending_count_ < options_.max_pending) {
+    pending_paused_ = false;
+    ScheduleResume(absl::ZeroDuration());
+  }
+}
+
+void Connection::Recycle(Exchange* ex) {
+  ex->out_ = nullptr;
+  ex->next_ = free_;
+  free_ = ex;
+}
+
+// ---- write points and holding
+
+void Connection::Commit() {
+  committed_ = conn_->output().size();
+  backend_->OnWritePoint();
+}
+
+bool Connection::AwaitingData() const {
+  return swallow_ > 0 || (awaiting_value_ && conn_->input().size() < wait_until_);
+}
+
+void Connection::CopyOutput(const net::OutputQueue& out, size_t from, size_t to,
+                            std::string* dst) {
+  iov_scratch_.resize(std::max<size_t>(out.piece_count(), 1));
+  const size_t n = out.Gather(iov_scratch_.data(), iov_scratch_.size());
+  size_t offset = 0;
+  for (size_t i = 0; i < n && offset < to; ++i) {
+    const char* base = static_cast<const char*>(iov_scratch_[i].iov_base);
+    const size_t len = iov_scratch_[i].iov_len;
+    const size_t begin = std::max(from, offset);
+    const size_t end = std::min(to, offset + len);
+    if (begin < end) dst->append(base + (begin - offset), end - begin);
+    offset += len;
+  }
+}
+
+void Connection::KeepOnlyCommitted() {
+  net::OutputQueue& out = conn_->output();
+  copy_scratch_.clear();
+  CopyOutput(out, 0, committed_, &copy_scratch_);
+  out.Clear();
+  if (!copy_scratch_.empty()) out.Append(copy_scratch_);
+  copy_scratch_.clear();
+  if (copy_scratch_.capacity() > kKeepScratchBytes) std::string().swap(copy_scratch_);
+}
+
+void Connection::HoldUncommitted() {
+  net::OutputQueue& out = conn_->output();
+  if (out.size() <= committed_) return;
+  // Rare (a value or a swallow split across reads with replies before it in
+  // the same batch): copy the held part aside, rebuild the written part.
+  CopyOutput(out, committed_, out.size(), &held_);
+  KeepOnlyCommitted();
+}
+
+void Connection::ReleaseHeld() {
+  if (held_.empty()) return;
+  conn_->output().Append(held_);
+  held_.clear();
+  // A one-off large hold (a big value queued before a split set) should not
+  // pin its memory for the connection's lifetime.
+  if (held_.capacity() > kKeepScratchBytes) std::string().swap(held_);
+}
+
+void Connection::DropUncommitted() {
+  net::OutputQueue& out = conn_->output();
+  if (out.size() <= committed_) return;
+  // Rare (a hang-up on bad input, a get with a too-long key): copy the part
+  // to keep and start over.
+  KeepOnlyCommitted();
+  backend_->OnWritePoint();
+}
+
+}  // namespace frontend
+}  // namespace memkit

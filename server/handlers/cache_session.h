@@ -1,0 +1,163 @@
+// CacheSession: the server's cache engine as a frontend::Backend, one per
+// client connection. core/frontend (frontend::Connection) reads, decodes,
+// orders and writes; a CacheSession answers each decoded request from the
+// engine (server/cache.h), synchronously, appending values by reference
+// (pinned with ItemPins, never copied) in the client's protocol.
+//
+// The command handlers are split by protocol: ascii_handler.cc (text),
+// meta_handler.cc (meta), admin_handler.cc (slabs, lru_crawler, watch, ...:
+// the memcached-server-only commands the front end passes through
+// tokenised), binary_handler.cc (binary); stats replies come from
+// server/stats_writer.h.
+//
+// It also keeps the server's view of the connection: the worker's session
+// list (idle sweep, closing), the registry "stats conns" walks, byte
+// counters, the watch state.
+//
+// Thread-safety: created, used and destroyed on its worker's loop thread.
+// The registry fields are read by other sessions' "stats conns" under the
+// ConnectionRegistry's lock; frontend()->state() is atomic.
+
+#ifndef MEMKIT_SERVER_HANDLERS_CACHE_SESSION_H_
+#define MEMKIT_SERVER_HANDLERS_CACHE_SESSION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/frontend/backend.h"
+#include "core/frontend/connection.h"
+#include "core/net/output_queue.h"
+#include "core/net/socket.h"
+#include "core/protocol/ascii_request.h"
+#include "core/protocol/binary_codes.h"
+#include "core/protocol/binary_request_parser.h"
+#include "server/handlers/item_pins.h"
+#include "server/handlers/server_core.h"
+
+namespace memkit {
+namespace server {
+namespace internal {
+
+class CacheSession final : public frontend::Backend {
+ public:
+  // On the worker's loop thread: starts a frontend::Connection with a new
+  // CacheSession behind it. The connection registers the session (OnOpen)
+  // and destroys it after OnClose.
+  static void Start(ServerCore* core, Worker* worker, const ListenerSlot* slot, net::UniqueFd fd,
+                    std::string peer);
+
+  ~CacheSession() override;
+
+  // The connection in front of this session (set by OnOpen).
+  frontend::Connection* frontend() const { return frontend_; }
+
+  // ---- frontend::Backend
+  void OnOpen(frontend::Connection* conn) override;
+  void OnTextRequest(const protocol::AsciiRequest& request, frontend::Exchange* exchange) override;
+  void OnBinaryRequest(const protocol::BinaryRequest& request,
+                       frontend::Exchange* exchange) override;
+  bool OnTextError(absl::string_view line, const protocol::AsciiRequest& request,
+                   const protocol::ProtocolError& error, net::OutputQueue* out) override;
+  void OnBinaryError(const protocol::BinaryRequest& request,
+                     const protocol::ProtocolError& error) override;
+  void OnBatch() override { SyncByteCounters(); }
+  void OnWritePoint() override { reply_refs_.clear(); }
+  void OnYield() override { worker_->counters.conn_yields.Inc(); }
+  void OnClose(const absl::Status& status) override;
+
+  // ---- worker list (loop thread) and registry (ConnectionRegistry's lock)
+  CacheSession* worker_prev = nullptr;
+  CacheSession* worker_next = nullptr;
+  CacheSession* registry_prev = nullptr;
+  CacheSession* registry_next = nullptr;
+  int fd = -1;
+  std::string peer;  // "tcp:127.0.0.1:5555" or "unix:/path"
+  const ListenerSlot* listen_slot = nullptr;
+
+ private:
+  CacheSession(ServerCore* core, Worker* worker);
+
+  void SyncByteCounters();
+  // Leaves the worker list and the registry; counts the connection gone.
+  void Unregister();
+
+  // memcached's response objects hold a reference to every item they
+  // answer with (mg and binary get/touch hits) until written; an incr or
+  // decr meanwhile sees the item busy and makes a new one instead of
+  // rewriting the number in place. HoldUntilWritten() keeps that reference
+  // until the front end's next write point (OnWritePoint).
+  void HoldUntilWritten(ItemRef ref) { reply_refs_.push_back(std::move(ref)); }
+
+  // ---- text and meta (ascii_handler.cc, meta_handler.cc)
+  bool HandleDebugtime(absl::string_view line, net::OutputQueue* out);
+  void ExecuteAscii();
+  void AsciiRetrieve();
+  void AsciiRetrieveSilently();  // the lookups of a get refused for a long key
+  void AsciiStore();
+  void AsciiDelete();
+  void AsciiArithmetic();
+  void AsciiTouch();
+  void AsciiFlushAll();
+  void AsciiVerbosity();
+  void AsciiStats();
+  void AsciiShutdown();
+  void AsciiMemlimit();
+  void AsciiAdmin();  // admin_handler.cc
+  void AdminLruCrawler(absl::Span<const absl::string_view> args);
+  absl::string_view SlabsReassign(int32_t src, int32_t dst);
+  absl::string_view AdminLru(absl::Span<const absl::string_view> args);
+  bool AdminExtstore(absl::Span<const absl::string_view> args);
+  void AdminWatch(absl::Span<const absl::string_view> args, bool noreply);
+  void MetaDump(absl::string_view classes);
+  void AsciiReply(absl::string_view line);  // honours noreply
+  void MetaGet();
+  void MetaSet();
+  void MetaDelete();
+  void MetaArithmetic();
+  void MetaDebug();
+
+  // ---- binary (binary_handler.cc)
+  void ExecuteBinary();
+  void BinaryGet();
+  void BinaryStore();
+  void BinaryAppendPrepend();
+  // Stores binary_'s key and value with `request` and sends the response;
+  // a NOT_STORED outcome is reported as `not_stored`.
+  void BinaryStoreAndReply(const StoreRequest& request, protocol::BinaryStatus not_stored);
+  void BinaryDelete();
+  void BinaryArithmetic();
+  void BinaryFlush();
+  void BinaryStats();
+  void SendPacket(const protocol::BinaryPacket& packet);
+  void SendBinaryError(protocol::BinaryStatus status);
+  void SendBinaryError(protocol::BinaryStatus status, absl::string_view message);
+
+  ServerCore* const core_;
+  Worker* const worker_;
+  frontend::Connection* frontend_ = nullptr;
+  // Outlives the connection's output queues (the front end destroys its
+  // back end last): they release pins into it.
+  ItemPins pins_;
+  std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
+  bool watcher_ = false;             // counted in ServerCounters::watchers
+  bool registered_ = false;
+  uint64_t counted_read_ = 0;
+  uint64_t counted_written_ = 0;
+
+  // The request being answered (valid during OnTextRequest/OnBinaryRequest).
+  frontend::Exchange* ex_ = nullptr;
+  net::OutputQueue* out_ = nullptr;
+  const protocol::AsciiRequest* ascii_ = nullptr;
+  const protocol::BinaryRequest* binary_ = nullptr;
+};
+
+}  // namespace internal
+}  // namespace server
+}  // namespace memkit
+
+#endif  // MEMKIT_SERVER_HANDLERS_CACHE_SESSION_H_

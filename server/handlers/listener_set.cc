@@ -1,0 +1,152 @@
+#include "server/handlers/listener_set.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace memkit {
+namespace server {
+namespace internal {
+namespace {
+
+// The address a client on this machine uses to reach `bound`.
+net::Address ClientAddress(const net::Address& bound) {
+  if (bound.family() == net::Address::Family::kIPv4 && bound.host() == "0.0.0.0") {
+    return net::Address::IPv4Loopback(bound.port());
+  }
+  if (bound.family() == net::Address::Family::kIPv6 && bound.host() == "::") {
+    return net::Address::IPv6Loopback(bound.port());
+  }
+  return bound;
+}
+
+std::string StatsName(const net::Address& a) {
+  if (a.is_unix()) return absl::StrCat("unix:", a.host());
+  return absl::StrCat("tcp:", a.ToString());
+}
+
+// The addresses `options` asks for; `*wildcard` when it names none.
+absl::Status ResolveListenAddresses(const ServerOptions& options,
+                                    std::vector<net::Address>* addresses, bool* wildcard) {
+  *wildcard = false;
+  if (!options.unix_socket.empty()) {
+    auto a = net::Address::Unix(options.unix_socket);
+    if (!a.ok()) return a.status();
+    addresses->push_back(*a);
+  } else if (options.listen.empty()) {
+    *wildcard = true;
+    addresses->push_back(net::Address::IPv4Any(static_cast<uint16_t>(options.port)));
+  } else {
+    for (const std::string& text : options.listen) {
+      net::ResolveOptions ro;
+      ro.default_port = options.port;
+      auto resolved = net::Resolve(text, ro);
+      if (!resolved.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot resolve listen address \"", text, "\": ",
+                         resolved.status().message()));
+      }
+      for (const net::Address& a : *resolved) addresses->push_back(a);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ListenerSet::Bind(const ServerOptions& options) {
+  std::vector<net::Address> wanted;
+  bool wildcard = false;
+  absl::Status resolved = ResolveListenAddresses(options, &wanted, &wildcard);
+  if (!resolved.ok()) return resolved;
+
+  listener_options_.backlog = options.backlog;
+  listener_options_.unix_socket_mode = options.unix_mask;
+  std::vector<std::unique_ptr<net::Listener>> bound;
+  for (net::Address a : wanted) {
+    // Several listeners on port 0 share the port the first one got.
+    if (a.is_ip() && a.port() == 0 && tcp_port_ != 0) {
+      a = a.WithPort(static_cast<uint16_t>(tcp_port_));
+    }
+    auto listener = net::Listener::Create(a, listener_options_);
+    if (!listener.ok()) {
+      return absl::Status(listener.status().code(),
+                          absl::StrCat("failed to listen on ", a.ToString(), ": ",
+                                       listener.status().message()));
+    }
+    if (a.is_ip() && tcp_port_ == 0) tcp_port_ = (*listener)->address().port();
+    bound.push_back(std::move(*listener));
+  }
+  if (wildcard) {
+    // memcached's INADDR_ANY also takes IPv6 when the machine has it.
+    auto v6 = net::Address::Parse(absl::StrCat("[::]:", tcp_port_));
+    if (v6.ok()) {
+      auto listener = net::Listener::Create(*v6, listener_options_);
+      if (listener.ok()) bound.push_back(std::move(*listener));
+    }
+  }
+  for (auto& listener : bound) {
+    auto slot = std::make_unique<ListenerSlot>();
+    slot->address = listener->address();
+    slot->stats_name = StatsName(slot->address);
+    slot->listener = std::move(listener);
+    addresses_.push_back(slot->address);
+    slots_.push_back(std::move(slot));
+  }
+  client_address_ = ClientAddress(addresses_.front());
+  return absl::OkStatus();
+}
+
+absl::Status ListenerSet::Open(net::EventLoop* loop, const AcceptFn& on_accept) {
+  absl::Status result;
+  for (const auto& slot : slots_) {
+    if (slot->listener == nullptr) {
+      auto listener = net::Listener::Create(slot->address, listener_options_);
+      if (!listener.ok()) {
+        result.Update(listener.status());
+        continue;
+      }
+      slot->listener = std::move(*listener);
+      slot->started = false;
+    }
+    if (slot->started) continue;
+    const ListenerSlot* raw = slot.get();
+    absl::Status started =
+        slot->listener->Start(loop, [on_accept, raw](net::UniqueFd fd, const net::Address& peer) {
+          on_accept(std::move(fd), peer, raw);
+        });
+    if (!started.ok()) {
+      result.Update(started);
+      slot->listener.reset();
+      continue;
+    }
+    slot->started = true;
+    slot->fd.store(slot->listener->fd(), std::memory_order_relaxed);
+  }
+  accepting_.store(true, std::memory_order_relaxed);
+  return result;
+}
+
+void ListenerSet::Close() {
+  for (const auto& slot : slots_) {
+    slot->fd.store(-1, std::memory_order_relaxed);
+    if (slot->listener != nullptr) {
+      slot->listener->Stop();
+      slot->listener.reset();
+    }
+    slot->started = false;
+  }
+  accepting_.store(false, std::memory_order_relaxed);
+}
+
+void ListenerSet::ForEachOpen(
+    absl::FunctionRef<void(int fd, const std::string& stats_name)> fn) const {
+  for (const auto& slot : slots_) {
+    const int fd = slot->fd.load(std::memory_order_relaxed);
+    if (fd >= 0) fn(fd, slot->stats_name);
+  }
+}
+
+}  // namespace internal
+}  // namespace server
+}  // namespace memkit
