@@ -15,7 +15,8 @@
 // picks it from the program's name.
 //
 // Stop() (and the destructor) send SIGTERM to the server's process group, wait
-// up to a grace period, then SIGKILL, and reap the child. Restart() starts the
+// up to a grace period (StartOptions::stop_grace), then SIGKILL, and reap the
+// child. Restart() starts the
 // same command again on the port it had, for failover tests.
 //
 // Thread-compatible: one thread at a time. testonly.
@@ -67,7 +68,9 @@ struct StartOptions {
   // How long the server may take to report its port (or, on a unix socket,
   // to accept a connection).
   absl::Duration ready_deadline = absl::Seconds(15);
-  // How long Stop() waits after SIGTERM before SIGKILL.
+  // How long Stop() waits after SIGTERM before SIGKILL. memcached notices
+  // SIGTERM only on its next one-second clock tick, so tests that stop many
+  // servers and do not care how they end set this to zero: a crash.
   absl::Duration stop_grace = absl::Seconds(5);
 };
 
