@@ -5,7 +5,8 @@
 # `N passed, N failed` counted from Bazel's test summaries, and exits non-zero
 # if anything failed.
 #
-#   MEMKIT_TEST_STEPS  which steps to run (default "unit external tsa fuzz")
+#   MEMKIT_TEST_STEPS        which steps to run (default "unit external tsa fuzz")
+#   MEMKIT_TSA_OUTPUT_BASE   the tsa step's Bazel output base (default below)
 #
 # Run tools/setup.sh first (the README's command does).
 set -uo pipefail
@@ -49,7 +50,7 @@ run_step() {
 # another output base would wander into this checkout's bazel-* links.
 thread_safety_analysis() {
   local base targets log
-  base="${HOME}/.cache/memkit-bazel-tsa/$(printf '%s' "$root" | md5sum | cut -c1-12)"
+  base=${MEMKIT_TSA_OUTPUT_BASE:-"${HOME}/.cache/memkit-bazel-tsa/$(printf '%s' "$root" | md5sum | cut -c1-12)"}
   targets="$log_dir/tsa.targets"
   log="$log_dir/tsa.build"
   if ! bazel query //... >"$targets" 2>"$log"; then
@@ -65,8 +66,9 @@ thread_safety_analysis() {
   # Each diagnostic once, with the files that fail first.
   grep -E '^[^ ]+:[0-9]+:[0-9]+: error:' "$log" | sort -u | head -60
   echo "files with errors:"
-  grep -oE '^[^ :]+\.(h|cc):[0-9]+:[0-9]+: error:' "$log" | cut -d: -f1 | sort | uniq -c | sort -rn
-  grep -E '^ERROR:' "$log" | grep -v 'did NOT complete' | head -20
+  grep -oE '^[^ :]+\.(h|cc):[0-9]+:[0-9]+: error:' "$log" | cut -d: -f1 | sed 's#^\./##' |
+    sort | uniq -c | sort -rn
+  grep -E '^ERROR:' "$log" | grep -v 'did NOT complete' | sed 's/: (Exit .*//' | head -40
   echo "//:thread_safety_analysis FAILED"
   return 1
 }

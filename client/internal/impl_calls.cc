@@ -1,3 +1,5 @@
+#include "client/internal/client_impl.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,7 +10,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "client/internal/batch_set.h"
-#include "client/internal/client_impl.h"
 #include "core/status/status.h"
 
 namespace memkit {

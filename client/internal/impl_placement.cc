@@ -1,3 +1,5 @@
+#include "client/internal/client_impl.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -5,7 +7,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "client/internal/client_impl.h"
 
 namespace memkit {
 namespace client {

@@ -1,3 +1,5 @@
+#include "client/internal/client_impl.h"
+
 #include <random>
 #include <utility>
 #include <vector>
@@ -7,7 +9,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "client/internal/batch_set.h"
-#include "client/internal/client_impl.h"
 
 namespace memkit {
 namespace client {
