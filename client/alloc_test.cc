@@ -1,11 +1,9 @@
 // The client's hot paths allocate nothing once warm, against real memcached:
 // a get hit into a reused string, a set, and a 100-key multi-get over four
-// servers into a reused MultiGetResult. This binary counts every operator new.
+// servers into a reused MultiGetResult. This binary counts every operator new
+// (//tests/support:alloc_counter).
 
-#include <atomic>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -13,18 +11,7 @@
 #include "client/client.h"
 #include "client/testing/memcached_process.h"
 #include "gtest/gtest.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  std::abort();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace memkit {
 namespace client {
@@ -75,9 +62,9 @@ TEST_P(AllocTest, SteadyStateCallsAllocateNothing) {
   // opaques gain digits (10^3, 10^4) inside them: request bytes then grow, and
   // must still fit what the connection reserved.
   for (int i = 0; i < 5; ++i) round();
-  const long before = g_allocations.load();
+  const test_support::AllocCounter::Snapshot before = test_support::AllocCounter::Now();
   for (int i = 0; i < 500; ++i) round();
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(test_support::AllocCounter::Since(before).total, 0);
   EXPECT_EQ(got, std::string(100, 'v'));
 }
 

@@ -19,6 +19,7 @@
 #include "absl/types/optional.h"
 #include "core/hash/hash.h"
 #include "core/hash/placement.h"
+#include "core/net/clock.h"
 #include "core/value/codec.h"
 
 namespace memkit {
@@ -89,6 +90,11 @@ struct ClientOptions {
   // server leaves the placement, its keys go to the live servers, and it
   // returns when dead_timeout has passed and it answers again.
   bool auto_eject_hosts = false;
+  // The clock the retry timeout, the dead timeout and auto-eject's restore
+  // read (not socket timeouts, which are real time). Null: the monotonic
+  // system clock. Tests pass a net::ManualClock and Advance() it instead of
+  // sleeping. Not owned; must outlive every Client built with it.
+  const net::Clock* clock = nullptr;
 
   // ---- socket and request behaviors
   // MEMCACHED_BEHAVIOR_TCP_NODELAY.

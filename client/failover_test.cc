@@ -2,7 +2,9 @@
 // mid-run: the statuses the docs promise (Unavailable naming the server,
 // DeadlineExceeded for a silent server), the retry timeout, the failure
 // limit and dead timeout, and auto-eject with the continuum rebuilt on the
-// live servers and restored when the server returns.
+// live servers and restored when the server returns. The retry and dead
+// timers read a ManualClock (ClientOptions::clock), so time moves when the
+// test says so, never by sleeping.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "client/testing/memcached_process.h"
+#include "core/net/clock.h"
 #include "core/status/status.h"
 #include "gtest/gtest.h"
 
@@ -44,6 +47,7 @@ class FailoverTest : public ::testing::TestWithParam<Protocol> {
     for (int i = 0; i < servers; ++i) o.servers.push_back(servers_[i]->address());
     o.connect_timeout = absl::Milliseconds(500);
     o.io_timeout = absl::Milliseconds(500);
+    o.clock = &clock_;
     return o;
   }
 
@@ -55,6 +59,7 @@ class FailoverTest : public ::testing::TestWithParam<Protocol> {
     }
   }
 
+  net::ManualClock clock_;  // the clients' retry / dead timers
   std::vector<std::unique_ptr<MemcachedProcess>> servers_;
 };
 
@@ -74,10 +79,13 @@ TEST_P(FailoverTest, StoppedServerIsUnavailableThenRecovers) {
   EXPECT_TRUE(absl::IsUnavailable(s)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "not retried")) << s;
   ASSERT_TRUE(servers_[0]->Restart().ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (!c->Set("k", "back").ok() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  // Back, but the retry timeout has not passed: still not tried.
+  clock_.Advance(absl::Milliseconds(199));
+  s = c->Set("k", "v");
+  EXPECT_TRUE(absl::StrContains(s.message(), "not retried")) << s;
+  // Once it has, the very next call reconnects.
+  clock_.Advance(absl::Milliseconds(1));
+  ASSERT_TRUE(c->Set("k", "back").ok());
   auto item = c->Get("k");
   ASSERT_TRUE(item.ok()) << item.status();
   EXPECT_EQ(item->value, "back");
@@ -132,12 +140,13 @@ TEST_P(FailoverTest, FailureLimitMarksDeadAndAutoEjectRebuildsAndRestores) {
   ASSERT_TRUE(c->Set(on_b, "moved").ok());
   EXPECT_EQ(c->Get(on_b)->value, "moved");
   EXPECT_EQ(c->Get(on_a)->value, "a");
-  // Back after the dead timeout, once it answers again.
+  // Running again, but ejected until the dead timeout has passed.
   ASSERT_TRUE(servers_[1]->Restart().ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (*c->ServerForKey(on_b) != servers_[1]->address() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  clock_.Advance(absl::Milliseconds(299));
+  EXPECT_EQ(*c->ServerForKey(on_b), servers_[0]->address());
+  EXPECT_TRUE(c->IsEjected(1));
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(*c->ServerForKey(on_b), servers_[1]->address());
   EXPECT_FALSE(c->IsEjected(1));
   EXPECT_TRUE(c->Set(on_b, "home").ok());
   EXPECT_EQ(c->Get(on_b)->value, "home");
@@ -156,6 +165,14 @@ TEST_P(FailoverTest, DeadServerWithoutEjectFailsFastUntilDeadTimeout) {
   EXPECT_TRUE(absl::IsUnavailable(s)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "marked dead")) << s;
   EXPECT_FALSE(c->IsEjected(1));
+  // Still dead just before the dead timeout ends, even though it is back;
+  // tried again (and fine) once it has ended.
+  ASSERT_TRUE(servers_[1]->Restart().ok());
+  clock_.Advance(absl::Seconds(30) - absl::Milliseconds(1));
+  s = c->Set(on_b, "x");
+  EXPECT_TRUE(absl::StrContains(s.message(), "marked dead")) << s;
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(c->Set(on_b, "x").ok());
 }
 
 TEST_P(FailoverTest, MultiGetReturnsLiveServersHits) {

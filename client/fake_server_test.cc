@@ -19,9 +19,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "core/net/clock.h"
 #include "core/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace client {
@@ -149,10 +151,13 @@ TEST_P(FakeServerClientTest, LatencyBeyondTheTimeoutIsDeadlineExceeded) {
   EXPECT_LT(took, late);                                 // ...and not for the reply
 
   fake_->SetLatency(absl::ZeroDuration());
-  // Deliberately not a readiness wait: let the late reply be written, so that
-  // a client that kept the timed-out connection would find "VALUE a" waiting
-  // in it (the text protocol has nothing else to tell replies apart).
-  absl::SleepFor(late + absl::Milliseconds(50) - (absl::Now() - start));
+  // The client closed the timed-out connection, and the server lets go of it.
+  // A client that kept it instead would find the late "VALUE a" waiting in it
+  // (the text protocol has nothing else to tell replies apart): this poll
+  // would then run out only after that reply was written, and the reads
+  // below would see it.
+  EXPECT_TRUE(test_support::Eventually([&] { return fake_->connection_count() == 0; },
+                                       late + absl::Seconds(5)));
   EXPECT_EQ(ValueOf("b"), "2");
   EXPECT_EQ(ValueOf("a"), "1");
 }
@@ -361,9 +366,9 @@ TEST_P(FourFakesTest, AutoEjectMovesKeysToLiveServersAndBringsThemBack) {
   ClientOptions o = options_;
   o.auto_eject_hosts = true;
   o.server_failure_limit = 2;
-  // Long enough to check the ejected placement without a race against the
-  // restore on a loaded machine; short enough to wait for.
-  o.dead_timeout = absl::Milliseconds(700);
+  o.dead_timeout = absl::Seconds(30);
+  net::ManualClock clock;  // the client's dead timer: moved below, not waited for
+  o.clock = &clock;
   auto client = NewClient(o);
   ASSERT_NE(client, nullptr);
   const int dead = Populate(*client);
@@ -391,11 +396,11 @@ TEST_P(FourFakesTest, AutoEjectMovesKeysToLiveServersAndBringsThemBack) {
   EXPECT_EQ(r.value(0), "moved");
 
   ASSERT_TRUE(fakes_[dead]->EndOutage().ok());
-  // Restored once dead_timeout has passed: poll placement with a deadline.
-  const absl::Time deadline = absl::Now() + o.dead_timeout + absl::Seconds(5);
-  while (FakeOf(*client, moved_key) != dead && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  // Restored exactly when dead_timeout has passed on the client's clock.
+  clock.Advance(o.dead_timeout - absl::Milliseconds(1));
+  EXPECT_NE(FakeOf(*client, moved_key), dead);
+  EXPECT_TRUE(client->IsEjected(static_cast<size_t>(dead)));
+  clock.Advance(absl::Milliseconds(1));
   EXPECT_EQ(FakeOf(*client, moved_key), dead);
   EXPECT_FALSE(client->IsEjected(static_cast<size_t>(dead)));
   // Back on its own server, which kept its data through the outage.

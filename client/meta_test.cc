@@ -15,6 +15,7 @@
 #include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace client {
@@ -96,10 +97,12 @@ TEST_P(MetaTest, RecacheHandsOutOneWinWhileServingTheValue) {
 }
 
 TEST_P(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
+  constexpr int kClients = 6;
   std::atomic<int> computed{0};
   std::atomic<int> errors{0};
+  std::atomic<int> asking{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < 6; ++t) {
+  for (int t = 0; t < kClients; ++t) {
     threads.emplace_back([&] {
       auto c = Client::Create(options_);
       if (!c.ok()) {
@@ -108,11 +111,14 @@ TEST_P(MetaTest, GetOrComputeRunsComputeOnceAcrossClients) {
       }
       ComputeOptions co;
       co.wait = absl::Seconds(5);
+      ++asking;
       auto v = (*c)->GetOrCompute(
           "dogpile",
           [&]() -> absl::StatusOr<std::string> {
             ++computed;
-            absl::SleepFor(absl::Milliseconds(100));  // an expensive computation
+            // An expensive computation: the winner holds the lease until
+            // every client is asking for the key.
+            if (!test_support::Eventually([&] { return asking.load() == kClients; })) ++errors;
             return std::string("result");
           },
           co);

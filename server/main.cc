@@ -6,6 +6,10 @@
 // A bad flag exits at once with status 64 (EX_USAGE) and one line on stderr;
 // a port it cannot bind exits with 71 (EX_OSERR). SIGTERM and SIGINT stop it
 // gracefully (exit 0), as does the "shutdown" command when -A is given.
+//
+// Like memcached, when MEMCACHED_PORT_FILENAME is set it writes the TCP ports
+// it listens on to that file ("TCP INET: <port>" per listener) once they are
+// bound, so a test can start it with `-p 0` and read the chosen port back.
 
 #include <grp.h>
 #include <pwd.h>
@@ -16,6 +20,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -43,6 +49,22 @@ namespace {
 
 constexpr int kExitUsage = 64;  // EX_USAGE
 constexpr int kExitOsErr = 71;  // EX_OSERR
+
+// memcached's port file: one "TCP INET: <port>" (or INET6) line per TCP
+// listener, written to "<path>.lck" and renamed to <path>, so a reader that
+// sees the file sees all of it. Returns false (with errno) on failure.
+bool WritePortFile(const std::string& path, const memkit::server::Server& server) {
+  const std::string temp = path + ".lck";
+  std::FILE* f = std::fopen(temp.c_str(), "w");
+  if (f == nullptr) return false;
+  for (const memkit::net::Address& a : server.listen_addresses()) {
+    if (!a.is_ip()) continue;
+    const bool v6 = a.family() == memkit::net::Address::Family::kIPv6;
+    std::fprintf(f, "TCP INET%s: %u\n", v6 ? "6" : "", static_cast<unsigned>(a.port()));
+  }
+  if (std::fclose(f) != 0) return false;
+  return std::rename(temp.c_str(), path.c_str()) == 0;
+}
 
 bool DropPrivileges(const std::string& user) {
   if (getuid() != 0) return true;  // only root changes identity, as memcached
@@ -103,6 +125,12 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     std::fprintf(stderr, "memkit-server: %s\n", std::string(server.status().message()).c_str());
     return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitOsErr;
+  }
+  if (const char* port_file = std::getenv("MEMCACHED_PORT_FILENAME");
+      port_file != nullptr && *port_file != '\0' && !WritePortFile(port_file, **server)) {
+    std::fprintf(stderr, "memkit-server: writing the port file %s: %s\n", port_file,
+                 std::strerror(errno));
+    return kExitOsErr;
   }
   if (!flags->user.empty() && !DropPrivileges(flags->user)) return kExitOsErr;
   if (!flags->pidfile.empty()) {

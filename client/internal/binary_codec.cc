@@ -26,19 +26,31 @@ constexpr uint32_t kControlOpaque = 0xffffffffu;
 
 BinaryOpcode LoudOpcode(const OpSpec& spec) {
   switch (spec.op) {
-    case Op::kGet: return BinaryOpcode::kGetK;
-    case Op::kGat: return BinaryOpcode::kGatK;
+    case Op::kGet:
+      return BinaryOpcode::kGetK;
+    case Op::kGat:
+      return BinaryOpcode::kGatK;
     case Op::kSet:
-    case Op::kCas: return BinaryOpcode::kSet;
-    case Op::kAdd: return BinaryOpcode::kAdd;
-    case Op::kReplace: return BinaryOpcode::kReplace;
-    case Op::kAppend: return BinaryOpcode::kAppend;
-    case Op::kPrepend: return BinaryOpcode::kPrepend;
-    case Op::kDelete: return BinaryOpcode::kDelete;
-    case Op::kIncr: return BinaryOpcode::kIncrement;
-    case Op::kDecr: return BinaryOpcode::kDecrement;
-    case Op::kTouch: return BinaryOpcode::kTouch;
-    default: return BinaryOpcode::kNoop;
+    case Op::kCas:
+      return BinaryOpcode::kSet;
+    case Op::kAdd:
+      return BinaryOpcode::kAdd;
+    case Op::kReplace:
+      return BinaryOpcode::kReplace;
+    case Op::kAppend:
+      return BinaryOpcode::kAppend;
+    case Op::kPrepend:
+      return BinaryOpcode::kPrepend;
+    case Op::kDelete:
+      return BinaryOpcode::kDelete;
+    case Op::kIncr:
+      return BinaryOpcode::kIncrement;
+    case Op::kDecr:
+      return BinaryOpcode::kDecrement;
+    case Op::kTouch:
+      return BinaryOpcode::kTouch;
+    default:
+      return BinaryOpcode::kNoop;
   }
 }
 
@@ -170,76 +182,76 @@ void BinaryCodec::Encode(Batch* batch, uint32_t* next_opaque, std::string* out) 
   }
 }
 
-DecodeProgress BinaryCodec::Decode(Batch* batch, absl::string_view in,
-                                   CodecScratch* /*scratch*/, size_t* consumed,
-                                   absl::Status* error) const {
+DecodeProgress BinaryCodec::Decode(Batch* batch, absl::string_view in, CodecScratch* /*scratch*/,
+                                   size_t* consumed, absl::Status* error) const {
   const OpSpec& spec = *batch->spec;
   static const protocol::BinaryResponseParserOptions kOptions;
   protocol::BinaryResponse resp;
-  size_t used = 0;
-  while (!batch->done) {
-    protocol::ParseResult r = protocol::ParseBinaryResponse(in.substr(used), kOptions, &resp);
-    if (r.incomplete()) break;
-    if (!r.ok()) {
-      *error = McError(McCode::kProtocolError, "malformed binary response");
-      *consumed = used + r.consumed;
-      return DecodeProgress::kBroken;
-    }
-    used += r.consumed;
-    if (resp.opaque == kControlOpaque) {
-      switch (spec.op) {
-        case Op::kStats:
-          if (!resp.ok()) {
-            batch->status = resp.status();
-            batch->done = true;
-          } else if (resp.key.empty()) {
-            batch->done = true;
-          } else {
-            batch->stats.emplace_back(std::string(resp.key), std::string(resp.value));
+  return DecodeReplies(
+      batch, in, consumed, error,
+      [&](absl::string_view bytes, absl::Status* error) {
+        protocol::ParseResult r = protocol::ParseBinaryResponse(bytes, kOptions, &resp);
+        if (!r.ok() && !r.incomplete()) {
+          *error = McError(McCode::kProtocolError, "malformed binary response");
+        }
+        return r;
+      },
+      [&](absl::Status* /*error*/) -> ReplyAction {
+        if (resp.opaque == kControlOpaque) {
+          switch (spec.op) {
+            case Op::kStats:
+              if (!resp.ok()) {
+                batch->status = resp.status();
+                batch->done = true;
+              } else if (resp.key.empty()) {
+                batch->done = true;
+              } else {
+                batch->stats.emplace_back(std::string(resp.key), std::string(resp.value));
+              }
+              break;
+            case Op::kVersion:
+              if (resp.ok()) {
+                batch->version = std::string(resp.value);
+              } else {
+                batch->status = resp.status();
+              }
+              batch->done = true;
+              break;
+            case Op::kFlushAll:
+            case Op::kVerbosity:
+              batch->status = resp.status();
+              batch->done = true;
+              break;
+            default:
+              if (resp.opcode == BinaryOpcode::kNoop) FinishAsMisses(batch);
+              break;
           }
-          break;
-        case Op::kVersion:
+          return ReplyAction::kNext;
+        }
+        const uint32_t offset = resp.opaque - batch->opaque_base;
+        if (!IsKeyedOp(spec.op) || offset >= batch->size())
+          return ReplyAction::kNext;  // late quiet reply
+        Slot& slot = batch->slot(offset);
+        if (slot.answered) return ReplyAction::kNext;
+        if (spec.op == Op::kGet || spec.op == Op::kGat) {
           if (resp.ok()) {
-            batch->version = std::string(resp.value);
+            StoreHit(&slot, resp.value, resp.flags, resp.cas);
+          } else if (resp.status_code ==
+                     static_cast<uint16_t>(protocol::BinaryStatus::kKeyNotFound)) {
+            slot.answered = true;  // a miss
           } else {
-            batch->status = resp.status();
+            Answer(&slot, resp.status());
           }
-          batch->done = true;
-          break;
-        case Op::kFlushAll:
-        case Op::kVerbosity:
-          batch->status = resp.status();
-          batch->done = true;
-          break;
-        default:
-          if (resp.opcode == BinaryOpcode::kNoop) FinishAsMisses(batch);
-          break;
-      }
-      continue;
-    }
-    const uint32_t offset = resp.opaque - batch->opaque_base;
-    if (!IsKeyedOp(spec.op) || offset >= batch->size()) continue;  // late quiet reply
-    Slot& slot = batch->slot(offset);
-    if (slot.answered) continue;
-    if (spec.op == Op::kGet || spec.op == Op::kGat) {
-      if (resp.ok()) {
-        StoreHit(&slot, resp.value, resp.flags, resp.cas);
-      } else if (resp.status_code == static_cast<uint16_t>(protocol::BinaryStatus::kKeyNotFound)) {
-        slot.answered = true;  // a miss
-      } else {
-        Answer(&slot, resp.status());
-      }
-    } else if (spec.op == Op::kIncr || spec.op == Op::kDecr) {
-      if (resp.ok()) slot.number = resp.counter;
-      Answer(&slot, resp.status());
-    } else {
-      if (resp.ok()) slot.out_cas = resp.cas;
-      Answer(&slot, StorageStatus(spec.op, resp));
-    }
-    if (batch->size() == 1) batch->done = true;
-  }
-  *consumed = used;
-  return batch->done ? DecodeProgress::kDone : DecodeProgress::kNeedMore;
+        } else if (spec.op == Op::kIncr || spec.op == Op::kDecr) {
+          if (resp.ok()) slot.number = resp.counter;
+          Answer(&slot, resp.status());
+        } else {
+          if (resp.ok()) slot.out_cas = resp.cas;
+          Answer(&slot, StorageStatus(spec.op, resp));
+        }
+        if (batch->size() == 1) batch->done = true;
+        return ReplyAction::kNext;
+      });
 }
 
 const ProtocolCodec* CodecFor(Protocol protocol) {
@@ -247,9 +259,12 @@ const ProtocolCodec* CodecFor(Protocol protocol) {
   static const MetaCodec meta;
   static const BinaryCodec binary;
   switch (protocol) {
-    case Protocol::kBinary: return &binary;
-    case Protocol::kMeta: return &meta;
-    default: return &text;
+    case Protocol::kBinary:
+      return &binary;
+    case Protocol::kMeta:
+      return &meta;
+    default:
+      return &text;
   }
 }
 

@@ -38,7 +38,8 @@ std::string Millis(int64_t nanos) { return absl::StrCat(nanos / 1000000, " ms");
 
 }  // namespace
 
-int64_t NowNanos() {
+int64_t Cluster::NowNanos() const {
+  if (options_.clock != nullptr) return absl::ToUnixNanos(options_.clock->Now());
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
@@ -187,13 +188,17 @@ bool Cluster::DecodeInput(Batch* batch) {
 
 void Cluster::Execute(absl::Span<Batch* const> batches) {
   int64_t now = 0;
+  bool have_now = false;  // the clock is read once, and only if needed
   size_t active = 0;
   Batch* last = nullptr;
   for (Batch* b : batches) {
     b->Reset();
     Server& sv = servers_[b->server];
     if (!sv.conn->connected()) {
-      if (now == 0) now = NowNanos();
+      if (!have_now) {
+        now = NowNanos();
+        have_now = true;
+      }
       absl::Status s = Ready(b->server, now);
       if (!s.ok()) {
         Fail(b, s);

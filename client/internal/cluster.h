@@ -32,9 +32,6 @@ namespace memkit {
 namespace client {
 namespace internal {
 
-// Monotonic nanoseconds.
-int64_t NowNanos();
-
 class Cluster {
  public:
   static absl::StatusOr<std::unique_ptr<Cluster>> Create(const ClientOptions& options);
@@ -83,6 +80,10 @@ class Cluster {
   };
 
   explicit Cluster(const ClientOptions& options);
+
+  // Nanoseconds on the retry / dead-server timers' clock: options_.clock, or
+  // the monotonic system clock when it is null.
+  int64_t NowNanos() const;
 
   // Connects `server` unless it is resting after failures; the error says why.
   absl::Status Ready(size_t server, int64_t now);

@@ -30,6 +30,7 @@
 #include "client/client_options.h"
 #include "client/internal/request.h"
 #include "core/protocol/ascii_response_parser.h"
+#include "core/protocol/parse_result.h"
 
 namespace memkit {
 namespace client {
@@ -94,6 +95,42 @@ inline void StoreHit(Slot* slot, absl::string_view value, uint32_t flags, uint64
   }
   slot->out_flags = flags;
   slot->out_cas = cas;
+}
+
+// What a codec's reply handler tells DecodeReplies after one reply.
+enum class ReplyAction {
+  kNext,    // handled; parse the next reply if the batch is not done
+  kStop,    // handled, and the batch takes no more input in this call
+  kBroken,  // not a reply to this batch: *error says why
+};
+
+// The decode loop every codec shares: parses whole replies from `in` one at a
+// time with `parse(bytes, error)` (a protocol::ParseResult; on a malformed
+// reply it sets *error) and hands each to `handle(error)`, until the batch is
+// done, the input runs out mid-reply, or a reply is broken. Sets *consumed to
+// the bytes used up (on kBroken, through the bad reply). Inline, so each
+// codec's parser and handler are called directly.
+template <typename Parse, typename Handle>
+DecodeProgress DecodeReplies(Batch* batch, absl::string_view in, size_t* consumed,
+                             absl::Status* error, Parse&& parse, Handle&& handle) {
+  size_t used = 0;
+  while (!batch->done) {
+    const protocol::ParseResult r = parse(in.substr(used), error);
+    if (r.incomplete()) break;
+    if (!r.ok()) {
+      *consumed = used + r.consumed;
+      return DecodeProgress::kBroken;
+    }
+    used += r.consumed;
+    const ReplyAction action = handle(error);
+    if (action == ReplyAction::kBroken) {
+      *consumed = used;
+      return DecodeProgress::kBroken;
+    }
+    if (action == ReplyAction::kStop) break;
+  }
+  *consumed = used;
+  return batch->done ? DecodeProgress::kDone : DecodeProgress::kNeedMore;
 }
 
 }  // namespace internal

@@ -36,20 +36,24 @@ const TextCodec& Text() {
 
 char StorageMode(Op op) {
   switch (op) {
-    case Op::kAdd: return 'E';
-    case Op::kReplace: return 'R';
-    case Op::kAppend: return 'A';
-    case Op::kPrepend: return 'P';
-    default: return 'S';
+    case Op::kAdd:
+      return 'E';
+    case Op::kReplace:
+      return 'R';
+    case Op::kAppend:
+      return 'A';
+    case Op::kPrepend:
+      return 'P';
+    default:
+      return 'S';
   }
 }
 
 absl::Status EncodeOne(const OpSpec& spec, const Slot& slot, uint32_t opaque, bool quiet,
                        protocol::AsciiSink* sink) {
   MetaFlags flags;
-  char opaque_buf[16];
-  char* end = absl::numbers_internal::FastIntToBuffer(opaque, opaque_buf);
-  absl::string_view opaque_token(opaque_buf, end - opaque_buf);
+  const absl::AlphaNum opaque_digits(opaque);  // formatted in place, no allocation
+  const absl::string_view opaque_token = opaque_digits.Piece();
   switch (spec.op) {
     case Op::kGet:
     case Op::kGat:
@@ -123,8 +127,8 @@ void MetaCodec::Encode(Batch* batch, uint32_t* next_opaque, std::string* out) co
   for (size_t i = 0; i < batch->size(); ++i) {
     Slot& slot = batch->slot(i);
     if (slot.answered) continue;
-    absl::Status s = EncodeOne(spec, slot, batch->opaque_base + static_cast<uint32_t>(i), quiet,
-                               &sink);
+    absl::Status s =
+        EncodeOne(spec, slot, batch->opaque_base + static_cast<uint32_t>(i), quiet, &sink);
     if (!s.ok()) {
       Answer(&slot, std::move(s));
       continue;
@@ -148,88 +152,84 @@ DecodeProgress MetaCodec::Decode(Batch* batch, absl::string_view in, CodecScratc
   if (IsTextOnlyOp(spec.op)) return Text().Decode(batch, in, scratch, consumed, error);
   static const protocol::AsciiResponseParserOptions kOptions;
   AsciiResponse& resp = scratch->ascii;
-  size_t used = 0;
-  while (!batch->done) {
-    protocol::ParseResult r = protocol::ParseAsciiResponse(in.substr(used), kOptions, &resp);
-    if (r.incomplete()) break;
-    if (!r.ok()) {
-      *error = resp.malformed_status();
-      *consumed = used + r.consumed;
-      return DecodeProgress::kBroken;
-    }
-    used += r.consumed;
-    if (resp.kind == AsciiResponseKind::kMeta && resp.meta_code == MetaCode::kMN) {
-      FinishAsMisses(batch);  // quiet: what was not answered was a miss or a success
-      break;
-    }
-    if (resp.kind == AsciiResponseKind::kError || resp.kind == AsciiResponseKind::kClientError ||
-        resp.kind == AsciiResponseKind::kServerError) {
-      // Error lines carry no opaque: they answer the oldest request waiting.
-      size_t i = NextUnanswered(batch);
-      if (i < batch->size()) Answer(&batch->slot(i), resp.status());
-      if (batch->size() == 1) batch->done = true;
-      continue;
-    }
-    if (resp.kind != AsciiResponseKind::kMeta) {
-      *error = McError(McCode::kProtocolError,
-                       absl::StrCat("unexpected reply to a meta request: '", resp.line, "'"));
-      *consumed = used;
-      return DecodeProgress::kBroken;
-    }
-    uint64_t opaque = 0;
-    if (!resp.MetaNumber('O', &opaque)) {
-      *error = McError(McCode::kProtocolError,
-                       absl::StrCat("meta reply without an opaque: '", resp.line, "'"));
-      *consumed = used;
-      return DecodeProgress::kBroken;
-    }
-    const uint32_t offset = static_cast<uint32_t>(opaque) - batch->opaque_base;
-    if (offset >= batch->size()) continue;  // a late reply to an earlier quiet request
-    Slot& slot = batch->slot(offset);
-    if (slot.answered) continue;
-    switch (spec.op) {
-      case Op::kGet:
-      case Op::kGat:
-      case Op::kLeaseGet: {
-        uint64_t flags = 0, cas = 0;
-        if (resp.meta_code == MetaCode::kVA) {
-          resp.MetaNumber('f', &flags);
-          resp.MetaNumber('c', &cas);
-          StoreHit(&slot, resp.value, static_cast<uint32_t>(flags), cas);
-        } else if (resp.meta_code == MetaCode::kEN) {
-          slot.answered = true;  // a miss
-        } else {
-          Answer(&slot, MetaStatus(resp));
+  return DecodeReplies(
+      batch, in, consumed, error,
+      [&](absl::string_view bytes, absl::Status* error) {
+        protocol::ParseResult r = protocol::ParseAsciiResponse(bytes, kOptions, &resp);
+        if (!r.ok() && !r.incomplete()) *error = resp.malformed_status();
+        return r;
+      },
+      [&](absl::Status* error) -> ReplyAction {
+        if (resp.kind == AsciiResponseKind::kMeta && resp.meta_code == MetaCode::kMN) {
+          FinishAsMisses(batch);  // quiet: what was not answered was a miss or a success
+          return ReplyAction::kStop;
         }
-        slot.won = resp.HasMetaFlag('W');
-        slot.stale = resp.HasMetaFlag('X');
-        slot.win_sent = resp.HasMetaFlag('Z');
-        break;
-      }
-      case Op::kIncr:
-      case Op::kDecr:
-        if (resp.meta_code == MetaCode::kVA) {
-          uint64_t n = 0;
-          if (!absl::SimpleAtoi(resp.value, &n)) {
-            *error = McError(McCode::kProtocolError,
-                             absl::StrCat("ma returned a non-number '", resp.value, "'"));
-            *consumed = used;
-            return DecodeProgress::kBroken;
+        if (resp.kind == AsciiResponseKind::kError ||
+            resp.kind == AsciiResponseKind::kClientError ||
+            resp.kind == AsciiResponseKind::kServerError) {
+          // Error lines carry no opaque: they answer the oldest request waiting.
+          size_t i = NextUnanswered(batch);
+          if (i < batch->size()) Answer(&batch->slot(i), resp.status());
+          if (batch->size() == 1) batch->done = true;
+          return ReplyAction::kNext;
+        }
+        if (resp.kind != AsciiResponseKind::kMeta) {
+          *error = McError(McCode::kProtocolError,
+                           absl::StrCat("unexpected reply to a meta request: '", resp.line, "'"));
+          return ReplyAction::kBroken;
+        }
+        uint64_t opaque = 0;
+        if (!resp.MetaNumber('O', &opaque)) {
+          *error = McError(McCode::kProtocolError,
+                           absl::StrCat("meta reply without an opaque: '", resp.line, "'"));
+          return ReplyAction::kBroken;
+        }
+        const uint32_t offset = static_cast<uint32_t>(opaque) - batch->opaque_base;
+        if (offset >= batch->size())
+          return ReplyAction::kNext;  // a late reply to an earlier quiet request
+        Slot& slot = batch->slot(offset);
+        if (slot.answered) return ReplyAction::kNext;
+        switch (spec.op) {
+          case Op::kGet:
+          case Op::kGat:
+          case Op::kLeaseGet: {
+            uint64_t flags = 0, cas = 0;
+            if (resp.meta_code == MetaCode::kVA) {
+              resp.MetaNumber('f', &flags);
+              resp.MetaNumber('c', &cas);
+              StoreHit(&slot, resp.value, static_cast<uint32_t>(flags), cas);
+            } else if (resp.meta_code == MetaCode::kEN) {
+              slot.answered = true;  // a miss
+            } else {
+              Answer(&slot, MetaStatus(resp));
+            }
+            slot.won = resp.HasMetaFlag('W');
+            slot.stale = resp.HasMetaFlag('X');
+            slot.win_sent = resp.HasMetaFlag('Z');
+            break;
           }
-          slot.number = n;
-          Answer(&slot, absl::OkStatus());
-        } else {
-          Answer(&slot, MetaStatus(resp));
+          case Op::kIncr:
+          case Op::kDecr:
+            if (resp.meta_code == MetaCode::kVA) {
+              uint64_t n = 0;
+              if (!absl::SimpleAtoi(resp.value, &n)) {
+                *error = McError(McCode::kProtocolError,
+                                 absl::StrCat("ma returned a non-number '", resp.value, "'"));
+                return ReplyAction::kBroken;
+              }
+              slot.number = n;
+              Answer(&slot, absl::OkStatus());
+            } else {
+              Answer(&slot, MetaStatus(resp));
+            }
+            break;
+          default:
+            Answer(&slot, MetaStatus(resp));
+            break;
         }
-        break;
-      default:
-        Answer(&slot, MetaStatus(resp));
-        break;
-    }
-    if (batch->size() == 1) batch->done = true;
-  }
-  *consumed = used;
-  return batch->done ? DecodeProgress::kDone : DecodeProgress::kNeedMore;
+        if (batch->size() == 1) batch->done = true;
+        return ReplyAction::kNext;
+      });
 }
 
 }  // namespace internal

@@ -35,12 +35,18 @@ const protocol::AsciiResponseParserOptions& ParserOptions() {
 
 AsciiCommand StorageCommand(Op op) {
   switch (op) {
-    case Op::kAdd: return AsciiCommand::kAdd;
-    case Op::kReplace: return AsciiCommand::kReplace;
-    case Op::kAppend: return AsciiCommand::kAppend;
-    case Op::kPrepend: return AsciiCommand::kPrepend;
-    case Op::kCas: return AsciiCommand::kCas;
-    default: return AsciiCommand::kSet;
+    case Op::kAdd:
+      return AsciiCommand::kAdd;
+    case Op::kReplace:
+      return AsciiCommand::kReplace;
+    case Op::kAppend:
+      return AsciiCommand::kAppend;
+    case Op::kPrepend:
+      return AsciiCommand::kPrepend;
+    case Op::kCas:
+      return AsciiCommand::kCas;
+    default:
+      return AsciiCommand::kSet;
   }
 }
 
@@ -61,7 +67,8 @@ void EncodeGets(Batch* batch, std::string* out) {
   char* h = std::copy(word.begin(), word.end(), head);
   if (spec.op == Op::kGat) {
     *h++ = ' ';
-    h = absl::numbers_internal::FastIntToBuffer(spec.exptime, h);
+    const absl::string_view exptime = absl::AlphaNum(spec.exptime).Piece();
+    h = std::copy(exptime.begin(), exptime.end(), h);
   }
   const size_t head_size = static_cast<size_t>(h - head);
 
@@ -123,16 +130,17 @@ void TextCodec::Encode(Batch* batch, uint32_t* /*next_opaque*/, std::string* out
       return;
     case Op::kFlushAll:
       protocol::WriteFlushAllRequest(
-          &sink, spec.number >= 0 ? absl::optional<int32_t>(static_cast<int32_t>(spec.number))
-                                  : absl::nullopt,
+          &sink,
+          spec.number >= 0 ? absl::optional<int32_t>(static_cast<int32_t>(spec.number))
+                           : absl::nullopt,
           spec.noreply);
       break;
     case Op::kVersion:
       protocol::WriteVersionRequest(&sink);
       break;
     case Op::kVerbosity:
-      protocol::WriteVerbosityRequest(&sink, static_cast<uint32_t>(std::max<int64_t>(0, spec.number)),
-                                      spec.noreply);
+      protocol::WriteVerbosityRequest(
+          &sink, static_cast<uint32_t>(std::max<int64_t>(0, spec.number)), spec.noreply);
       break;
     case Op::kStats: {
       absl::Status s = protocol::WriteStatsRequest(&sink, spec.stats_args);
@@ -194,119 +202,113 @@ DecodeProgress TextCodec::Decode(Batch* batch, absl::string_view in, CodecScratc
                                  size_t* consumed, absl::Status* error) const {
   const OpSpec& spec = *batch->spec;
   AsciiResponse& resp = scratch->ascii;
-  size_t used = 0;
-  *consumed = 0;
-  while (!batch->done) {
-    protocol::ParseResult r = protocol::ParseAsciiResponse(in.substr(used), ParserOptions(), &resp);
-    if (r.incomplete()) break;
-    if (!r.ok()) {
-      *error = resp.malformed_status();
-      *consumed = used + r.consumed;
-      return DecodeProgress::kBroken;
-    }
-    used += r.consumed;
-    const AsciiResponseKind kind = resp.kind;
-    const bool is_error = kind == AsciiResponseKind::kError ||
-                          kind == AsciiResponseKind::kClientError ||
-                          kind == AsciiResponseKind::kServerError;
-    switch (spec.op) {
-      case Op::kGet:
-      case Op::kGat: {
-        if (kind == AsciiResponseKind::kValue) {
-          // Hits come back in request order: skip the misses before this key.
-          size_t i = NextUnanswered(batch);
-          while (i < batch->size() && batch->slot(i).key != resp.key) {
-            batch->slot(i).answered = true;  // a miss
-            ++batch->cursor;
-            i = NextUnanswered(batch);
-          }
-          if (i == batch->size()) {
-            *error = McError(McCode::kProtocolError,
-                             absl::StrCat("server returned key '", resp.key, "' not asked for"));
-            *consumed = used;
-            return DecodeProgress::kBroken;
-          }
-          StoreHit(&batch->slot(i), resp.value, resp.flags, resp.cas);
-          ++batch->cursor;
-        } else if (kind == AsciiResponseKind::kEnd || is_error) {
-          if (is_error) {
-            // The line was refused: its keys get the error. Lines are
-            // answered in order, so they are the next kKeysPerLine.
-            absl::Status s = resp.status();
-            size_t n = 0;
-            for (size_t i = NextUnanswered(batch); i < batch->size() && n < kKeysPerLine; ++i) {
-              if (!batch->slot(i).answered) {
-                Answer(&batch->slot(i), s);
-                ++n;
+  return DecodeReplies(
+      batch, in, consumed, error,
+      [&](absl::string_view bytes, absl::Status* error) {
+        protocol::ParseResult r = protocol::ParseAsciiResponse(bytes, ParserOptions(), &resp);
+        if (!r.ok() && !r.incomplete()) *error = resp.malformed_status();
+        return r;
+      },
+      [&](absl::Status* error) -> ReplyAction {
+        const AsciiResponseKind kind = resp.kind;
+        const bool is_error = kind == AsciiResponseKind::kError ||
+                              kind == AsciiResponseKind::kClientError ||
+                              kind == AsciiResponseKind::kServerError;
+        switch (spec.op) {
+          case Op::kGet:
+          case Op::kGat: {
+            if (kind == AsciiResponseKind::kValue) {
+              // Hits come back in request order: skip the misses before this key.
+              size_t i = NextUnanswered(batch);
+              while (i < batch->size() && batch->slot(i).key != resp.key) {
+                batch->slot(i).answered = true;  // a miss
+                ++batch->cursor;
+                i = NextUnanswered(batch);
               }
+              if (i == batch->size()) {
+                *error = McError(McCode::kProtocolError, absl::StrCat("server returned key '",
+                                                                      resp.key, "' not asked for"));
+                return ReplyAction::kBroken;
+              }
+              StoreHit(&batch->slot(i), resp.value, resp.flags, resp.cas);
+              ++batch->cursor;
+            } else if (kind == AsciiResponseKind::kEnd || is_error) {
+              if (is_error) {
+                // The line was refused: its keys get the error. Lines are
+                // answered in order, so they are the next kKeysPerLine.
+                absl::Status s = resp.status();
+                size_t n = 0;
+                for (size_t i = NextUnanswered(batch); i < batch->size() && n < kKeysPerLine; ++i) {
+                  if (!batch->slot(i).answered) {
+                    Answer(&batch->slot(i), s);
+                    ++n;
+                  }
+                }
+              }
+              if (--batch->lines_pending == 0) FinishAsMisses(batch);
+            } else {
+              *error = McError(McCode::kProtocolError,
+                               absl::StrCat("unexpected reply to get: '", resp.line, "'"));
+              return ReplyAction::kBroken;
             }
+            break;
           }
-          if (--batch->lines_pending == 0) FinishAsMisses(batch);
-        } else {
-          *error = McError(McCode::kProtocolError,
-                           absl::StrCat("unexpected reply to get: '", resp.line, "'"));
-          *consumed = used;
-          return DecodeProgress::kBroken;
+          case Op::kStats:
+            if (kind == AsciiResponseKind::kStat) {
+              batch->stats.emplace_back(std::string(resp.stat_name), std::string(resp.stat_value));
+            } else if (kind == AsciiResponseKind::kEnd || kind == AsciiResponseKind::kReset ||
+                       kind == AsciiResponseKind::kOk) {
+              batch->done = true;
+            } else if (is_error) {
+              batch->status = resp.status();
+              batch->done = true;
+            } else {
+              // "stats detail dump" and friends send other lines: keep them whole.
+              batch->stats.emplace_back(std::string(resp.line), std::string());
+            }
+            break;
+          case Op::kVersion:
+            if (kind == AsciiResponseKind::kVersion) {
+              batch->version = std::string(resp.message);
+            } else {
+              batch->status =
+                  is_error
+                      ? resp.status()
+                      : McError(McCode::kProtocolError,
+                                absl::StrCat("unexpected reply to version: '", resp.line, "'"));
+            }
+            batch->done = true;
+            break;
+          case Op::kFlushAll:
+          case Op::kVerbosity:
+            batch->status = resp.status();
+            batch->done = true;
+            break;
+          default: {
+            size_t i = NextUnanswered(batch);
+            if (i == batch->size()) {
+              batch->done = true;
+              break;
+            }
+            Slot& slot = batch->slot(i);
+            if (kind == AsciiResponseKind::kNumber) {
+              slot.number = resp.number;
+              Answer(&slot, absl::OkStatus());
+            } else if (kind == AsciiResponseKind::kValue || kind == AsciiResponseKind::kEnd ||
+                       kind == AsciiResponseKind::kStat || kind == AsciiResponseKind::kMeta) {
+              *error = McError(McCode::kProtocolError,
+                               absl::StrCat("unexpected reply: '", resp.line, "'"));
+              return ReplyAction::kBroken;
+            } else {
+              Answer(&slot, resp.status());
+            }
+            ++batch->cursor;
+            if (NextUnanswered(batch) == batch->size()) batch->done = true;
+            break;
+          }
         }
-        break;
-      }
-      case Op::kStats:
-        if (kind == AsciiResponseKind::kStat) {
-          batch->stats.emplace_back(std::string(resp.stat_name), std::string(resp.stat_value));
-        } else if (kind == AsciiResponseKind::kEnd || kind == AsciiResponseKind::kReset ||
-                   kind == AsciiResponseKind::kOk) {
-          batch->done = true;
-        } else if (is_error) {
-          batch->status = resp.status();
-          batch->done = true;
-        } else {
-          // "stats detail dump" and friends send other lines: keep them whole.
-          batch->stats.emplace_back(std::string(resp.line), std::string());
-        }
-        break;
-      case Op::kVersion:
-        if (kind == AsciiResponseKind::kVersion) {
-          batch->version = std::string(resp.message);
-        } else {
-          batch->status = is_error ? resp.status()
-                                   : McError(McCode::kProtocolError,
-                                             absl::StrCat("unexpected reply to version: '",
-                                                          resp.line, "'"));
-        }
-        batch->done = true;
-        break;
-      case Op::kFlushAll:
-      case Op::kVerbosity:
-        batch->status = resp.status();
-        batch->done = true;
-        break;
-      default: {
-        size_t i = NextUnanswered(batch);
-        if (i == batch->size()) {
-          batch->done = true;
-          break;
-        }
-        Slot& slot = batch->slot(i);
-        if (kind == AsciiResponseKind::kNumber) {
-          slot.number = resp.number;
-          Answer(&slot, absl::OkStatus());
-        } else if (kind == AsciiResponseKind::kValue || kind == AsciiResponseKind::kEnd ||
-                   kind == AsciiResponseKind::kStat || kind == AsciiResponseKind::kMeta) {
-          *error = McError(McCode::kProtocolError,
-                           absl::StrCat("unexpected reply: '", resp.line, "'"));
-          *consumed = used;
-          return DecodeProgress::kBroken;
-        } else {
-          Answer(&slot, resp.status());
-        }
-        ++batch->cursor;
-        if (NextUnanswered(batch) == batch->size()) batch->done = true;
-        break;
-      }
-    }
-  }
-  *consumed = used;
-  return batch->done ? DecodeProgress::kDone : DecodeProgress::kNeedMore;
+        return ReplyAction::kNext;
+      });
 }
 
 }  // namespace internal

@@ -1,20 +1,18 @@
-// MemcachedProcess: a real /usr/bin/memcached (or any binary taking its
-// flags, such as memkit-server: see backend.h) started by a test on a free
-// 127.0.0.1 port (or a unix socket), ready when Start() returns, stopped (and
-// reaped) by Stop() or the destructor. Stop()/Restart() let failover tests
-// take a server away and bring it back on the same port.
+// MemcachedProcess: the client tests' handle on a server process: a real
+// /usr/bin/memcached, or any binary taking its flags such as memkit-server
+// (see backend.h), on 127.0.0.1 with an OS-chosen port (or a unix socket),
+// ready when Start() returns, killed and reaped by Stop() or the destructor.
+// Stop()/Restart() let failover tests take a server away and bring it back
+// on the same port.
 //
-// memcached cannot bind port 0 and report it, so Start() asks the kernel for
-// a free port, starts memcached on it and polls connect() until it accepts,
-// with a deadline; if memcached exits first (the port was taken meanwhile)
-// it tries another port.
+// A thin shape over the one launcher every memkit test uses,
+// tests/support/server_process.h, which reads the chosen port back from the
+// server's MEMCACHED_PORT_FILENAME instead of probing for a free one.
 //
 // Thread-compatible. testonly.
 
 #ifndef MEMKIT_CLIENT_TESTING_MEMCACHED_PROCESS_H_
 #define MEMKIT_CLIENT_TESTING_MEMCACHED_PROCESS_H_
-
-#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -24,16 +22,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/server_process.h"
 
 namespace memkit {
 namespace client {
 namespace testing {
 
 struct MemcachedOptions {
-  std::string binary = "/usr/bin/memcached";
+  std::string binary = test_support::kMemcachedPath;
   // Listen on this unix socket path instead of TCP.
   std::string unix_path;
-  // Extra command-line arguments (e.g. {"-m", "64"}).
+  // Extra command-line arguments (e.g. {"-m", "64"}), after "-t 1 -m 64".
   std::vector<std::string> args;
   absl::Duration start_timeout = absl::Seconds(10);
 };
@@ -42,29 +41,25 @@ class MemcachedProcess {
  public:
   static absl::StatusOr<std::unique_ptr<MemcachedProcess>> Start(
       const MemcachedOptions& options = {});
-  ~MemcachedProcess();
 
   // True if the memcached binary exists (tests skip otherwise).
-  static bool Available(const std::string& binary = "/usr/bin/memcached");
+  static bool Available(const std::string& binary = test_support::kMemcachedPath);
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return static_cast<uint16_t>(server_->port()); }
   // "127.0.0.1:<port>" or the unix path: a ClientOptions server entry.
-  std::string address() const;
-  bool running() const { return pid_ > 0; }
+  std::string address() const { return server_->address(); }
+  bool running() const { return server_->running(); }
 
-  // SIGKILL and reap; the port stays reserved by nothing.
-  void Stop();
+  // Kills the server (as a crash: SIGTERM and SIGKILL at once) and reaps it.
+  void Stop() { server_->Stop(); }
   // Starts again on the same port (after Stop()).
-  absl::Status Restart();
+  absl::Status Restart() { return server_->Restart(); }
 
  private:
-  explicit MemcachedProcess(const MemcachedOptions& options) : options_(options) {}
-  absl::Status Spawn();
-  absl::Status WaitReady();
+  explicit MemcachedProcess(std::unique_ptr<test_support::ServerProcess> server)
+      : server_(std::move(server)) {}
 
-  MemcachedOptions options_;
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<test_support::ServerProcess> server_;
 };
 
 }  // namespace testing

@@ -24,7 +24,7 @@
 #include "tests/conformance/case_file.h"
 #include "tests/conformance/case_runner.h"
 #include "tests/conformance/server_process.h"
-#include "tests/conformance/subprocess.h"
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace conformance {

@@ -24,7 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/conformance/peer_output.h"
 #include "tests/conformance/server_process.h"
-#include "tests/conformance/subprocess.h"
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace conformance {

@@ -99,7 +99,8 @@ std::optional<MemcaslapResult> ParseMemcaslapOutput(absl::string_view output) {
       std::vector<absl::string_view> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
       for (size_t i = 0; i + 1 < words.size(); ++i) {
         if (words[i] == "TPS:") have_summary = absl::SimpleAtod(words[i + 1], &result.ops_per_second);
-        if (words[i] == "Ops:") absl::SimpleAtoi(words[i + 1], &result.ops);
+        // A count that does not parse stays 0: the summary's TPS is what matters.
+        if (words[i] == "Ops:" && !absl::SimpleAtoi(words[i + 1], &result.ops)) result.ops = 0;
       }
       continue;
     }

@@ -18,7 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tests/conformance/server_process.h"
-#include "tests/conformance/subprocess.h"
+#include "tests/support/subprocess.h"
 
 int main(int argc, char** argv) {
   using memkit::conformance::ServerProcess;

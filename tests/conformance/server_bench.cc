@@ -28,7 +28,7 @@
 #include "absl/time/time.h"
 #include "tests/conformance/peer_output.h"
 #include "tests/conformance/server_process.h"
-#include "tests/conformance/subprocess.h"
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace conformance {

@@ -1,13 +1,13 @@
-// Child processes for the conformance harness: servers under test, the
-// reference memcached, and peer tools (memccapable, memcaslap).
+// Child processes for tests: the servers ServerProcess starts (server_process.h)
+// and peer tools run to completion (memccapable, memcaslap, Python clients).
 //
 // Every child runs in a process group of its own, so stopping it also stops
 // anything it started (a wrapper script's memcached, say) and nothing else.
 //
 // Thread-safety: a Subprocess is used by one thread at a time.
 
-#ifndef MEMKIT_TESTS_CONFORMANCE_SUBPROCESS_H_
-#define MEMKIT_TESTS_CONFORMANCE_SUBPROCESS_H_
+#ifndef MEMKIT_TESTS_SUPPORT_SUBPROCESS_H_
+#define MEMKIT_TESTS_SUPPORT_SUBPROCESS_H_
 
 #include <sys/types.h>
 
@@ -21,7 +21,7 @@
 #include "absl/time/time.h"
 
 namespace memkit {
-namespace conformance {
+namespace test_support {
 
 struct SpawnOptions {
   // The program (a path, or a name looked up in PATH) and its arguments;
@@ -79,13 +79,14 @@ struct CommandResult {
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout);
 
-// A writable scratch directory: $TEST_TMPDIR under Bazel, else /tmp.
-std::string ScratchDir();
+// Where tests put temporary files: $TEST_TMPDIR under Bazel, else /tmp.
+// (A directory of one's own that is removed afterwards: scratch_dir.h.)
+std::string TempRoot();
 
 // The whole content of `path`, or "" if unreadable.
 std::string ReadFileOrEmpty(const std::string& path);
 
-}  // namespace conformance
+}  // namespace test_support
 }  // namespace memkit
 
-#endif  // MEMKIT_TESTS_CONFORMANCE_SUBPROCESS_H_
+#endif  // MEMKIT_TESTS_SUPPORT_SUBPROCESS_H_

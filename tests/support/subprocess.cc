@@ -1,4 +1,4 @@
-#include "tests/conformance/subprocess.h"
+#include "tests/support/subprocess.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 extern char** environ;
 
 namespace memkit {
-namespace conformance {
+namespace test_support {
 namespace {
 
 int DecodeWaitStatus(int status) {
@@ -116,7 +116,7 @@ int Subprocess::Stop(absl::Duration grace) {
   return *exit_code_;
 }
 
-std::string ScratchDir() {
+std::string TempRoot() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr && *dir != '\0' ? std::string(dir) : std::string("/tmp");
 }
@@ -131,7 +131,7 @@ std::string ReadFileOrEmpty(const std::string& path) {
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          absl::Duration timeout) {
   static std::atomic<int> counter{0};
-  std::string path = absl::StrCat(ScratchDir(), "/memkit-cmd-", getpid(), "-", counter++, ".out");
+  std::string path = absl::StrCat(TempRoot(), "/memkit-cmd-", getpid(), "-", counter++, ".out");
   unlink(path.c_str());
   SpawnOptions options;
   options.argv = argv;
@@ -150,5 +150,5 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   return result;
 }
 
-}  // namespace conformance
+}  // namespace test_support
 }  // namespace memkit
