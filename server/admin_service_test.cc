@@ -22,6 +22,7 @@
 #include "core/admin/admin_test_util.h"
 #include "core/stats/histogram.h"
 #include "gtest/gtest.h"
+#include "server/fake_server.h"
 #include "server/server.h"
 #include "server/server_test_util.h"
 
@@ -494,6 +495,47 @@ TEST_F(ServerAdminTest, HealthAnswers) {
   int serving = 0;
   ASSERT_TRUE(admin::testing::HealthCheck(channel_, "", &serving).ok());
   EXPECT_EQ(serving, 1);
+}
+
+}  // namespace
+}  // namespace server
+}  // namespace memkit
+
+namespace memkit {
+namespace server {
+namespace {
+
+// A test can attach the admin API to an in-process FakeServer: its frozen
+// clock and faults are the same switches.
+TEST(FakeServerAdminTest, ControlsAFakeServer) {
+  FakeServerOptions fake_options;
+  fake_options.freeze_clock = true;
+  auto fake = FakeServer::Create(fake_options);
+  ASSERT_TRUE(fake.ok()) << fake.status();
+  ServerAdminOptions options;
+  options.admin.listen = "127.0.0.1:0";
+  options.enable_test_controls = true;
+  auto admin = ServerAdmin::Create((*fake)->server(), options);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto testing_stub = v1::Testing::NewStub(
+      grpc::CreateChannel((*admin)->admin_address(), grpc::InsecureChannelCredentials()));
+
+  const absl::Time start = (*fake)->Now();
+  v1::AdvanceClockRequest advance;
+  advance.set_delta_ms(5000);
+  v1::AdvanceClockResponse moved;
+  ASSERT_TRUE(testing_stub->AdvanceClock(MakeContext().get(), advance, &moved).ok());
+  EXPECT_EQ((*fake)->Now(), start + absl::Seconds(5));  // frozen: exactly
+  EXPECT_EQ(moved.now_unix_nanos(), absl::ToUnixNanos(start + absl::Seconds(5)));
+
+  v1::SetFaultRequest fail;
+  fail.mutable_fail_commands()->set_count(1);
+  v1::SetFaultResponse armed;
+  ASSERT_TRUE(testing_stub->SetFault(MakeContext().get(), fail, &armed).ok());
+  auto c = TestConnection::Connect((*fake)->address());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->Call("get x\r\n"), "SERVER_ERROR injected failure\r\n");
+  (*admin)->Shutdown();
 }
 
 }  // namespace
