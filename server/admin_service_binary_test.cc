@@ -263,6 +263,29 @@ TEST_F(AdminBinaryTest, TokenFileAndNoTestControls) {
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 }
 
+TEST_F(AdminBinaryTest, TlsFlags) {
+  auto cert = admin::testing::MakeTestCertificate(dir_);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-tls-cert=" + cert->cert_file,
+                       "--admin-tls-key", cert->key_file, "--metrics-listen=127.0.0.1:0"});
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = cert->cert_pem;
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server->admin_port()),
+                                           grpc::SslCredentials(ssl), args);
+  v1::GetStatsResponse response;
+  grpc::Status s =
+      v1::Stats::NewStub(channel)->GetStats(MakeContext().get(), v1::GetStatsRequest(), &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.snapshot().component(), "memkit-server");
+  EXPECT_EQ(v1::Stats::NewStub(server->Channel())
+                ->GetStats(MakeContext().get(), v1::GetStatsRequest(), &response)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);  // plaintext refused
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+}
+
 TEST_F(AdminBinaryTest, RefusesAnOpenNonLoopbackAdminPort) {
   ServerProcess p(dir_ + "/refused.log", {"--admin-listen=0.0.0.0:0"});
   ASSERT_TRUE(p.Exited(kDeadline));
