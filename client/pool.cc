@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/hash/placement.h"
 #include "core/status/status.h"
 
 namespace memkit {
@@ -21,6 +22,26 @@ absl::StatusOr<std::string> ParseAddress(absl::string_view server) {
   auto spec = hash::ParseServerSpec(server);
   if (!spec.ok()) return spec.status();
   return AddressOf(*spec);
+}
+
+// Each live server's share of the keyspace under `placement`.
+std::vector<double> Shares(const hash::Placement& placement) {
+  const size_t n = placement.servers().size();
+  std::vector<double> shares(n, 0.0);
+  const std::vector<hash::ContinuumPoint> ring = placement.Continuum();
+  if (ring.empty()) {  // modula, random: an equal share each
+    for (double& s : shares) s = 1.0 / static_cast<double>(n);
+    return shares;
+  }
+  // A point owns the hashes after the previous point, up to itself; the
+  // first also owns those after the last (the wrap).
+  constexpr double kRing = 4294967296.0;
+  for (size_t i = 0; i < ring.size(); ++i) {
+    const double prev = i == 0 ? static_cast<double>(ring.back().value) - kRing
+                               : static_cast<double>(ring[i - 1].value);
+    shares[ring[i].server] += (static_cast<double>(ring[i].value) - prev) / kRing;
+  }
+  return shares;
 }
 
 }  // namespace
@@ -85,6 +106,13 @@ absl::StatusOr<std::unique_ptr<ClientPool>> ClientPool::Create(const ClientOptio
   snapshot->options = options;
   for (const Entry& e : p->servers_) snapshot->addresses.push_back(e.address);
   p->current_ = std::move(snapshot);
+  // The same path as every later change, for the shares.
+  auto first_snapshot = p->MakeSnapshot(p->servers_);
+  if (!first_snapshot.ok()) return first_snapshot.status();
+  auto fixed = std::make_shared<Snapshot>(**first_snapshot);
+  fixed->version = 1;
+  fixed->options = options;  // as given (entries may be comma lists)
+  p->current_ = std::move(fixed);
   p->idle_.push_back(Idle{std::move(*first), 1});
   p->created_ = 1;
   return p;
@@ -98,9 +126,11 @@ absl::StatusOr<ClientPool::Handle> ClientPool::Acquire(absl::Duration timeout) {
   Idle got;
   {
     MutexLock lock(&mu_);
+    RestoreExpired();
     while (idle_.empty() && created_ >= pool_options_.max_clients) {
       const absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) {
+        acquire_timeouts_.fetch_add(1, std::memory_order_relaxed);
         return McError(McCode::kTimeout,
                        absl::StrCat("no client free in the pool within ",
                                     absl::FormatDuration(timeout), " (", created_, " of ",
@@ -119,11 +149,13 @@ absl::StatusOr<ClientPool::Handle> ClientPool::Acquire(absl::Duration timeout) {
     // cannot complete between here and the build below.
     AddLent(snapshot);
   }
+  acquires_.fetch_add(1, std::memory_order_relaxed);
   if (got.client != nullptr && got.version == snapshot->version) {
     return Handle(this, std::move(got.client), got.version);
   }
   // New, or built for an older topology: (re)build outside the lock (it
   // parses and allocates; the old one closes its connections).
+  if (got.client != nullptr) rebuilt_.fetch_add(1, std::memory_order_relaxed);
   got.client.reset();
   auto c = Client::Create(snapshot->options);
   if (!c.ok()) {
@@ -153,6 +185,7 @@ void ClientPool::Update(std::unique_ptr<Client>* client, uint64_t* version) {
     return;
   }
   DropLent(*version);
+  rebuilt_.fetch_add(1, std::memory_order_relaxed);
   std::swap(*client, *c);
   *version = snapshot->version;
   // The old Client (now in *c) closes its connections when `c` goes, after
@@ -244,6 +277,18 @@ absl::StatusOr<std::shared_ptr<const ClientPool::Snapshot>> ClientPool::MakeSnap
   }
   auto probe = Client::Create(s->options);
   if (!probe.ok()) return probe.status();
+  std::vector<hash::ServerSpec> specs;
+  for (const Entry& e : servers) {
+    if (e.state == ServerState::kLive) specs.push_back(e.spec);
+  }
+  hash::PlacementOptions po;
+  po.distribution = options_.distribution;
+  po.hash = options_.hash;
+  po.sort_hosts = options_.sort_hosts;
+  po.auto_weighted = options_.auto_weighted;
+  auto placement = hash::Placement::Create(std::move(specs), po);
+  if (!placement.ok()) return placement.status();
+  s->shares = Shares(**placement);
   return std::shared_ptr<const Snapshot>(std::move(s));
 }
 
@@ -252,14 +297,43 @@ absl::Status ClientPool::Commit(std::vector<Entry> servers) {
   if (!snapshot.ok()) return snapshot.status();
   servers_ = std::move(servers);
   current_ = std::move(*snapshot);
+  next_restore_ = absl::InfiniteFuture();
+  for (const Entry& e : servers_) {
+    if (e.state == ServerState::kEjected) next_restore_ = std::min(next_restore_, e.ejected_until);
+  }
   version_.store(current_->version, std::memory_order_release);
   UpdateDrained();
   drained_.SignalAll();
   return absl::OkStatus();
 }
 
-std::vector<PoolServer> ClientPool::Servers() const {
+void ClientPool::RestoreExpired() {
+  const absl::Time now = absl::Now();
+  if (now < next_restore_) return;
+  std::vector<Entry> next = servers_;
+  for (Entry& e : next) {
+    if (e.state == ServerState::kEjected && e.ejected_until <= now) {
+      e.state = ServerState::kLive;
+      e.reason.clear();
+      e.ejected_until = absl::InfiniteFuture();
+    }
+  }
+  // Cannot fail: the servers were live together before.
+  if (!Commit(std::move(next)).ok()) next_restore_ = absl::InfiniteFuture();
+}
+
+PoolCounters ClientPool::counters() const {
+  PoolCounters c;
+  c.acquires = acquires_.load(std::memory_order_relaxed);
+  c.acquire_timeouts = acquire_timeouts_.load(std::memory_order_relaxed);
+  c.clients_rebuilt = rebuilt_.load(std::memory_order_relaxed);
+  c.topology_changes = version_.load(std::memory_order_acquire) - 1;
+  return c;
+}
+
+std::vector<PoolServer> ClientPool::Servers() {
   MutexLock lock(&mu_);
+  RestoreExpired();
   std::vector<PoolServer> out;
   out.reserve(servers_.size());
   for (const Entry& e : servers_) {
@@ -268,6 +342,11 @@ std::vector<PoolServer> ClientPool::Servers() const {
     s.weight = e.spec.weight;
     s.state = e.state;
     s.lent_clients = LentReaching(e.address);
+    s.reason = e.reason;
+    s.ejected_until = e.ejected_until;
+    const auto& live = current_->addresses;
+    auto it = std::find(live.begin(), live.end(), e.address);
+    if (it != live.end()) s.placement_share = current_->shares[it - live.begin()];
     out.push_back(std::move(s));
   }
   return out;
@@ -312,11 +391,23 @@ absl::Status ClientPool::SetServerWeight(absl::string_view server, uint32_t weig
   return Commit(std::move(next));
 }
 
-absl::Status ClientPool::SetState(absl::string_view server, ServerState state) {
+absl::Status ClientPool::SetState(absl::string_view server, ServerState state, absl::Time until,
+                                  absl::string_view reason) {
   MutexLock lock(&mu_);
   auto i = Find(server);
   if (!i.ok()) return i.status();
   const ServerState was = servers_[*i].state;
+  if (state == ServerState::kEjected) {
+    servers_[*i].reason = std::string(reason);
+    servers_[*i].ejected_until = until;
+    if (was == state) {
+      next_restore_ = std::min(next_restore_, until);
+      return absl::OkStatus();
+    }
+  } else {
+    servers_[*i].reason.clear();
+    servers_[*i].ejected_until = absl::InfiniteFuture();
+  }
   if (was == state) return absl::OkStatus();
   // Draining a server already out of the placement changes nothing but
   // its label.
@@ -325,6 +416,7 @@ absl::Status ClientPool::SetState(absl::string_view server, ServerState state) {
   if (in_before == in_after) {
     if (state == ServerState::kDraining && was == ServerState::kDrained) return absl::OkStatus();
     servers_[*i].state = state;
+    if (state == ServerState::kEjected) next_restore_ = std::min(next_restore_, until);
     UpdateDrained();
     return absl::OkStatus();
   }
@@ -333,14 +425,17 @@ absl::Status ClientPool::SetState(absl::string_view server, ServerState state) {
   return Commit(std::move(next));
 }
 
-absl::Status ClientPool::EjectServer(absl::string_view server) {
-  return SetState(server, ServerState::kEjected);
+absl::Status ClientPool::EjectServer(absl::string_view server, absl::Duration duration,
+                                     absl::string_view reason) {
+  const absl::Time until = duration == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                                : absl::Now() + duration;
+  return SetState(server, ServerState::kEjected, until, reason);
 }
 absl::Status ClientPool::RestoreServer(absl::string_view server) {
-  return SetState(server, ServerState::kLive);
+  return SetState(server, ServerState::kLive, absl::InfiniteFuture(), "");
 }
 absl::Status ClientPool::DrainServer(absl::string_view server) {
-  return SetState(server, ServerState::kDraining);
+  return SetState(server, ServerState::kDraining, absl::InfiniteFuture(), "");
 }
 
 absl::Status ClientPool::WaitDrained(absl::string_view server, absl::Duration timeout) {

@@ -89,6 +89,20 @@ struct PoolServer {
   ServerState state = ServerState::kLive;
   // Lent Clients whose placement still includes this server.
   size_t lent_clients = 0;
+  // kEjected: why (EjectServer's reason) and until when (InfiniteFuture:
+  // until RestoreServer).
+  std::string reason;
+  absl::Time ejected_until = absl::InfiniteFuture();
+  // Its share (0..1) of the keyspace under the current placement.
+  double placement_share = 0;
+};
+
+// A ClientPool's counters since it was created.
+struct PoolCounters {
+  uint64_t acquires = 0;          // Acquire() calls that lent a Client
+  uint64_t acquire_timeouts = 0;  // Acquire() calls that timed out
+  uint64_t clients_rebuilt = 0;   // Clients rebuilt for a new topology
+  uint64_t topology_changes = 0;  // topology versions after the first
 };
 
 class ClientPool {
@@ -149,7 +163,8 @@ class ClientPool {
 
   // ---- runtime control. `server` names a server by address ("host:port";
   // a weight suffix is ignored); NotFound if the pool has no such server.
-  std::vector<PoolServer> Servers() const;
+  // (Not const: it first restores servers whose timed ejection ended.)
+  std::vector<PoolServer> Servers();
   uint64_t topology_version() const { return version_.load(std::memory_order_acquire); }
   // Adds "host:port[:weight]" as live. AlreadyExists if present.
   absl::Status AddServer(absl::string_view server);
@@ -158,7 +173,11 @@ class ClientPool {
   absl::Status RemoveServer(absl::string_view server);
   // InvalidArgument for 0. Affects placement only for weighted ketama.
   absl::Status SetServerWeight(absl::string_view server, uint32_t weight);
-  absl::Status EjectServer(absl::string_view server);
+  // For `duration` (InfiniteDuration: until RestoreServer); `reason` is
+  // reported by Servers().
+  absl::Status EjectServer(absl::string_view server,
+                           absl::Duration duration = absl::InfiniteDuration(),
+                           absl::string_view reason = "");
   // Back to kLive from any other state.
   absl::Status RestoreServer(absl::string_view server);
   // kDraining now, kDrained once no lent Client can reach it.
@@ -166,18 +185,22 @@ class ClientPool {
   // Waits until `server` is kDrained: OK, DeadlineExceeded, NotFound, or
   // FailedPrecondition when it is neither draining nor drained.
   absl::Status WaitDrained(absl::string_view server, absl::Duration timeout);
+  PoolCounters counters() const;
 
  private:
   struct Entry {
     hash::ServerSpec spec;
     std::string address;
     ServerState state = ServerState::kLive;
+    std::string reason;
+    absl::Time ejected_until = absl::InfiniteFuture();
   };
   // An immutable topology: what Clients of one version are built from.
   struct Snapshot {
     uint64_t version = 0;
     ClientOptions options;               // servers = the live ones
     std::vector<std::string> addresses;  // of those servers
+    std::vector<double> shares;          // of the keyspace, per live server
   };
   struct Lent {
     size_t count = 0;
@@ -208,7 +231,10 @@ class ClientPool {
   void DropLent(uint64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t LentReaching(const std::string& address) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateDrained() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status SetState(absl::string_view server, ServerState state);
+  absl::Status SetState(absl::string_view server, ServerState state, absl::Time until,
+                        absl::string_view reason);
+  // Restores servers whose timed ejection has passed.
+  void RestoreExpired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   const ClientOptions options_;
@@ -216,6 +242,9 @@ class ClientPool {
 
   // current_->version, readable without the lock (Handle::Refresh).
   std::atomic<uint64_t> version_{1};
+  std::atomic<uint64_t> acquires_{0};
+  std::atomic<uint64_t> acquire_timeouts_{0};
+  std::atomic<uint64_t> rebuilt_{0};
 
   mutable Mutex mu_;
   CondVar returned_;  // a Client came back (or a slot freed)
@@ -226,6 +255,8 @@ class ClientPool {
   std::shared_ptr<const Snapshot> current_ ABSL_GUARDED_BY(mu_);
   // Lent Clients by the version they were built from.
   absl::flat_hash_map<uint64_t, Lent> lent_ ABSL_GUARDED_BY(mu_);
+  // The earliest ejected_until among timed ejections (InfiniteFuture: none).
+  absl::Time next_restore_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
 
 class ThreadMappedPool {

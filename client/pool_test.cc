@@ -370,6 +370,33 @@ TEST_P(PoolTopologyTest, RefusesChangesThatCannotApply) {
   EXPECT_EQ(pool_->client_options().servers, std::vector<std::string>{c});
 }
 
+TEST_P(PoolTopologyTest, TimedEjectionEndsByItselfAndSharesCoverTheKeyspace) {
+  const std::string b = servers_[1]->address();
+  double total = 0;
+  for (const PoolServer& s : pool_->Servers()) {
+    EXPECT_GT(s.placement_share, 0.2) << s.address;  // ketama, 3 servers: about 1/3 each
+    total += s.placement_share;
+  }
+  EXPECT_NEAR(total, 1.0, 1e-9);
+  ASSERT_TRUE(pool_->EjectServer(b, absl::Milliseconds(100), "maintenance").ok());
+  bool seen = false;
+  for (const PoolServer& s : pool_->Servers()) {
+    if (s.address != b) continue;
+    seen = true;
+    EXPECT_EQ(s.state, ServerState::kEjected);
+    EXPECT_EQ(s.reason, "maintenance");
+    EXPECT_LT(s.ejected_until, absl::InfiniteFuture());
+    EXPECT_EQ(s.placement_share, 0.0);
+  }
+  EXPECT_TRUE(seen);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (StateOf(b) != ServerState::kLive && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(StateOf(b), ServerState::kLive);
+  EXPECT_EQ(pool_->counters().topology_changes, 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(All, PoolTopologyTest, ::testing::ValuesIn(testing::AllBackends()),
                          testing::BackendParamName);
 
