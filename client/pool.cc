@@ -48,10 +48,14 @@ std::vector<double> Shares(const hash::Placement& placement) {
 
 const char* ServerStateName(ServerState state) {
   switch (state) {
-    case ServerState::kLive: return "live";
-    case ServerState::kEjected: return "ejected";
-    case ServerState::kDraining: return "draining";
-    case ServerState::kDrained: return "drained";
+    case ServerState::kLive:
+      return "live";
+    case ServerState::kEjected:
+      return "ejected";
+    case ServerState::kDraining:
+      return "draining";
+    case ServerState::kDrained:
+      return "drained";
   }
   return "unknown";
 }
@@ -82,8 +86,41 @@ void ClientPool::Handle::Release() {
 
 // ---- ClientPool
 
+void ClientPool::Observer::OnRoundTrip(size_t server, const absl::Status& status,
+                                       absl::Duration latency) {
+  if (server >= stats.size()) return;
+  ServerStats& st = *stats[server];
+  st.requests.Increment();
+  if (status.ok()) {
+    if (st.consecutive_failures.value() != 0) st.consecutive_failures.Set(0);
+  } else {
+    st.failures.Increment();
+    st.consecutive_failures.Add(1);
+  }
+  st.latency_nanos.Record(absl::ToInt64Nanoseconds(latency));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> ClientPool::Build(const Snapshot& snapshot) {
+  auto c = Client::Create(snapshot.options);
+  if (c.ok()) (*c)->SetServerObserver(&snapshot.observer);
+  return c;
+}
+
+void ClientPool::PruneSnapshots() {
+  for (auto it = snapshots_.begin(); it != snapshots_.end();) {
+    const uint64_t v = it->first;
+    bool used = v == current_->version || lent_.contains(v);
+    for (const Idle& i : idle_) used = used || i.version == v;
+    if (used) {
+      ++it;
+    } else {
+      snapshots_.erase(it++);
+    }
+  }
+}
+
 absl::StatusOr<std::unique_ptr<ClientPool>> ClientPool::Create(const ClientOptions& options,
-                                                                const ClientPoolOptions& pool) {
+                                                               const ClientPoolOptions& pool) {
   if (pool.max_clients == 0) return absl::InvalidArgumentError("max_clients must be at least 1");
   auto first = Client::Create(options);
   if (!first.ok()) return first.status();
@@ -109,10 +146,15 @@ absl::StatusOr<std::unique_ptr<ClientPool>> ClientPool::Create(const ClientOptio
   // The same path as every later change, for the shares.
   auto first_snapshot = p->MakeSnapshot(p->servers_);
   if (!first_snapshot.ok()) return first_snapshot.status();
-  auto fixed = std::make_shared<Snapshot>(**first_snapshot);
+  auto fixed = std::make_shared<Snapshot>();
   fixed->version = 1;
   fixed->options = options;  // as given (entries may be comma lists)
+  fixed->addresses = (*first_snapshot)->addresses;
+  fixed->shares = (*first_snapshot)->shares;
+  fixed->observer.stats = (*first_snapshot)->observer.stats;
   p->current_ = std::move(fixed);
+  p->snapshots_[1] = p->current_;
+  (*first)->SetServerObserver(&p->current_->observer);
   p->idle_.push_back(Idle{std::move(*first), 1});
   p->created_ = 1;
   return p;
@@ -131,10 +173,9 @@ absl::StatusOr<ClientPool::Handle> ClientPool::Acquire(absl::Duration timeout) {
       const absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) {
         acquire_timeouts_.fetch_add(1, std::memory_order_relaxed);
-        return McError(McCode::kTimeout,
-                       absl::StrCat("no client free in the pool within ",
-                                    absl::FormatDuration(timeout), " (", created_, " of ",
-                                    pool_options_.max_clients, " lent)"));
+        return McError(McCode::kTimeout, absl::StrCat("no client free in the pool within ",
+                                                      absl::FormatDuration(timeout), " (", created_,
+                                                      " of ", pool_options_.max_clients, " lent)"));
       }
       returned_.WaitWithTimeout(&mu_, std::min(left, absl::Hours(1)));
     }
@@ -157,7 +198,7 @@ absl::StatusOr<ClientPool::Handle> ClientPool::Acquire(absl::Duration timeout) {
   // parses and allocates; the old one closes its connections).
   if (got.client != nullptr) rebuilt_.fetch_add(1, std::memory_order_relaxed);
   got.client.reset();
-  auto c = Client::Create(snapshot->options);
+  auto c = Build(*snapshot);
   if (!c.ok()) {
     MutexLock lock(&mu_);
     --created_;
@@ -176,7 +217,7 @@ void ClientPool::Update(std::unique_ptr<Client>* client, uint64_t* version) {
     if (snapshot->version == *version) return;
     AddLent(snapshot);
   }
-  auto c = Client::Create(snapshot->options);
+  auto c = Build(*snapshot);
   MutexLock lock(&mu_);
   if (!c.ok()) {
     // Cannot happen for a snapshot MakeSnapshot accepted; keep the old
@@ -271,6 +312,7 @@ absl::StatusOr<std::shared_ptr<const ClientPool::Snapshot>> ClientPool::MakeSnap
     if (e.state != ServerState::kLive) continue;
     s->options.servers.push_back(e.spec.ToString());
     s->addresses.push_back(e.address);
+    s->observer.stats.push_back(e.stats);
   }
   if (s->addresses.empty()) {
     return absl::FailedPreconditionError("the change would leave the pool without a live server");
@@ -297,6 +339,8 @@ absl::Status ClientPool::Commit(std::vector<Entry> servers) {
   if (!snapshot.ok()) return snapshot.status();
   servers_ = std::move(servers);
   current_ = std::move(*snapshot);
+  snapshots_[current_->version] = current_;
+  PruneSnapshots();
   next_restore_ = absl::InfiniteFuture();
   for (const Entry& e : servers_) {
     if (e.state == ServerState::kEjected) next_restore_ = std::min(next_restore_, e.ejected_until);
@@ -344,6 +388,10 @@ std::vector<PoolServer> ClientPool::Servers() {
     s.lent_clients = LentReaching(e.address);
     s.reason = e.reason;
     s.ejected_until = e.ejected_until;
+    s.requests = e.stats->requests.value();
+    s.failures = e.stats->failures.value();
+    s.consecutive_failures = static_cast<uint64_t>(e.stats->consecutive_failures.value());
+    s.latency_nanos = e.stats->latency_nanos.Snapshot();
     const auto& live = current_->addresses;
     auto it = std::find(live.begin(), live.end(), e.address);
     if (it != live.end()) s.placement_share = current_->shares[it - live.begin()];
@@ -427,8 +475,8 @@ absl::Status ClientPool::SetState(absl::string_view server, ServerState state, a
 
 absl::Status ClientPool::EjectServer(absl::string_view server, absl::Duration duration,
                                      absl::string_view reason) {
-  const absl::Time until = duration == absl::InfiniteDuration() ? absl::InfiniteFuture()
-                                                                : absl::Now() + duration;
+  const absl::Time until =
+      duration == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + duration;
   return SetState(server, ServerState::kEjected, until, reason);
 }
 absl::Status ClientPool::RestoreServer(absl::string_view server) {
@@ -447,8 +495,8 @@ absl::Status ClientPool::WaitDrained(absl::string_view server, absl::Duration ti
     const ServerState s = servers_[*i].state;
     if (s == ServerState::kDrained) return absl::OkStatus();
     if (s != ServerState::kDraining) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "server ", servers_[*i].address, " is ", ServerStateName(s), ", not draining"));
+      return absl::FailedPreconditionError(absl::StrCat("server ", servers_[*i].address, " is ",
+                                                        ServerStateName(s), ", not draining"));
     }
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {

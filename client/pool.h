@@ -61,7 +61,10 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "client/client_options.h"
+#include "client/server_observer.h"
 #include "core/hash/server_spec.h"
+#include "core/stats/counter.h"
+#include "core/stats/histogram.h"
 #include "core/sync/mutex.h"
 
 namespace memkit {
@@ -95,6 +98,13 @@ struct PoolServer {
   absl::Time ejected_until = absl::InfiniteFuture();
   // Its share (0..1) of the keyspace under the current placement.
   double placement_share = 0;
+  // Round trips to it by the pool's Clients since it joined the pool (a
+  // multi-key call counts once per server), failed ones, failures in a row,
+  // and their latency in nanoseconds (from the start of the call's I/O).
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+  uint64_t consecutive_failures = 0;
+  stats::HistogramSnapshot latency_nanos;
 };
 
 // A ClientPool's counters since it was created.
@@ -188,7 +198,21 @@ class ClientPool {
   PoolCounters counters() const;
 
  private:
+  // A member's numbers, kept across topology changes while it is a member.
+  struct ServerStats {
+    stats::Counter requests;
+    stats::Counter failures;
+    stats::Gauge consecutive_failures;
+    stats::Histogram latency_nanos;
+  };
+  // Feeds a Client's round trips into its servers' ServerStats.
+  class Observer final : public ServerObserver {
+   public:
+    void OnRoundTrip(size_t server, const absl::Status& status, absl::Duration latency) override;
+    std::vector<std::shared_ptr<ServerStats>> stats;  // per live server, in list order
+  };
   struct Entry {
+    std::shared_ptr<ServerStats> stats = std::make_shared<ServerStats>();
     hash::ServerSpec spec;
     std::string address;
     ServerState state = ServerState::kLive;
@@ -201,6 +225,9 @@ class ClientPool {
     ClientOptions options;               // servers = the live ones
     std::vector<std::string> addresses;  // of those servers
     std::vector<double> shares;          // of the keyspace, per live server
+    // Every Client built from this snapshot reports to it. Mutable: the
+    // snapshot is otherwise immutable, the stats are atomics.
+    mutable Observer observer;
   };
   struct Lent {
     size_t count = 0;
@@ -214,6 +241,10 @@ class ClientPool {
   ClientPool(const ClientOptions& options, const ClientPoolOptions& pool)
       : options_(options), pool_options_(pool) {}
   void Return(std::unique_ptr<Client> client, uint64_t version);
+  // A Client for `snapshot`, reporting to its observer.
+  static absl::StatusOr<std::unique_ptr<Client>> Build(const Snapshot& snapshot);
+  // Forgets snapshots no Client was built from any more.
+  void PruneSnapshots() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Rebuilds `*client` for the current topology if `*version` is older.
   void Update(std::unique_ptr<Client>* client, uint64_t* version);
 
@@ -253,6 +284,9 @@ class ClientPool {
   size_t created_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Entry> servers_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const Snapshot> current_ ABSL_GUARDED_BY(mu_);
+  // Snapshots some Client (idle or lent) may still be built from, by
+  // version: their observers must outlive those Clients.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<const Snapshot>> snapshots_ ABSL_GUARDED_BY(mu_);
   // Lent Clients by the version they were built from.
   absl::flat_hash_map<uint64_t, Lent> lent_ ABSL_GUARDED_BY(mu_);
   // The earliest ejected_until among timed ejections (InfiniteFuture: none).

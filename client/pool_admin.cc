@@ -13,6 +13,7 @@
 #include "core/admin/admin.grpc.pb.h"
 #include "core/hash/hash.h"
 #include "core/hash/placement.h"
+#include "core/stats/histogram.h"
 
 namespace memkit {
 namespace client {
@@ -28,10 +29,14 @@ grpc::Status ToGrpc(const absl::Status& s) {
 
 v1::ServerState ToProto(ServerState s) {
   switch (s) {
-    case ServerState::kLive: return v1::SERVER_STATE_UP;
-    case ServerState::kEjected: return v1::SERVER_STATE_EJECTED;
-    case ServerState::kDraining: return v1::SERVER_STATE_DRAINING;
-    case ServerState::kDrained: return v1::SERVER_STATE_DRAINED;
+    case ServerState::kLive:
+      return v1::SERVER_STATE_UP;
+    case ServerState::kEjected:
+      return v1::SERVER_STATE_EJECTED;
+    case ServerState::kDraining:
+      return v1::SERVER_STATE_DRAINING;
+    case ServerState::kDrained:
+      return v1::SERVER_STATE_DRAINED;
   }
   return v1::SERVER_STATE_UNSPECIFIED;
 }
@@ -43,8 +48,8 @@ absl::StatusOr<const NamedPool*> FindPool(const std::vector<NamedPool>& pools,
                                           const std::string& name) {
   if (name.empty()) {
     if (pools.size() == 1) return &pools[0];
-    return absl::InvalidArgumentError(absl::StrCat(
-        "name the pool: this program has ", pools.size(), " pools (ListPools shows them)"));
+    return absl::InvalidArgumentError(absl::StrCat("name the pool: this program has ", pools.size(),
+                                                   " pools (ListPools shows them)"));
   }
   for (const NamedPool& p : pools) {
     if (p.name == name) return &p;
@@ -76,12 +81,19 @@ void Describe(const NamedPool& np, v1::PoolInfo* info) {
         p->set_ejected_until_unix_nanos(absl::ToUnixNanos(s.ejected_until));
       }
     } else if (s.state == ServerState::kDraining) {
-      p->set_state_reason(absl::StrCat("draining: ", s.lent_clients,
-                                       " lent clients can still reach it"));
+      p->set_state_reason(
+          absl::StrCat("draining: ", s.lent_clients, " lent clients can still reach it"));
     } else if (s.state == ServerState::kDrained) {
       p->set_state_reason("drained by admin");
     }
     p->set_placement_share(s.placement_share);
+    p->set_requests_total(s.requests);
+    p->set_failures_total(s.failures);
+    p->set_consecutive_failures(s.consecutive_failures);
+    if (s.state == ServerState::kLive && s.consecutive_failures > 0) {
+      p->set_state(v1::SERVER_STATE_FAILING);
+      p->set_state_reason(absl::StrCat(s.consecutive_failures, " failures in a row"));
+    }
   }
   AddSetting(info, "protocol", ProtocolName(o.protocol));
   AddSetting(info, "replicas", absl::StrCat(o.replicas));
@@ -94,6 +106,22 @@ void Describe(const NamedPool& np, v1::PoolInfo* info) {
   AddSetting(info, "max_clients", absl::StrCat(pool.pool_options().max_clients));
   AddSetting(info, "acquire_timeout_ms", absl::StrCat(Millis(pool.pool_options().acquire_timeout)));
   AddSetting(info, "topology_version", absl::StrCat(pool.topology_version()));
+}
+
+// Prometheus-sized bucket bounds for latencies, in microseconds.
+constexpr double kBucketBoundsMicros[] = {
+    10,    25,    50,     100,    250,    500,     1000,    2500,    5000,    10000,
+    25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+
+void FillPercentiles(const stats::HistogramSnapshot& h, v1::Percentiles* p) {
+  auto us = [](uint64_t nanos) { return static_cast<double>(nanos) / 1000.0; };
+  p->set_p50(us(h.Percentile(50)));
+  p->set_p90(us(h.Percentile(90)));
+  p->set_p99(us(h.Percentile(99)));
+  p->set_p999(us(h.Percentile(99.9)));
+  p->set_max(us(h.max()));
+  p->set_min(us(h.min()));
+  p->set_mean(h.Mean() / 1000.0);
 }
 
 }  // namespace
@@ -121,8 +149,8 @@ class ClientPoolAdmin::PoolsImpl final : public v1::Pools::Service {
 
   grpc::Status AddServer(grpc::ServerContext*, const v1::AddServerRequest* req,
                          v1::AddServerResponse* out) override {
-    const std::string spec = req->weight() > 1 ? absl::StrCat(req->address(), ":", req->weight())
-                                               : req->address();
+    const std::string spec =
+        req->weight() > 1 ? absl::StrCat(req->address(), ":", req->weight()) : req->address();
     return Change(req->pool(), out->mutable_pool(),
                   [&](ClientPool* pool) { return pool->AddServer(spec); });
   }
@@ -145,8 +173,8 @@ class ClientPoolAdmin::PoolsImpl final : public v1::Pools::Service {
     if (req->duration_ms() < 0) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "duration_ms must be >= 0");
     }
-    const absl::Duration d = req->duration_ms() == 0 ? absl::InfiniteDuration()
-                                                     : absl::Milliseconds(req->duration_ms());
+    const absl::Duration d =
+        req->duration_ms() == 0 ? absl::InfiniteDuration() : absl::Milliseconds(req->duration_ms());
     return Change(req->pool(), out->mutable_pool(), [&](ClientPool* pool) {
       return pool->EjectServer(req->address(), d, req->reason());
     });
@@ -207,9 +235,10 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
   StatsImpl(const std::vector<NamedPool>* pools, std::string component)
       : pools_(pools), component_(std::move(component)) {}
 
-  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest*,
+  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* req,
                         v1::GetStatsResponse* out) override {
-    Snapshot(out->mutable_snapshot());
+    Histograms now;
+    Snapshot(out->mutable_snapshot(), req->include_histogram_buckets(), nullptr, &now);
     return grpc::Status::OK;
   }
 
@@ -218,9 +247,10 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
     if (req->interval_ms() != 0 && req->interval_ms() < 10) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "interval_ms must be at least 10");
     }
-    const absl::Duration interval = absl::Milliseconds(req->interval_ms() == 0 ? 1000
-                                                                               : req->interval_ms());
+    const absl::Duration interval =
+        absl::Milliseconds(req->interval_ms() == 0 ? 1000 : req->interval_ms());
     std::map<std::string, uint64_t> previous;  // "scope/name" -> value
+    Histograms previous_histograms, histograms;
     absl::Time last = absl::Now();
     for (uint64_t seq = 0; req->max_snapshots() == 0 || seq < req->max_snapshots(); ++seq) {
       if (seq > 0) {
@@ -232,14 +262,18 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
       }
       const absl::Time now = absl::Now();
       v1::StatsSnapshot snap;
-      Snapshot(&snap);
+      Snapshot(&snap, req->include_histogram_buckets(), seq > 0 ? &previous_histograms : nullptr,
+               &histograms);
+      previous_histograms.swap(histograms);
+      histograms.clear();
       snap.set_sequence(seq);
       if (seq > 0) {
         const double seconds = absl::ToDoubleSeconds(now - last);
         snap.set_interval_ms(absl::ToInt64Milliseconds(now - last));
         for (v1::StatsScope& scope : *snap.mutable_scopes()) {
           for (v1::Counter& c : *scope.mutable_counters()) {
-            const auto it = previous.find(absl::StrCat(scope.name(), "/", c.name()));
+            const auto it =
+                previous.find(absl::StrCat(scope.pool(), "/", scope.name(), "/", c.name()));
             if (it == previous.end() || it->second > c.value()) continue;
             c.set_delta(c.value() - it->second);
             if (seconds > 0) c.set_rate_per_second(static_cast<double>(c.delta()) / seconds);
@@ -249,7 +283,7 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
       previous.clear();
       for (const v1::StatsScope& scope : snap.scopes()) {
         for (const v1::Counter& c : scope.counters()) {
-          previous[absl::StrCat(scope.name(), "/", c.name())] = c.value();
+          previous[absl::StrCat(scope.pool(), "/", scope.name(), "/", c.name())] = c.value();
         }
       }
       last = now;
@@ -273,7 +307,38 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
     g->set_help(help);
   }
 
-  void Snapshot(v1::StatsSnapshot* snap) const {
+  // Latency histograms by "pool/server", for interval percentiles.
+  using Histograms = std::map<std::string, stats::HistogramSnapshot>;
+
+  static void AddLatency(v1::StatsScope* scope, const std::string& key,
+                         const stats::HistogramSnapshot& total, bool buckets,
+                         const Histograms* previous, Histograms* now) {
+    v1::Histogram* h = scope->add_histograms();
+    h->set_name("request_latency");
+    h->set_unit("microseconds");
+    h->set_help("Round trips to the server, from the start of the call's I/O");
+    h->set_count(total.count());
+    h->set_sum(static_cast<double>(total.sum()) / 1000.0);
+    FillPercentiles(total, h->mutable_total());
+    if (previous != nullptr) {
+      auto it = previous->find(key);
+      const stats::HistogramSnapshot interval =
+          it == previous->end() ? total : total.Since(it->second);
+      h->set_delta_count(interval.count());
+      FillPercentiles(interval, h->mutable_interval());
+    }
+    if (buckets) {
+      for (double bound : kBucketBoundsMicros) {
+        v1::HistogramBucket* b = h->add_buckets();
+        b->set_upper_bound(bound);
+        b->set_cumulative_count(total.CountAtOrBelow(static_cast<uint64_t>(bound * 1000)));
+      }
+    }
+    (*now)[key] = total;
+  }
+
+  void Snapshot(v1::StatsSnapshot* snap, bool buckets, const Histograms* previous,
+                Histograms* now) const {
     snap->set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
     snap->set_component(component_);
     v1::StatsScope* component = snap->add_scopes();
@@ -311,6 +376,12 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
         AddGauge(&ss, "placement_share", s.placement_share, "Share of the keyspace (0..1)");
         AddGauge(&ss, "lent_clients", static_cast<double>(s.lent_clients),
                  "Lent clients that can still reach it");
+        AddGauge(&ss, "consecutive_failures", static_cast<double>(s.consecutive_failures),
+                 "Failed round trips in a row");
+        AddCounter(&ss, "requests_total", s.requests, "Round trips to the server");
+        AddCounter(&ss, "failures_total", s.failures, "Round trips that failed");
+        AddLatency(&ss, absl::StrCat(np.name, "/", s.address), s.latency_nanos, buckets, previous,
+                   now);
         servers.push_back(std::move(ss));
       }
       AddGauge(ps, "servers_live", static_cast<double>(live), "Servers in the placement");

@@ -47,7 +47,8 @@ struct ClientPoolAdminOptions {
 
 class ClientPoolAdmin {
  public:
-  explicit ClientPoolAdmin(std::vector<NamedPool> pools, const ClientPoolAdminOptions& options = {});
+  explicit ClientPoolAdmin(std::vector<NamedPool> pools,
+                           const ClientPoolAdminOptions& options = {});
   ~ClientPoolAdmin();
   ClientPoolAdmin(const ClientPoolAdmin&) = delete;
   ClientPoolAdmin& operator=(const ClientPoolAdmin&) = delete;

@@ -285,6 +285,50 @@ TEST_F(PoolAdminTest, StatsHaveAScopePerPoolAndServerAndWatchCarriesDeltas) {
     if (c.name() == "acquires_total") acquires_delta = c.delta();
   }
   EXPECT_GT(acquires_delta, 0u);  // load ran during the interval
+  // Each server scope: round trips counted, with a latency histogram whose
+  // interval part covers the interval's round trips.
+  const v1::StatsScope& server = got[2].scopes(3);
+  ASSERT_EQ(server.kind(), v1::SCOPE_KIND_SERVER);
+  uint64_t requests = 0, requests_delta = 0;
+  for (const auto& c : server.counters()) {
+    if (c.name() == "requests_total") requests = c.value(), requests_delta = c.delta();
+  }
+  EXPECT_GT(requests, 0u);
+  ASSERT_EQ(server.histograms_size(), 1);
+  const v1::Histogram& h = server.histograms(0);
+  EXPECT_EQ(h.name(), "request_latency");
+  EXPECT_EQ(h.unit(), "microseconds");
+  EXPECT_GE(h.count(), requests);  // read after the counter
+  EXPECT_GT(h.total().p50(), 0.0);
+  EXPECT_GT(h.delta_count(), 0u);
+  EXPECT_NEAR(static_cast<double>(h.delta_count()), static_cast<double>(requests_delta),
+              static_cast<double>(requests_delta) * 0.5 + 50);
+  EXPECT_LE(h.interval().p50(), h.interval().max());
+}
+
+TEST_F(PoolAdminTest, StatsBucketsAreCumulative) {
+  {
+    auto h = main_->Acquire();
+    ASSERT_TRUE(h.ok());
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE((*h)->Set(absl::StrCat("b", i), "v").ok());
+  }
+  grpc::ClientContext ctx;
+  v1::GetStatsRequest req;
+  req.set_include_histogram_buckets(true);
+  v1::GetStatsResponse out;
+  ASSERT_TRUE(stats_->GetStats(&ctx, req, &out).ok());
+  uint64_t total = 0;
+  for (const auto& scope : out.snapshot().scopes()) {
+    if (scope.kind() != v1::SCOPE_KIND_SERVER || scope.pool() != "main") continue;
+    const v1::Histogram& h = scope.histograms(0);
+    ASSERT_GT(h.buckets_size(), 5);
+    for (int i = 1; i < h.buckets_size(); ++i) {
+      EXPECT_GE(h.buckets(i).cumulative_count(), h.buckets(i - 1).cumulative_count());
+    }
+    EXPECT_EQ(h.buckets(h.buckets_size() - 1).cumulative_count(), h.count());  // all under 10 s
+    total += h.count();
+  }
+  EXPECT_EQ(total, 50u);
 }
 
 }  // namespace

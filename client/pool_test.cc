@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/sync/mutex.h"
 #include "absl/time/clock.h"
 #include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
+#include "core/sync/mutex.h"
 #include "gtest/gtest.h"
 
 namespace memkit {
@@ -341,7 +341,37 @@ TEST_P(PoolTopologyTest, EveryChangeUnderLoadFailsNoRequestAndMovesKeysAsPlaced)
   StopLoad();
   MutexLock lock(&mu_);
   EXPECT_EQ(failures_.load(), 0) << "first: " << first_failure_;
-  EXPECT_EQ(pool_->Servers().size(), 3u);
+  ASSERT_EQ(pool_->Servers().size(), 3u);
+  for (const PoolServer& s : pool_->Servers()) {
+    EXPECT_GT(s.requests, 100u) << s.address;
+    EXPECT_EQ(s.failures, 0u) << s.address;
+    EXPECT_EQ(s.latency_nanos.count(), s.requests) << s.address;
+    EXPECT_GT(s.latency_nanos.Percentile(50), 0u) << s.address;
+  }
+}
+
+TEST_P(PoolTopologyTest, PerServerStatsCountFailures) {
+  const std::string d = servers_[3]->address();
+  servers_[3]->Stop();
+  ASSERT_TRUE(pool_->AddServer(d).ok());
+  std::string key;  // one that the new placement puts on the stopped server
+  for (int i = 0; key.empty() && i < 10000; ++i) {
+    const std::string k = absl::StrCat("k", i);
+    if (Placement({k})[0] == d) key = k;
+  }
+  ASSERT_FALSE(key.empty());
+  {
+    auto h = pool_->Acquire();
+    ASSERT_TRUE(h.ok());
+    EXPECT_TRUE(absl::IsUnavailable((*h)->Set(key, "v")));
+    EXPECT_TRUE(absl::IsUnavailable((*h)->Get(key).status()));  // resting: refused at once
+  }
+  for (const PoolServer& s : pool_->Servers()) {
+    if (s.address != d) continue;
+    EXPECT_EQ(s.requests, 2u);
+    EXPECT_EQ(s.failures, 2u);
+    EXPECT_EQ(s.consecutive_failures, 2u);
+  }
 }
 
 TEST_P(PoolTopologyTest, RefusesChangesThatCannotApply) {

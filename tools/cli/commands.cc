@@ -51,6 +51,31 @@ const std::vector<Command>& AllCommands() {
        CLIENT_FLAGS, &RunStats},
       {"version", "print each server's version", "memkit version [CLIENT FLAGS]\n" CLIENT_FLAGS,
        &RunVersion},
+      {"admin", "call the gRPC admin API of memkit-server, memkit-proxy or a program's pools",
+       "memkit admin --admin=HOST:PORT [--token-file=F] [--tls-ca=PEM] [--json] [--timeout=S]\n"
+       "             COMMAND [ARGS]\n"
+       "  --admin defaults to $MEMKIT_ADMIN. Tables by default; --json prints one JSON object\n"
+       "  per reply (per line for streams). Errors: one line on stderr, exit 1 (usage: 2).\n"
+       "stats:    stats [--memcached] [--buckets]\n"
+       "          watch [--interval=1s] [--count=N] [--memcached]\n"
+       "pools:    pools [POOL]\n"
+       "          eject [--pool=P] [--for=DURATION] [--reason=TEXT] ADDRESS\n"
+       "          restore [--pool=P] ADDRESS\n"
+       "          drain [--pool=P] [--wait=DURATION] ADDRESS\n"
+       "          weight [--pool=P] ADDRESS WEIGHT\n"
+       "          add-server [--pool=P] ADDRESS [WEIGHT]\n"
+       "          remove-server [--pool=P] ADDRESS\n"
+       "config:   config | validate [FILE|-] | reload [FILE|-]\n"
+       "cache:    flush [--delay=S] [--pool=P] | connections\n"
+       "          close-connections [--reset] (--all | ID...)\n"
+       "          events [--types=fetchers,mutations,evictions,connevents] [--count=N]\n"
+       "testing:  clock advance DURATION | clock set UNIX_SECONDS|now [--freeze|--run]\n"
+       "          clock freeze | clock run\n"
+       "          fault outage refuse|reset | fault latency DURATION | fault fail N [MESSAGE]\n"
+       "          fault drop N | fault clear\n"
+       "          close-all [--reset]\n"
+       "DURATION: 250ms, 90s, 2m, -1h (a bare number is milliseconds).",
+       &RunAdmin},
   };
   return *commands;
 }

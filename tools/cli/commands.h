@@ -40,6 +40,8 @@ int RunTouch(const std::vector<std::string>& args);
 int RunFlush(const std::vector<std::string>& args);
 int RunStats(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
+// `memkit admin`: the gRPC admin API (admin_command.cc).
+int RunAdmin(const std::vector<std::string>& args);
 
 }  // namespace cli
 }  // namespace memkit
