@@ -31,6 +31,8 @@ _SYSTEM_LIBRARIES = {
     "zlib": (["zlib"], ["-lz"]),
     "protobuf": (["protobuf"], ["-lprotobuf", "-pthread"]),
     "grpc": (["grpc++", "protobuf"], ["-lgrpc++", "-lgrpc", "-lprotobuf", "-pthread"]),
+    # Server reflection (grpc.reflection.v1alpha); Debian ships no .pc for it.
+    "grpc_reflection": ([], ["-lgrpc++_reflection"]),
     "gtest": (["gtest"], ["-lgtest", "-pthread"]),
     "gtest_main": (["gtest_main"], ["-lgtest_main", "-lgtest", "-pthread"]),
     "gmock": (["gmock"], ["-lgmock", "-lgtest", "-pthread"]),

@@ -47,6 +47,15 @@ constexpr FlagSpec kFlags[] = {
     {'X', "disable-dumping", false},
     {'o', "extended", true},
     {0, "persist", true},  // memkit: -o persist=DIR, for paths with commas
+    // memkit: the admin API (docs/admin.md)
+    {0, "admin-listen", true},
+    {0, "admin-port-file", true},
+    {0, "admin-token-file", true},
+    {0, "admin-tls-cert", true},
+    {0, "admin-tls-key", true},
+    {0, "admin-insecure", false},
+    {0, "metrics-listen", true},
+    {0, "enable-test-controls", false},
 };
 
 // memcached flags memkit-server knows but does not implement.
@@ -138,8 +147,39 @@ absl::Status ApplyExtended(const std::string& value, ServerOptions* o) {
   return absl::OkStatus();
 }
 
+// The memkit-only flags that have no short form, other than --persist.
+absl::Status ApplyAdminFlag(const FlagSpec& f, const std::string& value, ServerFlags* out) {
+  const absl::string_view name = f.long_name;
+  if (f.takes_value && value.empty()) return BadValue(f, value, "expected a value");
+  if (name == "admin-listen") {
+    out->admin_listen = value;
+  } else if (name == "admin-port-file") {
+    out->admin_port_file = value;
+  } else if (name == "admin-token-file") {
+    out->admin_token_file = value;
+  } else if (name == "admin-tls-cert") {
+    out->admin_tls_cert = value;
+  } else if (name == "admin-tls-key") {
+    out->admin_tls_key = value;
+  } else if (name == "admin-insecure") {
+    out->admin_insecure = true;
+  } else if (name == "metrics-listen") {
+    out->metrics_listen = value;
+  } else if (name == "enable-test-controls") {
+    out->enable_test_controls = true;
+    // The Testing service moves the item clock, as FakeServer does.
+    out->options.adjustable_clock = true;
+  } else {
+    return Bad(absl::StrCat("unhandled option --", name));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out) {
   ServerOptions& o = out->options;
+  if (f.short_name == 0 && absl::string_view(f.long_name) != "persist") {
+    return ApplyAdminFlag(f, value, out);
+  }
   switch (f.short_name) {
     case 'p': {
       auto v = ParseInt(f, value, 0, 65535);
@@ -445,7 +485,16 @@ std::string ServerUsage() {
          "                          kill -9 loses (default: 0, only at shutdown)\n"
          "   - persist_strict:      refuse to start if the snapshot is damaged\n"
          "                          (default: start cold, or with what could be read)\n"
-         "--persist=<dir>           same as -o persist=<dir> (the directory may contain commas)\n";
+         "--persist=<dir>           same as -o persist=<dir> (the directory may contain commas)\n"
+         "--admin-listen=<host:port> serve the gRPC admin API (port 0: any free port, printed\n"
+         "                          to stderr as \"admin-listen: <host:port>\")\n"
+         "--admin-port-file=<file>  write the admin port chosen to <file>\n"
+         "--admin-token-file=<file> require \"authorization: Bearer <token>\" on admin calls\n"
+         "--admin-tls-cert=<file>   serve the admin API over TLS with this certificate (PEM)\n"
+         "--admin-tls-key=<file>    ... and this private key (PEM)\n"
+         "--admin-insecure          allow a non-loopback --admin-listen without a token\n"
+         "--metrics-listen=<host:port> serve Prometheus metrics on GET /metrics\n"
+         "--enable-test-controls    serve the admin Testing service (clock, faults); tests only\n";
 }
 
 }  // namespace server

@@ -25,6 +25,28 @@ struct ServerFlags {
   bool version = false;  // -V: print the version and exit 0
   std::string user;      // -u: drop privileges to this user when run as root
   std::string pidfile;   // -P: write the process id here
+
+  // ---- the admin API (docs/admin.md); memkit extensions, long form only
+  // --admin-listen=HOST:PORT: serve the gRPC admin API there (port 0: any
+  // free port, printed to stderr as "admin-listen: HOST:PORT"). Empty: off.
+  std::string admin_listen;
+  // --admin-port-file=FILE: write the admin port chosen (a line) there.
+  std::string admin_port_file;
+  // --admin-token-file=FILE: every admin call must send "authorization:
+  // Bearer <the file's content>".
+  std::string admin_token_file;
+  // --admin-tls-cert=FILE, --admin-tls-key=FILE: serve the admin API over TLS.
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
+  // --admin-insecure: allow a non-loopback --admin-listen without a token.
+  bool admin_insecure = false;
+  // --metrics-listen=HOST:PORT: serve Prometheus text on GET /metrics (port
+  // 0: any free port, printed as "metrics-listen: HOST:PORT"). Empty: off.
+  std::string metrics_listen;
+  // --enable-test-controls: serve the admin API's Testing service (move the
+  // clock, inject faults, drop connections), as the in-process FakeServer.
+  // Never in production.
+  bool enable_test_controls = false;
 };
 
 // `args` excludes the program name. InvalidArgument with a one-line message.

@@ -15,12 +15,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <memory>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/stats/histogram.h"
+#include "server/admin_service.h"
 #include "server/flags.h"
 #include "server/server.h"
 
@@ -43,6 +47,56 @@ namespace {
 
 constexpr int kExitUsage = 64;  // EX_USAGE
 constexpr int kExitOsErr = 71;  // EX_OSERR
+
+// Writes `content` to `path` through a temporary file and a rename, so that a
+// script polling for the file never reads it half-written.
+bool WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << content;
+    if (!out) return false;
+  }
+  return rename(temp.c_str(), path.c_str()) == 0;
+}
+
+// Starts the admin API and /metrics when asked for; prints the addresses
+// chosen as "admin-listen: HOST:PORT" / "metrics-listen: HOST:PORT" lines on
+// stderr (scripts and tests parse them). Null with no admin flags.
+absl::StatusOr<std::unique_ptr<memkit::server::ServerAdmin>> StartAdmin(
+    memkit::server::Server* server, const memkit::server::ServerFlags& flags,
+    const std::vector<std::string>& command_line, const memkit::stats::Histogram* latency) {
+  if (flags.admin_listen.empty() && flags.metrics_listen.empty()) {
+    if (flags.enable_test_controls) {
+      std::fprintf(stderr, "memkit-server: --enable-test-controls has no effect without --admin-listen\n");
+    }
+    return std::unique_ptr<memkit::server::ServerAdmin>();
+  }
+  memkit::server::ServerAdminOptions options;
+  options.admin.listen = flags.admin_listen;
+  options.admin.token_file = flags.admin_token_file;
+  options.admin.tls_cert_file = flags.admin_tls_cert;
+  options.admin.tls_key_file = flags.admin_tls_key;
+  options.admin.insecure = flags.admin_insecure;
+  options.metrics_listen = flags.metrics_listen;
+  options.enable_test_controls = flags.enable_test_controls;
+  options.command_line = command_line;
+  options.request_latency = latency;
+  auto admin = memkit::server::ServerAdmin::Create(server, options);
+  if (!admin.ok()) return admin.status();
+  if ((*admin)->admin_port() != 0) {
+    std::fprintf(stderr, "admin-listen: %s\n", (*admin)->admin_address().c_str());
+    if (!flags.admin_port_file.empty() &&
+        !WriteFileAtomically(flags.admin_port_file, std::to_string((*admin)->admin_port()) + "\n")) {
+      return absl::UnavailableError("cannot write --admin-port-file " + flags.admin_port_file);
+    }
+  }
+  if ((*admin)->metrics_port() != 0) {
+    std::fprintf(stderr, "metrics-listen: %s\n", (*admin)->metrics_address().c_str());
+  }
+  std::fflush(stderr);
+  return admin;
+}
 
 bool DropPrivileges(const std::string& user) {
   if (getuid() != 0) return true;  // only root changes identity, as memcached
@@ -99,10 +153,23 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Recorded by the request path, reported by the admin API and /metrics.
+  auto request_latency = std::make_unique<memkit::stats::Histogram>();
+  flags->options.request_latency = request_latency.get();
   auto server = memkit::server::Server::Create(flags->options);
   if (!server.ok()) {
     std::fprintf(stderr, "memkit-server: %s\n", std::string(server.status().message()).c_str());
     return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitOsErr;
+  }
+  std::vector<std::string> command_line(argv, argv + argc);
+  auto admin = StartAdmin(server->get(), *flags, command_line, request_latency.get());
+  if (!admin.ok()) {
+    std::fprintf(stderr, "memkit-server: %s\n", std::string(admin.status().message()).c_str());
+    (*server)->Shutdown();
+    return admin.status().code() == absl::StatusCode::kInvalidArgument ||
+                   admin.status().code() == absl::StatusCode::kNotFound
+               ? kExitUsage
+               : kExitOsErr;
   }
   if (!flags->user.empty() && !DropPrivileges(flags->user)) return kExitOsErr;
   if (!flags->pidfile.empty()) {
@@ -126,6 +193,7 @@ int main(int argc, char** argv) {
   signal_thread.detach();
 
   raw->WaitForShutdownRequest();
+  if (*admin != nullptr) (*admin)->Shutdown();
   raw->Shutdown();
   if (!flags->pidfile.empty()) unlink(flags->pidfile.c_str());
   return 0;

@@ -28,10 +28,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/net/address.h"
 #include "core/net/clock.h"
@@ -40,6 +42,9 @@
 #include "server/server_faults.h"
 
 namespace memkit {
+namespace stats {
+class Histogram;
+}  // namespace stats
 namespace server {
 
 // memcached's -B.
@@ -134,6 +139,10 @@ struct ServerOptions {
   bool adjustable_clock = false;
   // Lock shards of the item table (power of two).
   int cache_shards = 16;
+  // When set, the request path records each command's service time (from
+  // its parse to its reply being queued, in nanoseconds) here; the admin API
+  // and /metrics report it. Not owned; must outlive the server.
+  stats::Histogram* request_latency = nullptr;
 };
 
 // Checks `options` against memcached's rules; InvalidArgument says which
@@ -201,6 +210,14 @@ class Server {
   absl::Status SetOutage(Outage outage);
   // Client connections open now.
   int64_t connection_count() const;
+
+  // ---- inspection (the admin API uses these; server_stats_api.cc)
+  // memcached's stats lines as (name, value) pairs, as the "stats <which>"
+  // command would send them: "" (general), "settings", "items", "slabs",
+  // "sizes", "conns" (listeners, then client connections). InvalidArgument
+  // for any other `which`.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> StatsLines(
+      absl::string_view which = "");
 
  private:
   explicit Server(std::unique_ptr<internal::ServerCore> core);

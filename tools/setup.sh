@@ -13,6 +13,8 @@ PACKAGES=(
   # peers: real memcached, libmemcached and its tools, twemproxy, Python clients
   memcached libmemcached-dev libmemcached-tools nutcracker
   python3 python3-pymemcache python3-pylibmc
+  # admin API: promtool (checks /metrics), gRPC for Python, openssl (test certificates)
+  prometheus python3-grpcio python3-protobuf python3-pytest openssl
   # dbm peers
   libleveldb-dev liblmdb-dev libgdbm-dev libkyotocabinet-dev
 )
