@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <utility>
 
@@ -11,6 +10,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
+#include "core/admin/stats_collector.h"
+#include "core/admin/stats_service.h"
 #include "core/hash/hash.h"
 #include "core/hash/placement.h"
 #include "core/stats/histogram.h"
@@ -106,22 +107,6 @@ void Describe(const NamedPool& np, v1::PoolInfo* info) {
   AddSetting(info, "max_clients", absl::StrCat(pool.pool_options().max_clients));
   AddSetting(info, "acquire_timeout_ms", absl::StrCat(Millis(pool.pool_options().acquire_timeout)));
   AddSetting(info, "topology_version", absl::StrCat(pool.topology_version()));
-}
-
-// Prometheus-sized bucket bounds for latencies, in microseconds.
-constexpr double kBucketBoundsMicros[] = {
-    10,    25,    50,     100,    250,    500,     1000,    2500,    5000,    10000,
-    25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
-
-void FillPercentiles(const stats::HistogramSnapshot& h, v1::Percentiles* p) {
-  auto us = [](uint64_t nanos) { return static_cast<double>(nanos) / 1000.0; };
-  p->set_p50(us(h.Percentile(50)));
-  p->set_p90(us(h.Percentile(90)));
-  p->set_p99(us(h.Percentile(99)));
-  p->set_p999(us(h.Percentile(99.9)));
-  p->set_max(us(h.max()));
-  p->set_min(us(h.min()));
-  p->set_mean(h.Mean() / 1000.0);
 }
 
 }  // namespace
@@ -230,165 +215,60 @@ class ClientPoolAdmin::PoolsImpl final : public v1::Pools::Service {
 
 // ---- Stats
 
-class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
+// The pools' numbers for core/admin's Stats service (and /metrics).
+class ClientPoolAdmin::StatsImpl final : public admin::StatsProvider {
  public:
   StatsImpl(const std::vector<NamedPool>* pools, std::string component)
       : pools_(pools), component_(std::move(component)) {}
 
-  grpc::Status GetStats(grpc::ServerContext*, const v1::GetStatsRequest* req,
-                        v1::GetStatsResponse* out) override {
-    Histograms now;
-    Snapshot(out->mutable_snapshot(), req->include_histogram_buckets(), nullptr, &now);
-    return grpc::Status::OK;
-  }
+  std::string component() const override { return component_; }
 
-  grpc::Status WatchStats(grpc::ServerContext* ctx, const v1::WatchStatsRequest* req,
-                          grpc::ServerWriter<v1::StatsSnapshot>* writer) override {
-    if (req->interval_ms() != 0 && req->interval_ms() < 10) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "interval_ms must be at least 10");
-    }
-    const absl::Duration interval =
-        absl::Milliseconds(req->interval_ms() == 0 ? 1000 : req->interval_ms());
-    std::map<std::string, uint64_t> previous;  // "scope/name" -> value
-    Histograms previous_histograms, histograms;
-    absl::Time last = absl::Now();
-    for (uint64_t seq = 0; req->max_snapshots() == 0 || seq < req->max_snapshots(); ++seq) {
-      if (seq > 0) {
-        const absl::Time next = last + interval;
-        while (absl::Now() < next) {
-          if (ctx->IsCancelled()) return grpc::Status::OK;
-          absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(10)));
-        }
-      }
-      const absl::Time now = absl::Now();
-      v1::StatsSnapshot snap;
-      Snapshot(&snap, req->include_histogram_buckets(), seq > 0 ? &previous_histograms : nullptr,
-               &histograms);
-      previous_histograms.swap(histograms);
-      histograms.clear();
-      snap.set_sequence(seq);
-      if (seq > 0) {
-        const double seconds = absl::ToDoubleSeconds(now - last);
-        snap.set_interval_ms(absl::ToInt64Milliseconds(now - last));
-        for (v1::StatsScope& scope : *snap.mutable_scopes()) {
-          for (v1::Counter& c : *scope.mutable_counters()) {
-            const auto it =
-                previous.find(absl::StrCat(scope.pool(), "/", scope.name(), "/", c.name()));
-            if (it == previous.end() || it->second > c.value()) continue;
-            c.set_delta(c.value() - it->second);
-            if (seconds > 0) c.set_rate_per_second(static_cast<double>(c.delta()) / seconds);
-          }
-        }
-      }
-      previous.clear();
-      for (const v1::StatsScope& scope : snap.scopes()) {
-        for (const v1::Counter& c : scope.counters()) {
-          previous[absl::StrCat(scope.pool(), "/", scope.name(), "/", c.name())] = c.value();
-        }
-      }
-      last = now;
-      if (!writer->Write(snap)) return grpc::Status::OK;  // the client went away
-    }
-    return grpc::Status::OK;
-  }
-
- private:
-  static void AddCounter(v1::StatsScope* scope, const char* name, uint64_t value,
-                         const char* help) {
-    v1::Counter* c = scope->add_counters();
-    c->set_name(name);
-    c->set_value(value);
-    c->set_help(help);
-  }
-  static void AddGauge(v1::StatsScope* scope, const char* name, double value, const char* help) {
-    v1::Gauge* g = scope->add_gauges();
-    g->set_name(name);
-    g->set_value(value);
-    g->set_help(help);
-  }
-
-  // Latency histograms by "pool/server", for interval percentiles.
-  using Histograms = std::map<std::string, stats::HistogramSnapshot>;
-
-  static void AddLatency(v1::StatsScope* scope, const std::string& key,
-                         const stats::HistogramSnapshot& total, bool buckets,
-                         const Histograms* previous, Histograms* now) {
-    v1::Histogram* h = scope->add_histograms();
-    h->set_name("request_latency");
-    h->set_unit("microseconds");
-    h->set_help("Round trips to the server, from the start of the call's I/O");
-    h->set_count(total.count());
-    h->set_sum(static_cast<double>(total.sum()) / 1000.0);
-    FillPercentiles(total, h->mutable_total());
-    if (previous != nullptr) {
-      auto it = previous->find(key);
-      const stats::HistogramSnapshot interval =
-          it == previous->end() ? total : total.Since(it->second);
-      h->set_delta_count(interval.count());
-      FillPercentiles(interval, h->mutable_interval());
-    }
-    if (buckets) {
-      for (double bound : kBucketBoundsMicros) {
-        v1::HistogramBucket* b = h->add_buckets();
-        b->set_upper_bound(bound);
-        b->set_cumulative_count(total.CountAtOrBelow(static_cast<uint64_t>(bound * 1000)));
-      }
-    }
-    (*now)[key] = total;
-  }
-
-  void Snapshot(v1::StatsSnapshot* snap, bool buckets, const Histograms* previous,
-                Histograms* now) const {
-    snap->set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
-    snap->set_component(component_);
-    v1::StatsScope* component = snap->add_scopes();
-    component->set_kind(v1::SCOPE_KIND_COMPONENT);
-    component->set_name(component_);
-    AddGauge(component, "pools", static_cast<double>(pools_->size()), "Client pools served");
-    std::vector<v1::StatsScope> servers;
+  void Collect(admin::StatsBuilder* b) override {
+    b->BeginScope(v1::SCOPE_KIND_COMPONENT, component_);
+    b->AddGauge("pools", "Client pools served.", static_cast<double>(pools_->size()));
+    // Pools first, then servers (the snapshot's documented order).
+    std::vector<std::pair<const NamedPool*, std::vector<PoolServer>>> members;
     for (const NamedPool& np : *pools_) {
       ClientPool& pool = *np.pool;
       const PoolCounters c = pool.counters();
-      v1::StatsScope* ps = snap->add_scopes();
-      ps->set_kind(v1::SCOPE_KIND_POOL);
-      ps->set_name(np.name);
-      AddCounter(ps, "acquires_total", c.acquires, "Clients lent by Acquire()");
-      AddCounter(ps, "acquire_timeouts_total", c.acquire_timeouts,
-                 "Acquire() calls that found no free client in time");
-      AddCounter(ps, "clients_rebuilt_total", c.clients_rebuilt,
-                 "Clients rebuilt for a new topology");
-      AddCounter(ps, "topology_changes_total", c.topology_changes,
-                 "Server list, weight or state changes");
+      members.emplace_back(&np, pool.Servers());
+      b->BeginScope(v1::SCOPE_KIND_POOL, np.name);
+      b->AddCounter("acquires_total", "Clients lent by Acquire().", c.acquires);
+      b->AddCounter("acquire_timeouts_total", "Acquire() calls that found no free client in time.",
+                    c.acquire_timeouts);
+      b->AddCounter("clients_rebuilt_total", "Clients rebuilt for a new topology.",
+                    c.clients_rebuilt);
+      b->AddCounter("topology_changes_total", "Server list, weight or state changes.",
+                    c.topology_changes);
       const size_t size = pool.size(), idle = pool.idle();
-      AddGauge(ps, "clients", static_cast<double>(size), "Clients in existence");
-      AddGauge(ps, "clients_lent", static_cast<double>(size - std::min(size, idle)),
-               "Clients lent now");
+      b->AddGauge("clients", "Clients in existence.", static_cast<double>(size));
+      b->AddGauge("clients_lent", "Clients lent now.",
+                  static_cast<double>(size - std::min(size, idle)));
       size_t live = 0;
-      for (const PoolServer& s : pool.Servers()) {
-        if (s.state == ServerState::kLive) ++live;
-        v1::StatsScope ss;
-        ss.set_kind(v1::SCOPE_KIND_SERVER);
-        ss.set_name(s.address);
-        ss.set_pool(np.name);
-        AddGauge(&ss, "up", s.state == ServerState::kLive ? 1 : 0,
-                 "1 when the server is in the placement");
-        AddGauge(&ss, "weight", s.weight, "Placement weight");
-        AddGauge(&ss, "placement_share", s.placement_share, "Share of the keyspace (0..1)");
-        AddGauge(&ss, "lent_clients", static_cast<double>(s.lent_clients),
-                 "Lent clients that can still reach it");
-        AddGauge(&ss, "consecutive_failures", static_cast<double>(s.consecutive_failures),
-                 "Failed round trips in a row");
-        AddCounter(&ss, "requests_total", s.requests, "Round trips to the server");
-        AddCounter(&ss, "failures_total", s.failures, "Round trips that failed");
-        AddLatency(&ss, absl::StrCat(np.name, "/", s.address), s.latency_nanos, buckets, previous,
-                   now);
-        servers.push_back(std::move(ss));
-      }
-      AddGauge(ps, "servers_live", static_cast<double>(live), "Servers in the placement");
+      for (const PoolServer& s : members.back().second) live += s.state == ServerState::kLive;
+      b->AddGauge("servers_live", "Servers in the placement.", static_cast<double>(live));
     }
-    for (v1::StatsScope& s : servers) *snap->add_scopes() = std::move(s);
+    for (const auto& [np, servers] : members) {
+      for (const PoolServer& s : servers) {
+        b->BeginScope(v1::SCOPE_KIND_SERVER, s.address, np->name);
+        b->AddCounter("requests_total", "Round trips to the server.", s.requests);
+        b->AddCounter("failures_total", "Round trips that failed.", s.failures);
+        b->AddGauge("up", "1 when the server is in the placement.",
+                    s.state == ServerState::kLive ? 1 : 0);
+        b->AddGauge("weight", "Placement weight.", s.weight);
+        b->AddGauge("placement_share", "Share of the keyspace (0..1).", s.placement_share);
+        b->AddGauge("lent_clients", "Lent clients that can still reach it.",
+                    static_cast<double>(s.lent_clients));
+        b->AddGauge("consecutive_failures", "Failed round trips in a row.",
+                    static_cast<double>(s.consecutive_failures));
+        b->AddHistogram("request_latency",
+                        "Round trips to the server, from the start of the call's I/O.",
+                        s.latency_nanos, admin::kNanosToMicros);
+      }
+    }
   }
 
+ private:
   const std::vector<NamedPool>* const pools_;
   const std::string component_;
 };
@@ -398,17 +278,24 @@ class ClientPoolAdmin::StatsImpl final : public v1::Stats::Service {
 ClientPoolAdmin::ClientPoolAdmin(std::vector<NamedPool> pools,
                                  const ClientPoolAdminOptions& options)
     : pools_(std::make_unique<PoolsImpl>(std::move(pools))),
-      stats_(std::make_unique<StatsImpl>(&pools_->pools(), options.component)) {}
+      stats_(std::make_unique<StatsImpl>(&pools_->pools(), options.component)),
+      stats_service_(std::make_unique<admin::StatsService>(stats_.get())) {}
 
 ClientPoolAdmin::~ClientPoolAdmin() = default;
 
 grpc::Service* ClientPoolAdmin::pools_service() { return pools_.get(); }
-grpc::Service* ClientPoolAdmin::stats_service() { return stats_.get(); }
+grpc::Service* ClientPoolAdmin::stats_service() { return stats_service_.get(); }
+admin::StatsProvider* ClientPoolAdmin::stats_provider() { return stats_.get(); }
+
+std::vector<grpc::Service*> ClientPoolAdmin::services() {
+  return {pools_.get(), stats_service_.get()};
+}
 
 void ClientPoolAdmin::RegisterWith(grpc::ServerBuilder* builder) {
-  builder->RegisterService(pools_.get());
-  builder->RegisterService(stats_.get());
+  for (grpc::Service* s : services()) builder->RegisterService(s);
 }
+
+void ClientPoolAdmin::Stop() { stats_service_->Stop(); }
 
 }  // namespace client
 }  // namespace memkit

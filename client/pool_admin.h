@@ -3,18 +3,23 @@
 // embeds, so that `memkit admin --admin=HOST:PORT pools|eject|drain|stats ...`
 // can list and steer them at run time:
 //
-//   ClientPoolAdmin admin({{"sessions", sessions_pool.get()},
+//   ClientPoolAdmin pools({{"sessions", sessions_pool.get()},
 //                          {"profiles", profiles_pool.get()}});
-//   grpc::ServerBuilder builder;               // or the component's AdminServer
-//   admin.RegisterWith(&builder);
+//   admin::AdminServerOptions options;        // core/admin/admin_server.h
+//   options.services = pools.services();      // + health, reflection, token, TLS
+//   auto server = admin::AdminServer::Create(options);
+// (or pools.RegisterWith(&builder) on a grpc::ServerBuilder of your own;
+// stats_provider() also feeds core/admin's /metrics exposition).
 //
 // Pools: ListPools, GetPool, AddServer, RemoveServer, SetServerWeight,
 // EjectServer, RestoreServer, DrainServer map onto ClientPool's runtime
 // control (pool.h); a request's pool "" names the only pool when there is
 // exactly one. Stats: a COMPONENT scope, a POOL scope per pool (acquires,
 // timeouts, rebuilt clients, topology changes, clients lent/idle) and a
-// SERVER scope per member (weight, state, lent clients, placement share).
-// WatchStats adds deltas and rates from the second snapshot on.
+// SERVER scope per member (round trips, failures, a request_latency
+// histogram, weight, state, lent clients, placement share), collected through
+// core/admin's StatsProvider, so WatchStats' deltas, rates and interval
+// percentiles and /metrics come from core/admin.
 //
 // The pools must outlive the ClientPoolAdmin, and it must outlive the gRPC
 // server it is registered with.
@@ -30,6 +35,8 @@
 #include <vector>
 
 #include "client/pool.h"
+#include "core/admin/stats_collector.h"
+#include "core/admin/stats_service.h"
 #include "grpcpp/grpcpp.h"
 
 namespace memkit {
@@ -56,14 +63,22 @@ class ClientPoolAdmin {
   // The services, for a gRPC server (or an AdminServer) to register.
   grpc::Service* pools_service();
   grpc::Service* stats_service();
+  // Both, for AdminServerOptions::services.
+  std::vector<grpc::Service*> services();
   // Registers both with `builder`.
   void RegisterWith(grpc::ServerBuilder* builder);
+  // The numbers behind the Stats service (for a /metrics server).
+  admin::StatsProvider* stats_provider();
+  // Ends WatchStats streams at their next tick (call before shutting the
+  // gRPC server down, so that they close with OK).
+  void Stop();
 
  private:
   class PoolsImpl;
   class StatsImpl;
   std::unique_ptr<PoolsImpl> pools_;
   std::unique_ptr<StatsImpl> stats_;
+  std::unique_ptr<admin::StatsService> stats_service_;
 };
 
 }  // namespace client

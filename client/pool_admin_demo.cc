@@ -4,7 +4,7 @@
 //
 //   pool_admin_demo --servers=127.0.0.1:11211,127.0.0.1:11212
 //       --admin-listen=127.0.0.1:0 --admin-port-file=/tmp/port --load-threads=2
-//   (one command line)
+//   (one command line; --admin-token-file=F requires a bearer token)
 //
 // --load-threads=N runs N threads doing set+get through the pool and prints
 // "requests=R failures=F" on exit (SIGINT/SIGTERM), so a script can check
@@ -26,8 +26,8 @@
 #include "absl/time/clock.h"
 #include "client/pool.h"
 #include "client/pool_admin.h"
+#include "core/admin/admin_server.h"
 #include "core/hash/placement.h"
-#include "grpcpp/grpcpp.h"
 
 namespace {
 
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   using memkit::client::ClientOptions;
   using memkit::client::ClientPool;
   std::string servers, listen = "127.0.0.1:0", port_file, pool_name = "main";
-  std::string distribution = "ketama";
+  std::string distribution = "ketama", token_file;
   int threads = 0;
   for (int i = 1; i < argc; ++i) {
     absl::string_view a = argv[i];
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     std::string n;
     if (value("--servers", &servers) || value("--admin-listen", &listen) ||
         value("--admin-port-file", &port_file) || value("--pool", &pool_name) ||
-        value("--distribution", &distribution)) {
+        value("--distribution", &distribution) || value("--admin-token-file", &token_file)) {
       continue;
     }
     if (value("--load-threads", &n) && absl::SimpleAtoi(n, &threads)) continue;
@@ -73,21 +73,21 @@ int main(int argc, char** argv) {
   auto pool = ClientPool::Create(options, po);
   if (!pool.ok()) return Die(pool.status().ToString());
 
-  memkit::client::ClientPoolAdmin admin({{pool_name, pool->get()}},
+  memkit::client::ClientPoolAdmin pools({{pool_name, pool->get()}},
                                         memkit::client::ClientPoolAdminOptions{"pool_admin_demo"});
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  admin.RegisterWith(&builder);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) return Die(absl::StrCat("cannot listen on ", listen));
+  memkit::admin::AdminServerOptions ao;
+  ao.listen = listen;
+  ao.token_file = token_file;
+  ao.services = pools.services();
+  auto server = memkit::admin::AdminServer::Create(ao);
+  if (!server.ok()) return Die(server.status().ToString());
+  const int port = (*server)->port();
   if (!port_file.empty()) {
     const std::string tmp = port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
     std::rename(tmp.c_str(), port_file.c_str());  // appears whole
   }
-  std::fprintf(stderr, "pool_admin_demo: admin on %s:%d\n",
-               listen.substr(0, listen.rfind(':')).c_str(), port);
+  std::fprintf(stderr, "pool_admin_demo: admin on %s\n", (*server)->address().c_str());
 
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
   }
   while (!g_stop.load()) absl::SleepFor(absl::Milliseconds(20));
   for (auto& th : load) th.join();
-  server->Shutdown();
+  pools.Stop();
+  (*server)->Shutdown();
   std::printf("requests=%ld failures=%ld\n", requests.load(), failures.load());
   return failures.load() == 0 ? 0 : 1;
 }

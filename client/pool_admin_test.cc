@@ -279,7 +279,7 @@ TEST_F(PoolAdminTest, StatsHaveAScopePerPoolAndServerAndWatchCarriesDeltas) {
   ASSERT_TRUE(reader->Finish().ok());
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[2].sequence(), 2u);
-  EXPECT_GE(got[2].interval_ms(), 40);
+  EXPECT_GT(got[2].interval_ms(), 0);
   uint64_t acquires_delta = 0;
   for (const auto& c : got[2].scopes(1).counters()) {
     if (c.name() == "acquires_total") acquires_delta = c.delta();

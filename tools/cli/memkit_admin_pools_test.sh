@@ -41,12 +41,19 @@ for i in 0 1 2; do
 done
 a=${addrs[0]} b=${addrs[1]} c=${addrs[2]}
 
+echo "pool-token" >"$tmp/token"
 "$demo" --servers="$a,$b" --admin-port-file="$tmp/admin.port" --load-threads=2 \
+  --admin-token-file="$tmp/token" \
   >"$tmp/demo.out" 2>"$tmp/demo.err" &
 demo_pid=$!
 pids+=($demo_pid)
 wait_for "$tmp/admin.port" $demo_pid
 export MEMKIT_ADMIN=127.0.0.1:$(cat "$tmp/admin.port")
+err=$("$memkit" admin pools 2>&1); check "pools without token exit" 1 $?
+check "pools without token says" 1 "$(grep -c '^memkit admin: pools: UNAUTHENTICATED' <<<"$err")"
+memkit() { "$memkit_bin" "$1" --token-file="$tmp/token" "${@:2}"; }
+memkit_bin=$memkit
+memkit=memkit
 
 out=$("$memkit" admin pools); check "pools exit" 0 $?
 check "pools lists a" 1 "$(grep -c "^  $a  *up " <<<"$out")"
