@@ -138,21 +138,12 @@ absl::StatusOr<std::unique_ptr<ClientPool>> ClientPool::Create(const ClientOptio
       p->servers_.push_back(std::move(e));
     }
   }
-  auto snapshot = std::make_shared<Snapshot>();
-  snapshot->version = 1;
-  snapshot->options = options;
-  for (const Entry& e : p->servers_) snapshot->addresses.push_back(e.address);
+  p->current_ = std::make_shared<Snapshot>();  // version 0: the first real one is 1
+  auto built = p->MakeSnapshot(p->servers_);
+  if (!built.ok()) return built.status();
+  auto snapshot = std::make_shared<Snapshot>(**built);
+  snapshot->options = options;  // as given (an entry may be a comma-separated list)
   p->current_ = std::move(snapshot);
-  // The same path as every later change, for the shares.
-  auto first_snapshot = p->MakeSnapshot(p->servers_);
-  if (!first_snapshot.ok()) return first_snapshot.status();
-  auto fixed = std::make_shared<Snapshot>();
-  fixed->version = 1;
-  fixed->options = options;  // as given (entries may be comma lists)
-  fixed->addresses = (*first_snapshot)->addresses;
-  fixed->shares = (*first_snapshot)->shares;
-  fixed->observer.stats = (*first_snapshot)->observer.stats;
-  p->current_ = std::move(fixed);
   p->snapshots_[1] = p->current_;
   (*first)->SetServerObserver(&p->current_->observer);
   p->idle_.push_back(Idle{std::move(*first), 1});

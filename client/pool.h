@@ -183,7 +183,8 @@ class ClientPool {
   absl::Status RemoveServer(absl::string_view server);
   // InvalidArgument for 0. Affects placement only for weighted ketama.
   absl::Status SetServerWeight(absl::string_view server, uint32_t weight);
-  // For `duration` (InfiniteDuration: until RestoreServer); `reason` is
+  // For `duration` (InfiniteDuration: until RestoreServer); the server
+  // returns at the first Acquire() or Servers() after that. `reason` is
   // reported by Servers().
   absl::Status EjectServer(absl::string_view server,
                            absl::Duration duration = absl::InfiniteDuration(),
@@ -280,13 +281,14 @@ class ClientPool {
   mutable Mutex mu_;
   CondVar returned_;  // a Client came back (or a slot freed)
   CondVar drained_;   // a server reached kDrained (or the topology changed)
-  std::vector<Idle> idle_ ABSL_GUARDED_BY(mu_);
-  size_t created_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Entry> servers_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const Snapshot> current_ ABSL_GUARDED_BY(mu_);
   // Snapshots some Client (idle or lent) may still be built from, by
-  // version: their observers must outlive those Clients.
+  // version: their observers must outlive those Clients (so these are
+  // declared before idle_, and destroyed after it).
   absl::flat_hash_map<uint64_t, std::shared_ptr<const Snapshot>> snapshots_ ABSL_GUARDED_BY(mu_);
+  std::vector<Idle> idle_ ABSL_GUARDED_BY(mu_);
+  size_t created_ ABSL_GUARDED_BY(mu_) = 0;
   // Lent Clients by the version they were built from.
   absl::flat_hash_map<uint64_t, Lent> lent_ ABSL_GUARDED_BY(mu_);
   // The earliest ejected_until among timed ejections (InfiniteFuture: none).
