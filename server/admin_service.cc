@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
@@ -248,6 +249,13 @@ std::map<uint64_t, ConnRow> ClientConnections(Server* server) {
   return rows;
 }
 
+// "tcp:127.0.0.1:5000" -> "127.0.0.1:5000"; "unix:/path" -> "/path".
+std::string WithoutTransport(const std::string& stats_addr) {
+  absl::string_view a = stats_addr;
+  if (!absl::ConsumePrefix(&a, "tcp:")) absl::ConsumePrefix(&a, "unix:");
+  return std::string(a);
+}
+
 class ServerCacheService final : public v1::Cache::Service {
  public:
   explicit ServerCacheService(Server* server) : server_(server) {}
@@ -277,8 +285,8 @@ class ServerCacheService final : public v1::Cache::Service {
     for (const auto& [fd, row] : ClientConnections(server_)) {
       v1::ConnectionInfo* c = response->add_connections();
       c->set_id(fd);
-      c->set_peer_address(row.addr);
-      c->set_local_address(row.listen_addr);
+      c->set_peer_address(WithoutTransport(row.addr));
+      c->set_local_address(WithoutTransport(row.listen_addr));
       c->set_state(row.state);
       c->set_idle_ms(row.idle_seconds * 1000);
     }
@@ -319,10 +327,10 @@ grpc::Status ServerCacheService::Watch(grpc::ServerContext* context,
   }
   for (int t : request->types()) {
     if (t != v1::WATCH_EVENT_TYPE_CONNEVENTS) {
-      return Unimplemented(absl::StrCat(
-          "memkit-server's Watch streams only WATCH_EVENT_TYPE_CONNEVENTS for now; ",
-          v1::WatchEventType_Name(static_cast<v1::WatchEventType>(t)),
-          " needs an event hook in the request path"));
+      return Unimplemented(
+          absl::StrCat("memkit-server's Watch streams only WATCH_EVENT_TYPE_CONNEVENTS for now; ",
+                       v1::WatchEventType_Name(static_cast<v1::WatchEventType>(t)),
+                       " needs an event hook in the request path"));
     }
   }
   constexpr absl::Duration kPoll = absl::Milliseconds(10);
@@ -335,8 +343,9 @@ grpc::Status ServerCacheService::Watch(grpc::ServerContext* context,
     e.set_type(v1::WATCH_EVENT_TYPE_CONNEVENTS);
     e.set_command(what);
     e.set_connection_id(fd);
-    e.set_text(absl::StrFormat("ts=%.6f gid=%d type=conn_%s rip=%s cfd=%d", absl::ToDoubleSeconds(now - absl::UnixEpoch()),
-                               sent + 1, what, row.addr, fd));
+    e.set_text(absl::StrFormat("ts=%.6f gid=%d type=conn_%s rip=%s cfd=%d",
+                               absl::ToDoubleSeconds(now - absl::UnixEpoch()), sent + 1, what,
+                               WithoutTransport(row.addr), fd));
     ++sent;
     return writer->Write(e);
   };
@@ -399,8 +408,8 @@ class ServerTestingService final : public v1::Testing::Service {
         if (kind == v1::OUTAGE_KIND_UNSPECIFIED) {
           return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "outage.kind is required");
         }
-        absl::Status s = server_->SetOutage(kind == v1::OUTAGE_KIND_REFUSE ? Server::Outage::kRefuse
-                                                                           : Server::Outage::kReset);
+        absl::Status s = server_->SetOutage(
+            kind == v1::OUTAGE_KIND_REFUSE ? Server::Outage::kRefuse : Server::Outage::kReset);
         if (!s.ok()) return FromAbsl(s);
         outage_.store(kind);
         break;
@@ -500,8 +509,8 @@ struct ServerAdmin::Services {
 
 ServerAdmin::ServerAdmin() = default;
 
-absl::StatusOr<std::unique_ptr<ServerAdmin>> ServerAdmin::Create(Server* server,
-                                                                 const ServerAdminOptions& options) {
+absl::StatusOr<std::unique_ptr<ServerAdmin>> ServerAdmin::Create(
+    Server* server, const ServerAdminOptions& options) {
   if (options.admin.listen.empty() && options.metrics_listen.empty()) {
     return absl::InvalidArgumentError("ServerAdmin needs an admin or a metrics address");
   }
@@ -542,7 +551,9 @@ void ServerAdmin::Shutdown() {
 }
 
 int ServerAdmin::admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
-std::string ServerAdmin::admin_address() const { return admin_ != nullptr ? admin_->address() : ""; }
+std::string ServerAdmin::admin_address() const {
+  return admin_ != nullptr ? admin_->address() : "";
+}
 int ServerAdmin::metrics_port() const { return metrics_ != nullptr ? metrics_->port() : 0; }
 std::string ServerAdmin::metrics_address() const {
   return metrics_ != nullptr ? metrics_->address() : "";

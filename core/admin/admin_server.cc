@@ -116,14 +116,16 @@ absl::Status SplitHostPort(absl::string_view address, std::string* host, int* po
   if (absl::StartsWith(address, "[")) {
     const size_t close = address.find(']');
     if (close == absl::string_view::npos || address.substr(close + 1, 1) != ":") {
-      return absl::InvalidArgumentError(absl::StrCat("bad address \"", address, "\": want [V6]:PORT"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad address \"", address, "\": want [V6]:PORT"));
     }
     h = address.substr(1, close - 1);
     p = address.substr(close + 2);
   } else {
     const size_t colon = address.rfind(':');
     if (colon == absl::string_view::npos || address.find(':') != colon) {
-      return absl::InvalidArgumentError(absl::StrCat("bad address \"", address, "\": want HOST:PORT"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad address \"", address, "\": want HOST:PORT"));
     }
     h = address.substr(0, colon);
     p = address.substr(colon + 1);
@@ -137,7 +139,8 @@ absl::Status SplitHostPort(absl::string_view address, std::string* host, int* po
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(const AdminServerOptions& options) {
+absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(
+    const AdminServerOptions& options) {
   std::string host;
   int requested_port = 0;
   if (absl::Status s = SplitHostPort(options.listen, &host, &requested_port); !s.ok()) return s;
@@ -153,9 +156,9 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Create(const AdminServ
     }
   }
   if (!IsLoopbackHost(host) && token.empty() && !options.insecure) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to serve the admin API on non-loopback address ", options.listen,
-        " without a token: give a token file, or say insecure (--admin-insecure)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("refusing to serve the admin API on non-loopback address ", options.listen,
+                     " without a token: give a token file, or say insecure (--admin-insecure)"));
   }
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError("admin TLS needs both a certificate and a key file");

@@ -16,10 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/admin/testdata/wire_test.pb.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/impl/codegen/sync_stream.h"
-#include "google/protobuf/descriptor.pb.h"
 
 namespace memkit {
 namespace admin {
@@ -37,9 +37,11 @@ grpc::Status ReflectOnce(const std::shared_ptr<grpc::Channel>& channel, absl::st
                          td::ServerReflectionResponse* response) {
   auto context = MakeContext(token);
   grpc::internal::RpcMethod method(kReflection, grpc::internal::RpcMethod::BIDI_STREAMING, channel);
-  std::unique_ptr<grpc::ClientReaderWriter<td::ServerReflectionRequest, td::ServerReflectionResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<td::ServerReflectionRequest, td::ServerReflectionResponse>>
       stream(grpc::internal::ClientReaderWriterFactory<
-             td::ServerReflectionRequest, td::ServerReflectionResponse>::Create(channel.get(), method,
+             td::ServerReflectionRequest, td::ServerReflectionResponse>::Create(channel.get(),
+                                                                                method,
                                                                                 context.get()));
   stream->Write(request);
   stream->WritesDone();
@@ -71,8 +73,8 @@ grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel, absl::st
   grpc::internal::RpcMethod method(kHealthCheck, grpc::internal::RpcMethod::NORMAL_RPC, channel);
   td::HealthCheckRequest request;
   td::HealthCheckResponse response;
-  grpc::Status status = grpc::internal::BlockingUnaryCall(channel.get(), method, context.get(),
-                                                          request, &response);
+  grpc::Status status =
+      grpc::internal::BlockingUnaryCall(channel.get(), method, context.get(), request, &response);
   if (status.ok()) *serving_status = response.status();
   return status;
 }
@@ -136,10 +138,10 @@ absl::StatusOr<TestCertificate> MakeTestCertificate(const std::string& dir) {
   TestCertificate cert;
   cert.cert_file = dir + "/cert.pem";
   cert.key_file = dir + "/key.pem";
-  const std::string command = absl::StrCat(
-      "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost",
-      " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ", cert.key_file, " -out ",
-      cert.cert_file, " >", dir, "/openssl.log 2>&1");
+  const std::string command =
+      absl::StrCat("/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost",
+                   " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ", cert.key_file,
+                   " -out ", cert.cert_file, " >", dir, "/openssl.log 2>&1");
   if (std::system(command.c_str()) != 0) {
     return absl::InternalError(absl::StrCat("openssl req failed: ", ReadAll(dir + "/openssl.log")));
   }
@@ -160,7 +162,8 @@ absl::StatusOr<std::string> HttpGet(int port, absl::string_view path, absl::Dura
   }
   const std::string request =
       absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
     close(fd);
     return absl::UnavailableError("send failed");
   }

@@ -44,7 +44,8 @@ std::string Response(absl::string_view status, absl::string_view content_type,
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
     const MetricsHttpServerOptions& options) {
-  if (!options.render) return absl::InvalidArgumentError("MetricsHttpServer needs a render function");
+  if (!options.render)
+    return absl::InvalidArgumentError("MetricsHttpServer needs a render function");
   std::string host;
   int port = 0;
   if (absl::Status s = SplitHostPort(options.listen, &host, &port); !s.ok()) return s;
@@ -75,7 +76,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer());
   server->render_ = options.render;
   server->listen_fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (server->listen_fd_ < 0) return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
+  if (server->listen_fd_ < 0)
+    return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
   const int one = 1;
   setsockopt(server->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
@@ -89,8 +91,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   server->port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   std::string dial = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
-  server->address_ = v6 ? absl::StrCat("[", dial, "]:", server->port_)
-                        : absl::StrCat(dial, ":", server->port_);
+  server->address_ =
+      v6 ? absl::StrCat("[", dial, "]:", server->port_) : absl::StrCat(dial, ":", server->port_);
   if (pipe2(server->wake_pipe_, O_CLOEXEC) != 0) {
     return absl::UnavailableError(absl::StrCat("pipe: ", strerror(errno)));
   }

@@ -47,12 +47,13 @@ TEST(PrometheusTextTest, FamiliesTypesLabelsAndHistograms) {
   const std::string text = Scrape();
   EXPECT_TRUE(absl::StrContains(text, "# TYPE memkit_requests_total counter\n")) << text;
   EXPECT_TRUE(absl::StrContains(text, "memkit_requests_total 100\n"));
-  EXPECT_TRUE(absl::StrContains(
-      text,
-      "memkit_requests_total{pool=\"main\\\"pool\",server=\"127.0.0.1:11211\",command=\"get\"} 40\n"));
+  EXPECT_TRUE(absl::StrContains(text,
+                                "memkit_requests_total{pool=\"main\\\"pool\",server=\"127.0.0.1:"
+                                "11211\",command=\"get\"} 40\n"));
   EXPECT_TRUE(absl::StrContains(text, "# TYPE memkit_errors_total counter\n"));
   EXPECT_TRUE(absl::StrContains(text, "# TYPE memkit_items gauge\n"));
-  EXPECT_TRUE(absl::StrContains(text, "memkit_items{pool=\"main\\\"pool\",server=\"127.0.0.1:11212\"} 6\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "memkit_items{pool=\"main\\\"pool\",server=\"127.0.0.1:11212\"} 6\n"));
   // One TYPE line per family, even with samples from several scopes.
   EXPECT_EQ(text.find("# TYPE memkit_items"), text.rfind("# TYPE memkit_items"));
   EXPECT_TRUE(absl::StrContains(text, "# TYPE memkit_request_latency_seconds histogram\n"));

@@ -111,8 +111,7 @@ class Families {
   std::string Render() const {
     std::string out;
     for (const auto& [name, f] : families_) {
-      absl::StrAppend(&out, "# HELP ", name, " ",
-                      EscapeHelp(f.help.empty() ? name : f.help), "\n");
+      absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(f.help.empty() ? name : f.help), "\n");
       absl::StrAppend(&out, "# TYPE ", name, " ", f.type, "\n");
       for (const std::string& line : f.lines) absl::StrAppend(&out, line, "\n");
     }
@@ -133,13 +132,14 @@ std::string FormatPrometheus(const v1::StatsSnapshot& snapshot, absl::string_vie
       std::string name = absl::StrCat(prefix, c.name());
       if (!absl::EndsWith(name, "_total")) name += "_total";
       families.Get(name, "counter", c.help())
-          .lines.push_back(absl::StrCat(name, LabelText(AllLabels(scope, c.labels())), " ", c.value()));
+          .lines.push_back(
+              absl::StrCat(name, LabelText(AllLabels(scope, c.labels())), " ", c.value()));
     }
     for (const v1::Gauge& g : scope.gauges()) {
       const std::string name = absl::StrCat(prefix, g.name());
       families.Get(name, "gauge", g.help())
-          .lines.push_back(
-              absl::StrCat(name, LabelText(AllLabels(scope, g.labels())), " ", FormatDouble(g.value())));
+          .lines.push_back(absl::StrCat(name, LabelText(AllLabels(scope, g.labels())), " ",
+                                        FormatDouble(g.value())));
     }
     for (const v1::Histogram& h : scope.histograms()) {
       const bool micros = h.unit() == "microseconds";
@@ -150,12 +150,14 @@ std::string FormatPrometheus(const v1::StatsSnapshot& snapshot, absl::string_vie
       for (const v1::HistogramBucket& b : h.buckets()) {
         LabelList with_le = labels;
         with_le.emplace_back("le", FormatDouble(b.upper_bound() * factor));
-        f.lines.push_back(absl::StrCat(name, "_bucket", LabelText(with_le), " ", b.cumulative_count()));
+        f.lines.push_back(
+            absl::StrCat(name, "_bucket", LabelText(with_le), " ", b.cumulative_count()));
       }
       LabelList inf = labels;
       inf.emplace_back("le", "+Inf");
       f.lines.push_back(absl::StrCat(name, "_bucket", LabelText(inf), " ", h.count()));
-      f.lines.push_back(absl::StrCat(name, "_sum", LabelText(labels), " ", FormatDouble(h.sum() * factor)));
+      f.lines.push_back(
+          absl::StrCat(name, "_sum", LabelText(labels), " ", FormatDouble(h.sum() * factor)));
       f.lines.push_back(absl::StrCat(name, "_count", LabelText(labels), " ", h.count()));
     }
   }

@@ -25,7 +25,8 @@ namespace memkit {
 namespace admin {
 
 // The Content-Type of the text FormatPrometheus returns.
-inline constexpr absl::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr absl::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 std::string FormatPrometheus(const memkit::admin::v1::StatsSnapshot& snapshot,
                              absl::string_view prefix = "memkit_");

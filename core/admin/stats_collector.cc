@@ -33,8 +33,8 @@ double ScaleOf(const std::map<std::string, double>& scales, const std::string& k
 
 const std::vector<double>& LatencyBucketBoundsMicros() {
   static const std::vector<double>* bounds = new std::vector<double>{
-      10,     25,     50,     100,     250,     500,     1000,    2500,    5000,    10000,
-      25000,  50000,  100000, 250000,  500000,  1000000, 2500000, 5000000, 10000000};
+      10,    25,    50,     100,    250,    500,     1000,    2500,    5000,    10000,
+      25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
   return *bounds;
 }
 
@@ -42,8 +42,8 @@ std::string MetricKey(const v1::StatsScope& scope, absl::string_view name,
                       const google::protobuf::Map<std::string, std::string>& labels) {
   std::vector<std::pair<std::string, std::string>> sorted(labels.begin(), labels.end());
   std::sort(sorted.begin(), sorted.end());
-  std::string key = absl::StrCat(scope.kind(), "\x1f", scope.name(), "\x1f", scope.pool(), "\x1f",
-                                 name);
+  std::string key =
+      absl::StrCat(scope.kind(), "\x1f", scope.name(), "\x1f", scope.pool(), "\x1f", name);
   for (const auto& [k, v] : sorted) absl::StrAppend(&key, "\x1f", k, "=", v);
   return key;
 }
@@ -132,13 +132,15 @@ void ApplyInterval(const CollectedStats& previous, CollectedStats* current) {
 
   std::map<std::string, uint64_t> old_counters;
   for (const v1::StatsScope& s : previous.snapshot.scopes()) {
-    for (const v1::Counter& c : s.counters()) old_counters[MetricKey(s, c.name(), c.labels())] = c.value();
+    for (const v1::Counter& c : s.counters())
+      old_counters[MetricKey(s, c.name(), c.labels())] = c.value();
   }
   for (v1::StatsScope& s : *current->snapshot.mutable_scopes()) {
     for (v1::Counter& c : *s.mutable_counters()) {
       auto it = old_counters.find(MetricKey(s, c.name(), c.labels()));
       const uint64_t before = it == old_counters.end() ? 0 : it->second;
-      const uint64_t delta = c.value() >= before ? c.value() - before : c.value();  // reset: restart
+      const uint64_t delta =
+          c.value() >= before ? c.value() - before : c.value();  // reset: restart
       c.set_delta(delta);
       c.set_rate_per_second(seconds > 0 ? delta / seconds : 0.0);
     }
@@ -147,8 +149,9 @@ void ApplyInterval(const CollectedStats& previous, CollectedStats* current) {
       auto now_it = current->histograms.find(key);
       if (now_it == current->histograms.end()) continue;
       auto old_it = previous.histograms.find(key);
-      const stats::HistogramSnapshot interval =
-          old_it == previous.histograms.end() ? now_it->second : now_it->second.Since(old_it->second);
+      const stats::HistogramSnapshot interval = old_it == previous.histograms.end()
+                                                    ? now_it->second
+                                                    : now_it->second.Since(old_it->second);
       h.set_delta_count(interval.count());
       h.set_rate_per_second(seconds > 0 ? interval.count() / seconds : 0.0);
       FillPercentiles(interval, ScaleOf(current->scales, key), h.mutable_interval());

@@ -40,7 +40,8 @@ uint64_t HistogramSnapshot::Percentile(double percentile) const {
   if (percentile < 0.0) percentile = 0.0;
   // The rank of the value asked for, 1-based: the smallest value with at
   // least `percentile`% of the values at or below it.
-  uint64_t rank = static_cast<uint64_t>(std::ceil(percentile / 100.0 * static_cast<double>(count_)));
+  uint64_t rank =
+      static_cast<uint64_t>(std::ceil(percentile / 100.0 * static_cast<double>(count_)));
   rank = std::max<uint64_t>(rank, 1);
   uint64_t seen = 0;
   for (size_t i = 0; i < buckets_.size(); ++i) {

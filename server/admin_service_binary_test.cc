@@ -1,0 +1,317 @@
+// memkit-server's admin flags, black-box: the binary started on port 0 with
+// --admin-listen=127.0.0.1:0, queried over gRPC and /metrics, its clock and
+// faults driven through the Testing service and seen on a memcached
+// connection; tokens; refused configurations; a clean SIGTERM.
+//
+// argv[1]: the memkit-server binary.
+
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "core/admin/admin.grpc.pb.h"
+#include "core/admin/admin_test_util.h"
+#include "core/net/address.h"
+#include "gtest/gtest.h"
+#include "server/server_test_util.h"
+
+namespace memkit {
+namespace server {
+namespace {
+
+namespace v1 = ::memkit::admin::v1;
+using ::memkit::admin::testing::MakeContext;
+using testing::TestConnection;
+
+std::string g_binary;
+constexpr absl::Duration kDeadline = absl::Seconds(30);
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The number after `prefix` on a complete line of `log`; 0 if none yet.
+int PortAfter(const std::string& log, const std::string& prefix) {
+  const size_t at = log.find(prefix);
+  if (at == std::string::npos || log.find('\n', at) == std::string::npos) return 0;
+  const size_t start = at + prefix.size();
+  const size_t end = log.find_first_not_of("0123456789", start);
+  int port = 0;
+  return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
+}
+
+// One memkit-server process; stderr goes to a log file.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& log_path, const std::vector<std::string>& args)
+      : log_path_(log_path) {
+    std::vector<std::string> argv = {g_binary, "-p", "0", "-l", "127.0.0.1", "-v"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int null = open("/dev/null", O_RDWR);
+      if (log < 0 || null < 0) _exit(127);
+      dup2(log, 2);
+      dup2(null, 1);
+      dup2(null, 0);
+      std::vector<char*> c;
+      for (std::string& a : argv) c.push_back(a.data());
+      c.push_back(nullptr);
+      execv(c[0], c.data());
+      _exit(127);
+    }
+  }
+  ~ServerProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      Exited(kDeadline);
+    }
+  }
+
+  // Waits for the memcached port and, if `admin`, the admin and metrics
+  // lines; false if the process exited first.
+  bool WaitReady(bool admin) {
+    const absl::Time deadline = absl::Now() + kDeadline;
+    while (absl::Now() < deadline) {
+      const std::string log = ReadAll(log_path_);
+      port_ = PortAfter(log, "listening on 127.0.0.1:");
+      admin_port_ = PortAfter(log, "admin-listen: 127.0.0.1:");
+      metrics_port_ = PortAfter(log, "metrics-listen: 127.0.0.1:");
+      if (port_ != 0 && (!admin || (admin_port_ != 0 && metrics_port_ != 0))) return true;
+      if (Exited(absl::ZeroDuration())) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  bool Exited(absl::Duration wait) {
+    if (exited_) return true;
+    const absl::Time deadline = absl::Now() + wait;
+    do {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        status_ = status;
+        return true;
+      }
+      if (wait > absl::ZeroDuration()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } while (absl::Now() < deadline);
+    return false;
+  }
+  int exit_code() const {
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  }
+  int Stop(int sig) {
+    kill(pid_, sig);
+    return Exited(kDeadline) ? exit_code() : -1;
+  }
+
+  std::unique_ptr<TestConnection> Connect() {
+    auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port_)));
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? std::move(*c) : nullptr;
+  }
+  std::shared_ptr<grpc::Channel> Channel() const {
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", admin_port_),
+                               grpc::InsecureChannelCredentials());
+  }
+
+  std::string log() const { return ReadAll(log_path_); }
+  int port() const { return port_; }
+  int admin_port() const { return admin_port_; }
+  int metrics_port() const { return metrics_port_; }
+
+ private:
+  const std::string log_path_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int status_ = 0;
+  int port_ = 0;
+  int admin_port_ = 0;
+  int metrics_port_ = 0;
+};
+
+class AdminBinaryTest : public ::testing::Test {
+ protected:
+  AdminBinaryTest() : dir_(admin::testing::MakeTempDir("admin-binary")) {}
+
+  std::unique_ptr<ServerProcess> Start(const std::vector<std::string>& args, bool admin = true) {
+    auto p =
+        std::make_unique<ServerProcess>(absl::StrCat(dir_, "/server", ++starts_, ".log"), args);
+    EXPECT_TRUE(p->WaitReady(admin)) << p->log();
+    return p;
+  }
+
+  const std::string dir_;
+  int starts_ = 0;
+};
+
+TEST_F(AdminBinaryTest, ServesTheAdminApiAndMetricsOnPortZero) {
+  const std::string port_file = dir_ + "/admin.port";
+  auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-port-file", port_file,
+                       "--metrics-listen=127.0.0.1:0", "--enable-test-controls"});
+  ASSERT_GT(server->admin_port(), 0);
+  EXPECT_EQ(absl::StripAsciiWhitespace(ReadAll(port_file)), absl::StrCat(server->admin_port()));
+  auto channel = server->Channel();
+
+  // Stats.
+  auto c = server->Connect();
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->Call("set k 0 60 1\r\nv\r\n"), "STORED\r\n");
+  auto stats = v1::Stats::NewStub(channel);
+  v1::GetStatsRequest request;
+  request.set_include_memcached_stats(true);
+  v1::GetStatsResponse response;
+  grpc::Status s = stats->GetStats(MakeContext().get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.snapshot().component(), "memkit-server");
+  ASSERT_EQ(response.snapshot().scopes_size(), 2);
+  EXPECT_EQ(response.snapshot().scopes(1).name(), absl::StrCat("127.0.0.1:", server->port()));
+  bool found_items = false;
+  for (const auto& m : response.snapshot().scopes(1).memcached_stats()) {
+    if (m.name() == "curr_items") found_items = m.value() == "1";
+  }
+  EXPECT_TRUE(found_items);
+
+  // Config shows the command line.
+  v1::GetConfigResponse config;
+  ASSERT_TRUE(v1::Config::NewStub(channel)
+                  ->GetConfig(MakeContext().get(), v1::GetConfigRequest(), &config)
+                  .ok());
+  EXPECT_NE(std::find(config.command_line().begin(), config.command_line().end(),
+                      "--enable-test-controls"),
+            config.command_line().end());
+
+  // Testing: the clock moves the item's expiry; an injected failure is seen.
+  auto testing = v1::Testing::NewStub(channel);
+  v1::AdvanceClockRequest advance;
+  advance.set_delta_ms(61000);
+  v1::AdvanceClockResponse moved;
+  s = testing->AdvanceClock(MakeContext().get(), advance, &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(c->Call("get k\r\n", "END\r\n"), "END\r\n");
+  v1::SetFaultRequest fail;
+  fail.mutable_fail_commands()->set_count(1);
+  fail.mutable_fail_commands()->set_message("busy");
+  v1::SetFaultResponse armed;
+  ASSERT_TRUE(testing->SetFault(MakeContext().get(), fail, &armed).ok());
+  EXPECT_EQ(c->Call("get k\r\n"), "SERVER_ERROR busy\r\n");
+
+  // Health and reflection for generic tools.
+  int serving = 0;
+  ASSERT_TRUE(admin::testing::HealthCheck(channel, "", &serving).ok());
+  EXPECT_EQ(serving, 1);
+  std::vector<std::string> services;
+  ASSERT_TRUE(admin::testing::ReflectionListServices(channel, "", &services).ok());
+  for (const char* name :
+       {"memkit.admin.v1.Stats", "memkit.admin.v1.Pools", "memkit.admin.v1.Config",
+        "memkit.admin.v1.Cache", "memkit.admin.v1.Testing"}) {
+    EXPECT_NE(std::find(services.begin(), services.end(), name), services.end()) << name;
+  }
+
+  // /metrics, checked by promtool.
+  auto scrape = admin::testing::HttpGet(server->metrics_port(), "/metrics");
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  const std::string body = admin::testing::HttpBody(*scrape);
+  EXPECT_TRUE(absl::StrContains(body, "memkit_cmd_set_total{server=")) << body;
+  auto promtool = admin::testing::RunPromtoolCheckMetrics(body);
+  ASSERT_TRUE(promtool.ok()) << promtool.status();
+  EXPECT_EQ(promtool->exit_status, 0) << promtool->output;
+
+  EXPECT_EQ(server->Stop(SIGTERM), 0) << server->log();
+}
+
+TEST_F(AdminBinaryTest, TokenFileAndNoTestControls) {
+  const std::string token_file = dir_ + "/token";
+  ASSERT_TRUE(admin::testing::WriteFile(token_file, "t0ken\n"));
+  auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-token-file=" + token_file,
+                       "--metrics-listen=127.0.0.1:0"});
+  auto stats = v1::Stats::NewStub(server->Channel());
+  v1::GetStatsResponse response;
+  EXPECT_EQ(stats->GetStats(MakeContext().get(), v1::GetStatsRequest(), &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      stats->GetStats(MakeContext("nope").get(), v1::GetStatsRequest(), &response).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(stats->GetStats(MakeContext("t0ken").get(), v1::GetStatsRequest(), &response).ok());
+
+  v1::AdvanceClockResponse moved;
+  grpc::Status s =
+      v1::Testing::NewStub(server->Channel())
+          ->AdvanceClock(MakeContext("t0ken").get(), v1::AdvanceClockRequest(), &moved);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "--enable-test-controls"));
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+}
+
+TEST_F(AdminBinaryTest, TlsFlags) {
+  auto cert = admin::testing::MakeTestCertificate(dir_);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-tls-cert=" + cert->cert_file,
+                       "--admin-tls-key", cert->key_file, "--metrics-listen=127.0.0.1:0"});
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = cert->cert_pem;
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server->admin_port()),
+                                           grpc::SslCredentials(ssl), args);
+  v1::GetStatsResponse response;
+  grpc::Status s =
+      v1::Stats::NewStub(channel)->GetStats(MakeContext().get(), v1::GetStatsRequest(), &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.snapshot().component(), "memkit-server");
+  EXPECT_EQ(v1::Stats::NewStub(server->Channel())
+                ->GetStats(MakeContext().get(), v1::GetStatsRequest(), &response)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);  // plaintext refused
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+}
+
+TEST_F(AdminBinaryTest, RefusesAnOpenNonLoopbackAdminPort) {
+  ServerProcess p(dir_ + "/refused.log", {"--admin-listen=0.0.0.0:0"});
+  ASSERT_TRUE(p.Exited(kDeadline));
+  EXPECT_EQ(p.exit_code(), 64) << p.log();
+  EXPECT_TRUE(absl::StrContains(p.log(), "--admin-insecure")) << p.log();
+
+  ServerProcess missing(dir_ + "/missing.log",
+                        {"--admin-listen=127.0.0.1:0", "--admin-token-file=/nonexistent/token"});
+  ASSERT_TRUE(missing.Exited(kDeadline));
+  EXPECT_EQ(missing.exit_code(), 64) << missing.log();
+
+  ServerProcess bad_flag(dir_ + "/bad.log", {"--admin-listen"});
+  ASSERT_TRUE(bad_flag.Exited(kDeadline));
+  EXPECT_EQ(bad_flag.exit_code(), 64);
+}
+
+}  // namespace
+}  // namespace server
+}  // namespace memkit
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MEMKIT_SERVER_BINARY\n", argv[0]);
+    return 2;
+  }
+  memkit::server::g_binary = argv[1];
+  return RUN_ALL_TESTS();
+}
