@@ -2,7 +2,11 @@
 // admin API (core/admin/admin.proto), readable tables by default, `--json`
 // for machines (protobuf's JSON mapping, one object per line).
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
