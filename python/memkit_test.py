@@ -129,3 +129,13 @@ def test_test_controls_off_means_failed_precondition():
         with pytest.raises(memkit.AdminError) as e:
             s.advance_clock(1)
         assert e.value.code.name == "FAILED_PRECONDITION"
+
+
+def test_python_memcached_client(server):
+    memcache = pytest.importorskip("memcache", reason="python3-memcache is not installed")
+
+    mc = memcache.Client([server.servers])
+    assert mc.set("k", {"a": 1}, time=10)
+    assert mc.get("k") == {"a": 1}
+    server.advance_clock(11)
+    assert mc.get("k") is None
