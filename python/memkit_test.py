@@ -13,6 +13,8 @@ import pytest
 import memkit
 from memkit._proto import pb
 
+pytest_plugins = ["memkit.pytest_plugin"]
+
 
 @pytest.fixture
 def server():
@@ -139,3 +141,10 @@ def test_python_memcached_client(server):
     assert mc.get("k") == {"a": 1}
     server.advance_clock(11)
     assert mc.get("k") is None
+
+
+def test_pytest_plugin_fixture(memkit_server):
+    c = client(memkit_server)
+    assert c.set("k", b"v", expire=5)
+    memkit_server.advance_clock(6)
+    assert c.get("k") is None
