@@ -334,6 +334,10 @@ absl::StatusOr<std::string> Client::ServerForKey(absl::string_view key) {
   return impl_->ServerForKey(key);
 }
 
+void Client::SetServerObserver(ServerObserver* observer) {
+  impl_->cluster()->set_observer(observer);
+}
+
 bool Client::IsEjected(size_t index) const {
   return index < impl_->cluster()->size() && impl_->cluster()->is_ejected(index);
 }

@@ -47,6 +47,7 @@
 #include "absl/types/span.h"
 #include "client/client_options.h"
 #include "client/multi_get_result.h"
+#include "client/server_observer.h"
 #include "core/value/codec.h"
 #include "core/value/value.h"
 
@@ -251,6 +252,10 @@ class Client {
   // For tests: whether server `index` (ClientOptions::servers order) is
   // currently ejected from the placement.
   bool IsEjected(size_t index) const;
+  // `observer` (not owned; nullptr removes it) is told the outcome and
+  // latency of every round trip to a server (server_observer.h). It must
+  // outlive the Client or be removed first.
+  void SetServerObserver(ServerObserver* observer);
 
  private:
   class Impl;

@@ -133,23 +133,32 @@ void Cluster::MaybeRestore() {
 absl::Status Cluster::Ready(size_t server, int64_t now) {
   Server& sv = servers_[server];
   const std::string& name = sv.conn->name();
-  if (sv.dead_until > now) {
-    return McError(McCode::kConnectionError,
-                   absl::StrCat("server ", name, " is marked dead for another ",
-                                Millis(sv.dead_until - now), " after ", sv.failures,
-                                " consecutive failures; last: ", sv.last_error.message()));
-  }
-  if (sv.retry_at > now) {
-    return McError(McCode::kConnectionError,
-                   absl::StrCat("server ", name, " failed; not retried for another ",
-                                Millis(sv.retry_at - now), "; last: ", sv.last_error.message()));
+  if (sv.dead_until > now || sv.retry_at > now) {
+    absl::Status resting =
+        sv.dead_until > now
+            ? McError(McCode::kConnectionError,
+                      absl::StrCat("server ", name, " is marked dead for another ",
+                                   Millis(sv.dead_until - now), " after ", sv.failures,
+                                   " consecutive failures; last: ", sv.last_error.message()))
+            : McError(McCode::kConnectionError,
+                      absl::StrCat("server ", name, " failed; not retried for another ",
+                                   Millis(sv.retry_at - now), "; last: ",
+                                   sv.last_error.message()));
+    if (observer_ != nullptr) Observe(server, resting);  // a failed call all the same
+    return resting;
   }
   absl::Status s = sv.conn->Connect();
   if (!s.ok()) RecordFailure(server, s);
   return s;
 }
 
+void Cluster::Observe(size_t server, const absl::Status& status) {
+  const int64_t elapsed = execute_start_ == 0 ? 0 : NowNanos() - execute_start_;
+  observer_->OnRoundTrip(server, status, absl::Nanoseconds(elapsed));
+}
+
 void Cluster::RecordFailure(size_t server, const absl::Status& why) {
+  if (observer_ != nullptr) Observe(server, why);
   Server& sv = servers_[server];
   sv.conn->Close();
   ++sv.failures;
@@ -187,6 +196,7 @@ bool Cluster::DecodeInput(Batch* batch) {
 }
 
 void Cluster::Execute(absl::Span<Batch* const> batches) {
+  if (observer_ != nullptr) execute_start_ = NowNanos();
   int64_t now = 0;
   bool have_now = false;  // the clock is read once, and only if needed
   size_t active = 0;
@@ -329,6 +339,7 @@ void Cluster::RunPolled(absl::Span<Batch* const> batches) {
 }
 
 absl::Status Cluster::FlushBuffered() {
+  execute_start_ = 0;  // no round trip of a call to time
   absl::Status first;
   for (size_t i = 0; i < servers_.size(); ++i) {
     Connection& c = *servers_[i].conn;

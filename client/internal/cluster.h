@@ -26,6 +26,7 @@
 #include "client/internal/codec.h"
 #include "client/internal/connection.h"
 #include "client/internal/request.h"
+#include "client/server_observer.h"
 #include "core/hash/placement.h"
 
 namespace memkit {
@@ -69,6 +70,9 @@ class Cluster {
 
   const ClientOptions& options() const { return options_; }
 
+  // Told every round trip's outcome (not owned; nullptr: none).
+  void set_observer(ServerObserver* observer) { observer_ = observer; }
+
  private:
   struct Server {
     std::unique_ptr<Connection> conn;
@@ -90,7 +94,9 @@ class Cluster {
   void RecordFailure(size_t server, const absl::Status& why);
   void RecordSuccess(size_t server) {
     if (servers_[server].failures != 0) servers_[server].failures = 0;
+    if (observer_ != nullptr) Observe(server, absl::OkStatus());
   }
+  void Observe(size_t server, const absl::Status& status);
   void Fail(Batch* batch, const absl::Status& why);
   void RebuildPlacement();
   void MaybeRestore();
@@ -114,6 +120,8 @@ class Cluster {
   std::unique_ptr<hash::Placement> placement_;
   size_t ejected_count_ = 0;
   int64_t next_restore_ = 0;  // earliest dead_until among ejected servers
+  ServerObserver* observer_ = nullptr;
+  int64_t execute_start_ = 0;  // NowNanos() when Execute() began (with an observer)
 };
 
 }  // namespace internal

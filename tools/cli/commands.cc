@@ -122,6 +122,32 @@ const std::vector<Command>& AllCommands() {
        "                 [--dir=D]           dbm_bench's scenarios on memkit dbm alone\n"
        "  exit status: 0 ok, 1 missing key or damage, 2 usage, 3 cannot open/read/write",
        &RunDbm},
+      {"admin", "call the gRPC admin API of memkit-server, memkit-proxy or a program's pools",
+       "memkit admin --admin=HOST:PORT [--token-file=F] [--tls-ca=PEM] [--json] [--timeout=S]\n"
+       "             COMMAND [ARGS]\n"
+       "  --admin defaults to $MEMKIT_ADMIN. Tables by default; --json prints one JSON object\n"
+       "  per reply (per line for streams). Errors: one line on stderr; exit 1 not found,\n"
+       "  2 usage, 3 connection or server error.\n"
+       "stats:    stats [--memcached] [--buckets]\n"
+       "          watch [--interval=1s] [--count=N] [--memcached]\n"
+       "pools:    pools [POOL]\n"
+       "          eject [--pool=P] [--for=DURATION] [--reason=TEXT] ADDRESS\n"
+       "          restore [--pool=P] ADDRESS\n"
+       "          drain [--pool=P] [--wait=DURATION] ADDRESS\n"
+       "          weight [--pool=P] ADDRESS WEIGHT\n"
+       "          add-server [--pool=P] ADDRESS [WEIGHT]\n"
+       "          remove-server [--pool=P] ADDRESS\n"
+       "config:   config | validate [FILE|-] | reload [FILE|-]\n"
+       "cache:    flush [--delay=S] [--pool=P] | connections\n"
+       "          close-connections [--reset] (--all | ID...)\n"
+       "          events [--types=fetchers,mutations,evictions,connevents] [--count=N]\n"
+       "testing:  clock advance DURATION | clock set UNIX_SECONDS|now [--freeze|--run]\n"
+       "          clock freeze | clock run\n"
+       "          fault outage refuse|reset | fault latency DURATION | fault fail N [MESSAGE]\n"
+       "          fault drop N | fault clear\n"
+       "          close-all [--reset]\n"
+       "DURATION: 250ms, 90s, 2m, -1h (a bare number is milliseconds).",
+       &RunAdmin},
   };
   return *commands;
 }

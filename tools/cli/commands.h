@@ -58,6 +58,8 @@ int RunWatch(const std::vector<std::string>& args);
 int RunBench(const std::vector<std::string>& args);
 int RunMigratePlan(const std::vector<std::string>& args);
 int RunDbm(const std::vector<std::string>& args);
+// `memkit admin`: the gRPC admin API (admin_command.cc).
+int RunAdmin(const std::vector<std::string>& args);
 
 }  // namespace cli
 }  // namespace memkit
