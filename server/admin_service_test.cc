@@ -134,7 +134,6 @@ std::string MemcachedStat(const v1::StatsScope& scope, const std::string& name) 
 TEST_F(ServerAdminTest, GetStatsReportsTheServer) {
   auto c = Connect();
   ASSERT_EQ(c->Call("set k 0 0 1\r\nv\r\n"), "STORED\r\n");
-  latency_.Record(250000);  // what the request path records (250 us)
   const v1::StatsSnapshot s = GetStats(/*memcached_stats=*/true);
   EXPECT_EQ(s.component(), "memkit-server");
   ASSERT_EQ(s.scopes_size(), 2);
@@ -142,8 +141,11 @@ TEST_F(ServerAdminTest, GetStatsReportsTheServer) {
   EXPECT_EQ(component.kind(), v1::SCOPE_KIND_COMPONENT);
   ASSERT_EQ(component.histograms_size(), 1);
   EXPECT_EQ(component.histograms(0).name(), "request_latency");
+  // The request path recorded the one request served (the set), in
+  // microseconds: more than nothing, less than a second.
   EXPECT_EQ(component.histograms(0).count(), 1u);
-  EXPECT_NEAR(component.histograms(0).total().p99(), 250.0, 2.5);
+  EXPECT_GT(component.histograms(0).total().p99(), 0.0);
+  EXPECT_LT(component.histograms(0).total().p99(), 1e6);
   EXPECT_EQ(component.gauges(0).name(), "client_connections");
   EXPECT_GE(component.gauges(0).value(), 1.0);
 
@@ -485,7 +487,7 @@ TEST_F(ServerAdminTest, MetricsServesTheSameNumbersAndPassesPromtool) {
       << body;
   EXPECT_TRUE(
       absl::StrContains(body, absl::StrCat("memkit_curr_items{server=\"", server, "\"} 1\n")));
-  EXPECT_TRUE(absl::StrContains(body, "memkit_request_latency_seconds_count 0\n"));
+  EXPECT_TRUE(absl::StrContains(body, "memkit_request_latency_seconds_count 1\n")) << body;
   auto promtool = admin::testing::RunPromtoolCheckMetrics(body);
   ASSERT_TRUE(promtool.ok()) << promtool.status();
   EXPECT_EQ(promtool->exit_status, 0) << promtool->output;

@@ -182,9 +182,11 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
   }
   switch (f.short_name) {
     case 'p': {
-      auto v = ParseInt(f, value, 0, 65535);
+      // -1 is memcached's "any free port" (with MEMCACHED_PORT_FILENAME to
+      // learn it); memkit-server also takes 0 for that.
+      auto v = ParseInt(f, value, -1, 65535);
       if (!v.ok()) return v.status();
-      o.port = *v;
+      o.port = *v < 0 ? 0 : *v;
       return absl::OkStatus();
     }
     case 'U': {

@@ -29,6 +29,13 @@ TEST(FlagsTest, DefaultsAreMemcacheds) {
   EXPECT_EQ(f->options.protocol, BindingProtocol::kAuto);
 }
 
+TEST(FlagsTest, PortMinusOneAsksForAnyFreePortAsMemcached) {
+  auto f = Parse({"-p", "-1"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->options.port, 0);
+  EXPECT_FALSE(Parse({"-p", "-2"}).ok());
+}
+
 TEST(FlagsTest, EverySupportedFlag) {
   auto f = Parse({"-p", "11311", "-U", "0", "-l", "127.0.0.1,::1", "-m", "128", "-M", "-c",
                   "500", "-t", "2", "-R", "5", "-C", "-B", "binary", "-I", "2m", "-F", "-A",

@@ -172,7 +172,12 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   // Recorded by the request path, reported by the admin API and /metrics.
-  auto request_latency = std::make_unique<memkit::stats::Histogram>();
+  // Recorded by the request path (two clock reads a request), only when the
+  // admin API or /metrics will report it.
+  std::unique_ptr<memkit::stats::Histogram> request_latency;
+  if (!flags->admin_listen.empty() || !flags->metrics_listen.empty()) {
+    request_latency = std::make_unique<memkit::stats::Histogram>();
+  }
   flags->options.request_latency = request_latency.get();
   auto server = memkit::server::Server::Create(flags->options);
   if (!server.ok()) {
@@ -210,14 +215,20 @@ int main(int argc, char** argv) {
     do {
       n = read(g_stop_pipe[0], &signo, 1);
     } while (n < 0 && errno == EINTR);
+    if (n == 1 && signo == 0) return;  // main() is done (the shutdown command)
     if (n == 1 && raw->options().verbosity > 0) {
       std::fprintf(stderr, "Signal handled: %s.\n", strsignal(signo));
     }
     raw->RequestShutdown();
   });
-  signal_thread.detach();
 
   raw->WaitForShutdownRequest();
+  // Wake the signal thread if no signal did, and join it before the server
+  // goes away: after a signal it may still be inside RequestShutdown().
+  const unsigned char done = 0;
+  ssize_t ignored = write(g_stop_pipe[1], &done, 1);
+  (void)ignored;
+  signal_thread.join();
   if (*admin != nullptr) (*admin)->Shutdown();
   raw->Shutdown();
   if (!flags->pidfile.empty()) unlink(flags->pidfile.c_str());

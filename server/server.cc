@@ -67,7 +67,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
 namespace internal {
 
 ServerCore::ServerCore(const ServerOptions& o)
-    : options(o), clock(o.clock), settings(o.verbosity, o.cache.reclaim_interval > absl::ZeroDuration(), o.track_sizes) {
+    : options(o),
+      clock(o.clock),
+      settings(o.verbosity, o.cache.reclaim_interval > absl::ZeroDuration(), o.track_sizes) {
   pid = static_cast<int64_t>(getpid());
   frontend_options.protocols = o.protocol == BindingProtocol::kAuto    ? frontend::Protocols::kAuto
                                : o.protocol == BindingProtocol::kAscii ? frontend::Protocols::kText
@@ -81,6 +83,7 @@ ServerCore::ServerCore(const ServerOptions& o)
   frontend_options.max_request_bytes =
       std::max(o.cache.item_size_max + 64 * 1024, size_t{1024 * 1024 + 16 * 1024});
   frontend_options.faults = &fault_hooks;
+  frontend_options.request_latency = o.request_latency;
 }
 
 ServerCore::~ServerCore() = default;

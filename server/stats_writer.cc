@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "server/handlers/server_core.h"
 #include "server/handlers/cache_session.h"
+#include "server/handlers/server_core.h"
 
 namespace memkit {
 namespace server {
@@ -337,9 +337,7 @@ bool SwitchSizeTracking(ServerCore& core, absl::string_view which, StatSink sink
 
 void WriteConnsStats(ServerCore& core, const CacheSession* self, StatSink sink) {
   const uint32_t now = core.cache->CurrentTime();
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the event loops' clock
-  const int64_t mono_now_ns = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+  const int64_t mono_now_ns = net::MonotonicNanos();  // the event loops' clock
   core.listeners.ForEachOpen([&](int fd, const std::string& stats_name) {
     const std::string p = absl::StrCat(fd, ":");
     sink(p + "addr", stats_name);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/hash/server_spec.h"
+#include "core/net/clock.h"
 #include "core/status/status.h"
 
 namespace memkit {
@@ -39,10 +40,8 @@ std::string Millis(int64_t nanos) { return absl::StrCat(nanos / 1000000, " ms");
 }  // namespace
 
 int64_t Cluster::NowNanos() const {
-  if (options_.clock != nullptr) return absl::ToUnixNanos(options_.clock->Now());
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  if (options_.clock != nullptr) return options_.clock->MonotonicNow();
+  return net::MonotonicNanos();
 }
 
 Cluster::Cluster(const ClientOptions& options)

@@ -333,6 +333,7 @@ Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
   ex->finished_ = false;
   ex->listed_ = false;
   ex->drop_ = consult_faults && options_.faults != nullptr && options_.faults->TakeDrop();
+  if (options_.request_latency != nullptr) ex->start_ns_ = net::MonotonicNanos();
   ex->direct_ = pending_head_ == nullptr;
   if (ex->direct_) {
     ex->out_ = ex->drop_ ? &discard_ : &conn_->output();
@@ -368,6 +369,9 @@ void Connection::EndExchange(Exchange* ex) {
 
 void Connection::OnFinished(Exchange* ex) {
   ex->finished_ = true;
+  if (options_.request_latency != nullptr) {
+    options_.request_latency->Record(net::MonotonicNanos() - ex->start_ns_);
+  }
   // Still inside the back end's call: EndExchange files it.
   if (!ex->listed_) return;
   if (ex == pending_head_) DrainFinished();

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/protocol/text_reply_writer.h"
+#include "core/status/status.h"
 #include "server/handlers/cache_session.h"
 
 namespace memkit {
@@ -67,7 +68,7 @@ void CacheSession::AsciiAdmin() {
       int32_t src = 0;
       int32_t dst = 0;
       if (!absl::SimpleAtoi(args[1], &src) || !absl::SimpleAtoi(args[2], &dst)) {
-        out_->Append("CLIENT_ERROR bad command line format\r\n");
+        out_->Append(kBadCommandLineFormatLine);
         return;
       }
       out_->Append(SlabsReassign(src, dst));
@@ -81,7 +82,7 @@ void CacheSession::AsciiAdmin() {
         }
         core_->settings.Update([ratio](RuntimeSettings::Knobs* k) { k->slab_automove_ratio = ratio; });
       } else if (!absl::SimpleAtoi(args[1], &level)) {
-        reply("CLIENT_ERROR bad command line format\r\n");
+        reply(kBadCommandLineFormatLine);
         return;
       } else if (level > 2) {
         reply(protocol::kTextError);
@@ -152,7 +153,7 @@ void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
     }
   } else if (ntokens == 4 && (sub == "tocrawl" || sub == "sleep")) {
     if (!absl::SimpleAtoi(args[1], &n)) {
-      out_->Append("CLIENT_ERROR bad command line format\r\n");
+      out_->Append(kBadCommandLineFormatLine);
     } else if (sub == "sleep" && n > 1000000) {
       out_->Append("CLIENT_ERROR sleep must be one second or less\r\n");
     } else {

@@ -15,6 +15,7 @@
 #include "core/protocol/ascii_parser.h"
 #include "core/protocol/meta_reply_writer.h"
 #include "core/protocol/text_reply_writer.h"
+#include "core/status/status.h"
 #include "server/handlers/cache_session.h"
 #include "server/stats_writer.h"
 
@@ -204,7 +205,7 @@ void CacheSession::AsciiStore() {
       AsciiReply(protocol::kTextOutOfMemory);
       return;
     case McCode::kClientError:
-      AsciiReply("CLIENT_ERROR bad command line format\r\n");
+      AsciiReply(kBadCommandLineFormatLine);
       return;
     default:
       AsciiReply(protocol::kTextNotStored);
@@ -334,7 +335,7 @@ void CacheSession::AsciiStats() {
     } else if (args.size() < 3) {
       out->Append("CLIENT_ERROR bad command line\r\n");
     } else if (!absl::SimpleAtoi(args[1], &id) || !absl::SimpleAtoi(args[2], &limit)) {
-      out->Append("CLIENT_ERROR bad command line format\r\n");
+      out->Append(kBadCommandLineFormatLine);
     } else if (id >= 64) {
       out->Append("CLIENT_ERROR Illegal slab id\r\n");
     } else {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "core/protocol/meta_reply_writer.h"
 #include "core/protocol/text_reply_writer.h"
+#include "core/status/status.h"
 #include "server/handlers/cache_session.h"
 
 namespace memkit {
@@ -132,7 +133,7 @@ void CacheSession::MetaSet() {
       out_->Append(protocol::kTextOutOfMemory);
       return;
     default:
-      out_->Append("CLIENT_ERROR bad command line format\r\n");
+      out_->Append(kBadCommandLineFormatLine);
       return;
   }
   MetaReplyLine line;

@@ -32,10 +32,6 @@ namespace memkit {
 namespace server {
 namespace internal {
 
-// memcached's default hash (MurmurHash3_x86_32, seed 0), which also places
-// prefixes in their table.
-uint32_t MemcachedMurmur3(absl::string_view data);
-
 class PrefixStats {
  public:
   PrefixStats() = default;

@@ -49,18 +49,10 @@ bool UnixSocketAccepts(const std::string& path) {
 
 }  // namespace
 
-PortStyle DetectPortStyle(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  const absl::string_view base = slash == absl::string_view::npos ? path : path.substr(slash + 1);
-  return absl::StartsWith(base, "memkit") ? PortStyle::kMemkit : PortStyle::kMemcached;
-}
-
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args) {
   ServerCommand command;
   command.path = path;
-  command.port_style = DetectPortStyle(path);
-  if (command.port_style == PortStyle::kMemcached && geteuid() == 0 &&
-      absl::EndsWith(path, "/memcached")) {
+  if (geteuid() == 0 && absl::EndsWith(path, "/memcached")) {
     command.args = {"-u", "root"};
   }
   command.args.insert(command.args.end(), args.begin(), args.end());
@@ -89,8 +81,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const Server
         command.label, ": `", command.path, "` is not an executable file (is it installed?)"));
   }
   std::unique_ptr<ServerProcess> server(new ServerProcess(command, options));
-  const std::string ephemeral = command.port_style == PortStyle::kMemkit ? "0" : "-1";
-  absl::Status s = server->Launch(ephemeral);
+  absl::Status s = server->Launch("-1");
   if (!s.ok()) return s;
   return server;
 }

@@ -9,10 +9,9 @@
 // are bound, then renames that to <file>. Start() polls for the file with a
 // deadline, so when Start() returns the port accepts connections.
 //
-// How to ask for an ephemeral port differs: memcached 1.6.18 reads `-p 0` as
-// "no TCP listener" and `-p -1` as "any port"; memkit-server takes `-p 0`
-// (and rejects -1). ServerCommand::port_style says which; DetectPortStyle()
-// picks it from the program's name.
+// The launcher asks for an ephemeral port with `-p -1`, as memcached 1.6.18
+// wants it (its `-p 0` means "no TCP listener"); memkit-server takes `-p -1`
+// the same way.
 //
 // Stop() (and the destructor) send SIGTERM to the server's process group, wait
 // up to a grace period (StartOptions::stop_grace), then SIGKILL, and reap the
@@ -37,15 +36,6 @@
 namespace memkit {
 namespace test_support {
 
-// How a server is told "listen on a port of the OS's choosing".
-enum class PortStyle {
-  kMemcached,  // -p -1
-  kMemkit,     // -p 0
-};
-
-// kMemkit when the program's file name starts with "memkit", else kMemcached.
-PortStyle DetectPortStyle(absl::string_view path);
-
 // The real memcached's path on Debian.
 inline constexpr char kMemcachedPath[] = "/usr/bin/memcached";
 
@@ -54,14 +44,13 @@ struct ServerCommand {
   std::string label = "server";   // names the log file and messages
   std::string path;               // the program to run
   std::vector<std::string> args;  // e.g. {"-t", "2", "-m", "64"}
-  PortStyle port_style = PortStyle::kMemcached;
   // Listen on this unix socket (`-s PATH`) instead of TCP. Kept short: a
   // sun_path holds 107 bytes, and Bazel's TEST_TMPDIR can be longer.
   std::string unix_socket;
 };
 
-// `path` with DetectPortStyle(path); `-u root` is added to memcached's
-// arguments when running as root (memcached refuses root without it).
+// `path` and `args`; `-u root` is added to memcached's arguments when
+// running as root (memcached refuses root without it).
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args = {});
 
 struct StartOptions {

@@ -53,13 +53,6 @@ TEST(ParsePortFileTest, ReadsMemcachedsFormat) {
   EXPECT_TRUE(absl::IsNotFound(ParsePortFile("UDP INET: 11211\n").status()));
 }
 
-TEST(DetectPortStyleTest, ByProgramName) {
-  EXPECT_EQ(DetectPortStyle("/usr/bin/memcached"), PortStyle::kMemcached);
-  EXPECT_EQ(DetectPortStyle("server/memkit-server"), PortStyle::kMemkit);
-  EXPECT_EQ(DetectPortStyle("memkit-server"), PortStyle::kMemkit);
-  EXPECT_EQ(DetectPortStyle("/x/memkit/real_memcached.sh"), PortStyle::kMemcached);
-}
-
 std::string MemkitServer() {
   const char* path = std::getenv("MEMKIT_SERVER_BINARY");
   return path != nullptr ? path : "";
