@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "core/frontend/binary_protocol.h"
 #include "core/frontend/text_protocol.h"
+#include "core/net/clock.h"
 #include "core/protocol/binary_codes.h"
 
 namespace memkit {
