@@ -13,7 +13,6 @@ namespace memkit {
 namespace admin {
 namespace {
 
-namespace v1 = ::memkit::admin::v1;
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
 constexpr double kMicrosToSeconds = 1e-6;

@@ -36,8 +36,6 @@
 namespace memkit {
 namespace admin {
 
-namespace v1 = ::memkit::admin::v1;
-
 // Extra dimensions of one metric: (name, value) pairs.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
