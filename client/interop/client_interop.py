@@ -1,7 +1,8 @@
 """The Python half of client/interop_test.cc (run by it; not a test alone).
 
   client_interop.py write <server,server,...> <pymemcache server>
-      pylibmc (default behaviors, and ketama_weighted) and pymemcache store
+      pylibmc (default behaviors, and ketama_weighted), pymemcache (one
+      server, and HashClient over all) and python-memcached (weighted) store
       typed values under known keys.
   client_interop.py read <server,server,...> <pymemcache server>
       pylibmc and pymemcache read back what memkit stored and check every
@@ -13,9 +14,11 @@ index, mirrored in interop_test.cc.
 
 import sys
 
+import memcache
 import pylibmc
 from pymemcache import serde
 from pymemcache.client.base import Client as PymemcacheClient
+from pymemcache.client.hash import HashClient
 
 N = 60
 
@@ -45,6 +48,21 @@ def pymemcache_client(server):
     return PymemcacheClient((host, int(port)), serde=serde.pickle_serde, default_noreply=False)
 
 
+def hash_client(servers):
+    """pymemcache's HashClient over every server (it has no weights)."""
+    nodes = [(h, int(p)) for h, p in (s.split(':')[:2] for s in servers)]
+    return HashClient(nodes, serde=serde.pickle_serde, default_noreply=False)
+
+
+def python_memcached(servers):
+    """python-memcached's Client with the servers' weights."""
+    specs = []
+    for s in servers:
+        host, port, weight = s.split(':')
+        specs.append(('%s:%s' % (host, port), int(weight)))
+    return memcache.Client(specs)
+
+
 def write(servers, pm_server):
     for prefix, client in pylibmc_clients(servers).items():
         for i in range(N):
@@ -52,6 +70,13 @@ def write(servers, pm_server):
     pm = pymemcache_client(pm_server)
     for i in range(N):
         pm.set('pm:%d' % i, expected(i, compressible=False))
+    hc = hash_client(servers)
+    for i in range(N):
+        hc.set('pmh:%d' % i, expected(i, compressible=False))
+    py = python_memcached(servers)
+    for i in range(N):
+        if not py.set('py:%d' % i, expected(i), min_compress_len=100):
+            raise SystemExit('python-memcached could not store py:%d' % i)
 
 
 def same(got, want):
@@ -80,6 +105,16 @@ def read(servers, pm_server):
         if not same(got, want):
             print('pymemcache %s: got %r want %r' % (key, got, want))
             bad += 1
+    for name, client in (('HashClient', hash_client(servers)),
+                         ('python-memcached', python_memcached(servers))):
+        prefix = 'mk-pmh' if name == 'HashClient' else 'mk-py'
+        for i in range(N):
+            key = '%s:%d' % (prefix, i)
+            got = client.get(key)
+            want = expected(i, compressible=(name != 'HashClient'))
+            if not same(got, want):
+                print('%s %s: got %r want %r' % (name, key, got, want))
+                bad += 1
     print('read: %d mismatches' % bad)
     return 1 if bad else 0
 
