@@ -239,7 +239,7 @@ std::map<uint64_t, ConnRow> ClientConnections(Server* server) {
     } else if (field == "state") {
       row.state = value;
     } else if (field == "secs_since_last_cmd") {
-      absl::SimpleAtoi(value, &row.idle_seconds);
+      if (!absl::SimpleAtoi(value, &row.idle_seconds)) row.idle_seconds = 0;
     }
   }
   // Listening sockets have no listen_addr; they are not client connections.

@@ -49,6 +49,7 @@ run delete greeting
 run get --protocol=binary greeting
 echo "\$ memkit stats | grep -E 'curr_items|cmd_get|get_hits|get_misses'"
 "$memkit" stats | grep -E "	(curr_items|cmd_get|get_hits|get_misses)	"
+run bench --duration=2 --threads=1 --connections=4 --prefill --keys=1000 --quiet
 echo
 echo "== Any memcached client works too: printf 'get visits\\r\\n' | nc 127.0.0.1 $actual"
 if [[ "${MEMKIT_DEMO_EXIT:-0}" == 1 ]]; then
