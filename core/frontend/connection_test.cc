@@ -64,7 +64,10 @@ struct World {
 // request order) but writes it and finishes the exchange later, newest first.
 class FakeBackend final : public Backend {
  public:
-  explicit FakeBackend(World* world) : world_(world) {}
+  explicit FakeBackend(World* world) : world_(world), held_(std::make_shared<Held>()) {}
+  // The connection destroys its back end once nothing is pending, possibly
+  // before the finishing thread's last loop tasks ran: those hold `held_`,
+  // not the back end, and find nothing left to finish.
   ~FakeBackend() override {
     for (std::thread& t : threads_) t.join();
   }
@@ -119,53 +122,58 @@ class FakeBackend final : public Backend {
       ex->Finish();
       return;
     }
-    held_.push_back({ex, std::move(reply)});
+    held_->push_back({ex, std::move(reply)});
     world_->max_unfinished.store(std::max(world_->max_unfinished.load(), conn_->pending() + 1));
-    if (held_.size() > 1) return;  // a flush is already scheduled
+    if (held_->size() > 1) return;  // a flush is already scheduled
+    std::shared_ptr<Held> held = held_;
     if (world_->finishing == Finishing::kLaterTurn) {
-      conn_->loop()->Post([this] { FinishHeldNewestFirst(); });
+      conn_->loop()->Post([held] { FinishNewestFirst(held.get()); });
     } else {
       net::EventLoop* loop = conn_->loop();
-      threads_.emplace_back([this, loop] {
+      threads_.emplace_back([held, loop] {
         // From this thread: hop to the loop, one exchange per task, newest
         // first; Post'ed tasks run in order, each a separate loop turn.
         std::promise<size_t> count;
-        loop->RunInLoop([this, &count] { count.set_value(held_.size()); });
+        loop->RunInLoop([held, &count] { count.set_value(held->size()); });
         const size_t n = count.get_future().get();
         for (size_t i = n; i > 0; --i) {
-          loop->RunInLoop([this, i] { FinishOne(i - 1); });
+          loop->RunInLoop([held, i] { FinishOne(held.get(), i - 1); });
         }
-        loop->RunInLoop([this] { CollectFinished(); });
+        loop->RunInLoop([held] { CollectFinished(held.get()); });
       });
     }
   }
 
-  void FinishHeldNewestFirst() {
-    std::vector<std::pair<Exchange*, std::string>> batch;
-    batch.swap(held_);
+  // Exchanges answered but not finished yet, with their replies.
+  using Held = std::vector<std::pair<Exchange*, std::string>>;
+
+  static void FinishNewestFirst(Held* held) {
+    Held batch;
+    batch.swap(*held);
     for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
       it->first->out()->Append(it->second);
       it->first->Finish();
     }
   }
 
-  void FinishOne(size_t i) {
-    auto& entry = held_[i];
+  static void FinishOne(Held* held, size_t i) {
+    auto& entry = (*held)[i];
     entry.first->out()->Append(entry.second);
     entry.first->Finish();
     entry.first = nullptr;
   }
 
-  void CollectFinished() {
-    held_.erase(std::remove_if(held_.begin(), held_.end(),
+  static void CollectFinished(Held* held) {
+    held->erase(std::remove_if(held->begin(), held->end(),
                                [](const auto& e) { return e.first == nullptr; }),
-                held_.end());
-    if (!held_.empty()) FinishHeldNewestFirst();
+                held->end());
+    if (!held->empty()) FinishNewestFirst(held);
   }
 
   World* const world_;
   Connection* conn_ = nullptr;
-  std::vector<std::pair<Exchange*, std::string>> held_;
+  // Shared with the loop tasks that finish them (see the destructor).
+  std::shared_ptr<Held> held_;
   std::vector<std::thread> threads_;
 };
 
