@@ -180,9 +180,14 @@ std::string ServerProcess::LogTail(size_t max_bytes) const {
   return log;
 }
 
-int ServerProcess::Stop() {
+std::optional<int> ServerProcess::WaitForExit(absl::Duration timeout) {
+  if (child_ == nullptr) return std::nullopt;
+  return child_->Wait(absl::Now() + timeout);
+}
+
+int ServerProcess::Stop(int signal) {
   if (child_ == nullptr) return -1;
-  const int code = child_->Stop(options_.stop_grace);
+  const int code = child_->Stop(options_.stop_grace, signal);
   child_.reset();
   if (!command_.unix_socket.empty()) unlink(command_.unix_socket.c_str());
   return code;

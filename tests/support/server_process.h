@@ -23,7 +23,11 @@
 #ifndef MEMKIT_TESTS_SUPPORT_SERVER_PROCESS_H_
 #define MEMKIT_TESTS_SUPPORT_SERVER_PROCESS_H_
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,12 +93,23 @@ class ServerProcess {
   // OK while the process runs; else an error quoting its exit code and log.
   absl::Status CheckAlive();
 
-  // The last `max_bytes` of what the server printed.
+  // The server's process id (also its process group's), e.g. for its /proc
+  // entries; 0 when stopped.
+  pid_t pid() const { return child_ != nullptr ? child_->pid() : 0; }
+
+  // The last `max_bytes` of what the server printed (std::string::npos: all).
   std::string LogTail(size_t max_bytes = 2000) const;
 
-  // Stops the server (SIGTERM, SIGKILL after the grace period) and reaps it;
-  // returns its exit code, or -1 when it was not running.
-  int Stop();
+  // Waits up to `timeout` for the server to exit by itself (a shutdown
+  // command, a fatal error): its exit code, or nullopt while it still runs.
+  // Stop() then only reaps it.
+  std::optional<int> WaitForExit(absl::Duration timeout);
+
+  // Stops the server (`signal`, SIGKILL after the grace period) and reaps it;
+  // returns its exit code, or -1 when it was not running. SIGINT tests the
+  // other clean stop; SIGKILL is a crash (no SIGTERM first that a server
+  // could act on).
+  int Stop(int signal = SIGTERM);
 
   // Starts the command again after Stop(), on the same port (or socket).
   absl::Status Restart();

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 #include <fstream>
 #include <string>
 
@@ -85,6 +86,38 @@ TEST_P(ServerProcessTest, ServesOnTheReportedPortStopsAndRestarts) {
   ASSERT_TRUE((*server)->Restart().ok());
   EXPECT_EQ((*server)->port(), port);
   EXPECT_TRUE(absl::StartsWith(AskVersion(port), "VERSION "));
+}
+
+// Writes `line` to 127.0.0.1:port and closes; true if all of it was sent.
+bool SendAndClose(int port, absl::string_view line) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+                  write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  close(fd);
+  return ok;
+}
+
+TEST_P(ServerProcessTest, ExitsByItselfOrIsKilled) {
+  ServerCommand command = Command();
+  command.args.push_back("-A");  // the shutdown command
+  auto server = ServerProcess::Start(command);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const pid_t pid = (*server)->pid();
+  ASSERT_GT(pid, 0);
+  struct stat st;
+  EXPECT_EQ(stat(absl::StrCat("/proc/", pid).c_str(), &st), 0);
+  EXPECT_EQ((*server)->WaitForExit(absl::Milliseconds(20)), std::nullopt);  // still serving
+  ASSERT_TRUE(SendAndClose((*server)->port(), "shutdown\r\n"));
+  EXPECT_EQ((*server)->WaitForExit(absl::Seconds(10)), 0) << (*server)->LogTail();
+  EXPECT_EQ((*server)->Stop(), 0);  // only reaps
+  EXPECT_EQ((*server)->pid(), 0);
+
+  ASSERT_TRUE((*server)->Restart().ok());
+  EXPECT_EQ((*server)->Stop(SIGKILL), 128 + SIGKILL);
 }
 
 TEST_P(ServerProcessTest, TwoServersGetTwoPorts) {
