@@ -47,7 +47,24 @@ bool UnixSocketAccepts(const std::string& path) {
   return ok;
 }
 
+// The command line Start() runs: the program, where to listen, its args.
+std::vector<std::string> LauncherArgv(const ServerCommand& command, const std::string& port_arg) {
+  std::vector<std::string> argv = {command.path};
+  if (!command.unix_socket.empty()) {
+    argv.insert(argv.end(), {"-s", command.unix_socket});
+  } else {
+    argv.insert(argv.end(), {"-p", port_arg, "-U", "0", "-l", "127.0.0.1"});
+  }
+  argv.insert(argv.end(), command.args.begin(), command.args.end());
+  return argv;
+}
+
 }  // namespace
+
+absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command,
+                                              absl::Duration timeout) {
+  return RunCommand(LauncherArgv(command, "-1"), timeout);
+}
 
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args) {
   ServerCommand command;
@@ -90,14 +107,8 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 absl::Status ServerProcess::Launch(const std::string& port_arg) {
   const bool unix_socket = !command_.unix_socket.empty();
-  argv_ = {command_.path};
-  if (unix_socket) {
-    unlink(command_.unix_socket.c_str());
-    argv_.insert(argv_.end(), {"-s", command_.unix_socket});
-  } else {
-    argv_.insert(argv_.end(), {"-p", port_arg, "-U", "0", "-l", "127.0.0.1"});
-  }
-  argv_.insert(argv_.end(), command_.args.begin(), command_.args.end());
+  if (unix_socket) unlink(command_.unix_socket.c_str());
+  argv_ = LauncherArgv(command_, port_arg);
   log_path_ = absl::StrCat(LogDir(), "/", UniqueName(command_.label, ".log"));
   const std::string port_file = absl::StrCat(TempRoot(), "/", UniqueName(command_.label, ".port"));
   unlink(port_file.c_str());

@@ -131,6 +131,13 @@ class ServerProcess {
   std::unique_ptr<Subprocess> child_;
 };
 
+// Runs `command` with Start()'s flags, but to its end and with no port file:
+// for a start-up that must fail (a refused flag, a locked directory). Its exit
+// code and output; a server that keeps running is killed at `timeout`
+// (CommandResult::timed_out).
+absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command,
+                                              absl::Duration timeout);
+
 // Parses memcached's port file: the port of the first "TCP INET: <port>"
 // (or "TCP INET6: <port>") line. NotFound when there is none.
 absl::StatusOr<int> ParsePortFile(absl::string_view content);

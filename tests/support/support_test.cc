@@ -147,6 +147,12 @@ TEST_P(ServerProcessTest, BadFlagIsReportedWithTheLog) {
   ASSERT_FALSE(server.ok());
   EXPECT_TRUE(absl::IsUnavailable(server.status())) << server.status();
   EXPECT_TRUE(absl::StrContains(server.status().message(), "exited with code")) << server.status();
+  // The same start-up run to its end.
+  absl::StatusOr<CommandResult> run = RunServerToExit(command, absl::Seconds(10));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_FALSE(run->timed_out);
+  EXPECT_NE(run->exit_code, 0) << run->output;
+  EXPECT_TRUE(absl::StrContains(run->output, "no-such-flag")) << run->output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ServerProcessTest, ::testing::Bool(),
