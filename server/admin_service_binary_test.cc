@@ -4,7 +4,7 @@
 // faults driven through the Testing service and seen on a memcached
 // connection; tokens; refused configurations; a clean SIGTERM.
 //
-// argv[1]: the memkit-server binary.
+// The memkit-server binary: MEMKIT_SERVER_BINARY, set by the BUILD target.
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -37,7 +37,6 @@ using ::memkit::admin::testing::MakeContext;
 using test_support::ServerProcess;
 using testing::TestConnection;
 
-std::string g_binary;
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
 // The number after `prefix` on a complete line of `log`; 0 if none.
@@ -84,24 +83,22 @@ class AdminServer {
   const int metrics_port_;
 };
 
-test_support::ServerCommand Command(const std::vector<std::string>& args) {
-  std::vector<std::string> all = {"-v"};
-  all.insert(all.end(), args.begin(), args.end());
-  test_support::ServerCommand command = test_support::CommandFor(g_binary, all);
-  command.label = "memkit-server";
-  return command;
-}
-
 class AdminBinaryTest : public ::testing::Test {
  protected:
   AdminBinaryTest() : dir_(admin::testing::MakeTempDir("admin-binary")) {}
+
+  void SetUp() override {
+    absl::StatusOr<std::string> binary = test_support::MemkitServerPath();
+    ASSERT_TRUE(binary.ok()) << binary.status();
+    memkit_server_ = test_support::CommandFor(*binary, {"-v"});
+  }
 
   // Null (and a failure) when it does not start or prints no admin port.
   std::unique_ptr<AdminServer> Start(const std::vector<std::string>& args) {
     test_support::StartOptions options;
     options.ready_deadline = kDeadline;
     options.stop_grace = kDeadline;
-    auto process = ServerProcess::Start(Command(args), options);
+    auto process = ServerProcess::Start(memkit_server_.With(args), options);
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return nullptr;
     auto server = std::make_unique<AdminServer>(*std::move(process));
@@ -111,16 +108,8 @@ class AdminBinaryTest : public ::testing::Test {
     return server;
   }
 
-  // A start-up that must fail: exit code and output.
-  test_support::CommandResult RunToExit(const std::vector<std::string>& args) {
-    auto result = test_support::RunServerToExit(Command(args), kDeadline);
-    EXPECT_TRUE(result.ok()) << result.status();
-    if (!result.ok()) return {};
-    EXPECT_FALSE(result->timed_out) << result->output;
-    return *std::move(result);
-  }
-
   const std::string dir_;
+  test_support::ServerCommand memkit_server_;  // -v: its log lines are checked
 };
 
 TEST_F(AdminBinaryTest, ServesTheAdminApiAndMetricsOnPortZero) {
@@ -129,7 +118,8 @@ TEST_F(AdminBinaryTest, ServesTheAdminApiAndMetricsOnPortZero) {
                        "--metrics-listen=127.0.0.1:0", "--enable-test-controls"});
   ASSERT_NE(server, nullptr);
   ASSERT_GT(server->admin_port(), 0);
-  EXPECT_EQ(absl::StripAsciiWhitespace(test_support::ReadFileOrEmpty(port_file)), absl::StrCat(server->admin_port()));
+  EXPECT_EQ(absl::StripAsciiWhitespace(test_support::ReadFileOrEmpty(port_file)),
+            absl::StrCat(server->admin_port()));
   auto channel = server->Channel();
 
   // Stats.
@@ -248,28 +238,24 @@ TEST_F(AdminBinaryTest, TlsFlags) {
 }
 
 TEST_F(AdminBinaryTest, RefusesAnOpenNonLoopbackAdminPort) {
-  const test_support::CommandResult open = RunToExit({"--admin-listen=0.0.0.0:0"});
-  EXPECT_EQ(open.exit_code, 64) << open.output;
-  EXPECT_TRUE(absl::StrContains(open.output, "--admin-insecure")) << open.output;
+  // Each run to its end: the server must refuse to start.
+  auto open =
+      test_support::RunServerToExit(memkit_server_.With({"--admin-listen=0.0.0.0:0"}), kDeadline);
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->exit_code, 64) << open->output;
+  EXPECT_TRUE(absl::StrContains(open->output, "--admin-insecure")) << open->output;
 
-  const test_support::CommandResult missing =
-      RunToExit({"--admin-listen=127.0.0.1:0", "--admin-token-file=/nonexistent/token"});
-  EXPECT_EQ(missing.exit_code, 64) << missing.output;
+  auto missing = test_support::RunServerToExit(
+      memkit_server_.With({"--admin-listen=127.0.0.1:0", "--admin-token-file=/nonexistent/token"}),
+      kDeadline);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->exit_code, 64) << missing->output;
 
-  const test_support::CommandResult bad_flag = RunToExit({"--admin-listen"});
-  EXPECT_EQ(bad_flag.exit_code, 64) << bad_flag.output;
+  auto bad_flag = test_support::RunServerToExit(memkit_server_.With({"--admin-listen"}), kDeadline);
+  ASSERT_TRUE(bad_flag.ok()) << bad_flag.status();
+  EXPECT_EQ(bad_flag->exit_code, 64) << bad_flag->output;
 }
 
 }  // namespace
 }  // namespace server
 }  // namespace memkit
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MEMKIT_SERVER_BINARY\n", argv[0]);
-    return 2;
-  }
-  memkit::server::g_binary = argv[1];
-  return RUN_ALL_TESTS();
-}

@@ -1,10 +1,9 @@
-// Warm restarts of the real memkit-server binary (its path is argv[1]) on
+// Warm restarts of the real memkit-server binary (MEMKIT_SERVER_BINARY) on
 // the same -o persist=DIR, checked over the wire; plus the in-process Server
 // and the persistence flags.
 
 #include <signal.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -38,8 +37,6 @@ using test_support::ServerProcess;
 using testing::StatValue;
 using testing::TestConnection;
 
-std::string g_binary;  // argv[1]
-
 // Slow machines (ASan, a shared two-core box) get generous deadlines; none is
 // a sleep: every wait polls for its condition.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
@@ -56,48 +53,37 @@ std::string Log(const ServerProcess& server) { return server.LogTail(std::string
 // has reported that).
 std::unique_ptr<TestConnection> Connect(const ServerProcess* server) {
   if (server == nullptr) return nullptr;
-  auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(server->port())));
+  auto c =
+      TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(server->port())));
   EXPECT_TRUE(c.ok()) << c.status();
   return c.ok() ? std::move(*c) : nullptr;
-}
-
-// memkit-server run to its end, for start-ups that must fail: its exit code
-// and output (a server that wrongly keeps running is killed at the deadline).
-test_support::CommandResult RunToExit(const std::vector<std::string>& args) {
-  std::vector<std::string> all = {"-v"};
-  all.insert(all.end(), args.begin(), args.end());
-  auto result = test_support::RunServerToExit(test_support::CommandFor(g_binary, all), kDeadline);
-  EXPECT_TRUE(result.ok()) << result.status();
-  if (!result.ok()) return {};
-  EXPECT_FALSE(result->timed_out) << result->output;
-  return *std::move(result);
 }
 
 class PersistServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    absl::StatusOr<std::string> binary = test_support::MemkitServerPath();
+    ASSERT_TRUE(binary.ok()) << binary.status();
+    memkit_server_ = test_support::CommandFor(*binary, {"-v"});
     auto scratch = test_support::ScratchDir::Create("persist_server");
     ASSERT_TRUE(scratch.ok()) << scratch.status();
     scratch_ = std::move(*scratch);
     dir_ = scratch_->Path("data");
   }
 
-  // memkit-server -v `args` on an OS-chosen port; null (and a failure) if it
-  // does not start. Clean stops get the whole deadline before SIGKILL, so a
-  // hang shows as a wrong exit code.
+  // The server on an OS-chosen port; null (and a failure) if it does not
+  // start. Clean stops get the whole deadline before SIGKILL, so a hang shows
+  // as a wrong exit code.
   std::unique_ptr<ServerProcess> Start(const std::vector<std::string>& args) {
-    std::vector<std::string> all = {"-v"};
-    all.insert(all.end(), args.begin(), args.end());
-    test_support::ServerCommand command = test_support::CommandFor(g_binary, all);
-    command.label = "memkit-server";
     test_support::StartOptions options;
     options.ready_deadline = kDeadline;
     options.stop_grace = kDeadline;
-    auto server = ServerProcess::Start(command, options);
+    auto server = ServerProcess::Start(memkit_server_.With(args), options);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? std::move(*server) : nullptr;
   }
 
+  test_support::ServerCommand memkit_server_;  // -v: its log lines are checked
   std::unique_ptr<test_support::ScratchDir> scratch_;
   std::string dir_;
 };
@@ -143,8 +129,7 @@ TEST_F(PersistServerTest, WarmRestartAfterSigterm) {
   const int64_t set_at_shifted = set_at - kDowntime;
 
   {
-    auto server =
-        Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_, ",debugtime")});
+    auto server = Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_, ",debugtime")});
     auto c = Connect(server.get());
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(c->Call(absl::StrCat("debugtime -", kDowntime, "\r\n")), "OK\r\n");
@@ -323,10 +308,12 @@ TEST_F(PersistServerTest, GarbageSnapshotStartsColdWithOneLine) {
 TEST_F(PersistServerTest, StrictRefusesADamagedSnapshot) {
   ASSERT_TRUE(std::filesystem::create_directory(dir_));
   WriteAll(dir_ + "/items.dbm", "garbage");
-  const test_support::CommandResult server =
-      RunToExit({"-o", absl::StrCat("persist=", dir_, ",persist_strict")});
-  EXPECT_EQ(server.exit_code, 71) << server.output;
-  const std::string& log = server.output;
+  // Run to its end: it must refuse to start.
+  auto server = test_support::RunServerToExit(
+      memkit_server_.With({"-o", absl::StrCat("persist=", dir_, ",persist_strict")}), kDeadline);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(server->exit_code, 71) << server->output;
+  const std::string& log = server->output;
   EXPECT_TRUE(absl::StrContains(log, "persist_strict")) << log;
   EXPECT_FALSE(absl::StrContains(log, "listening")) << log;
   EXPECT_EQ(test_support::ReadFileOrEmpty(dir_ + "/items.dbm"), "garbage");  // left alone
@@ -335,9 +322,12 @@ TEST_F(PersistServerTest, StrictRefusesADamagedSnapshot) {
 TEST_F(PersistServerTest, TwoServersCannotShareADirectory) {
   auto first = Start({"-o", absl::StrCat("persist=", dir_)});
   ASSERT_NE(first, nullptr);
-  const test_support::CommandResult second = RunToExit({"-o", absl::StrCat("persist=", dir_)});
-  EXPECT_EQ(second.exit_code, 71) << second.output;
-  EXPECT_TRUE(absl::StrContains(second.output, "in use by another memkit-server")) << second.output;
+  auto second = test_support::RunServerToExit(
+      memkit_server_.With({"-o", absl::StrCat("persist=", dir_)}), kDeadline);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->exit_code, 71) << second->output;
+  EXPECT_TRUE(absl::StrContains(second->output, "in use by another memkit-server"))
+      << second->output;
   EXPECT_EQ(first->Stop(SIGTERM), 0);
 }
 
@@ -411,13 +401,3 @@ TEST(PersistFlagsTest, Usage) {
 }  // namespace
 }  // namespace server
 }  // namespace memkit
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <memkit-server binary>\n", argv[0]);
-    return 2;
-  }
-  memkit::server::g_binary = argv[1];
-  return RUN_ALL_TESTS();
-}

@@ -292,8 +292,7 @@ TEST_F(PersistTest, BackgroundSnapshotsWhileWritersRun) {
   for (uint64_t round = 1; round <= 3; ++round) {
     EXPECT_EQ(p->background_snapshots(), round - 1);  // none before its minute
     clock_.Advance(absl::Seconds(60));
-    test_support::Eventually([&] { return p->background_snapshots() >= round; },
-                             absl::Seconds(20));
+    test_support::Eventually([&] { return p->background_snapshots() >= round; }, absl::Seconds(20));
     ASSERT_EQ(p->background_snapshots(), round);
   }
   stop = true;

@@ -61,14 +61,33 @@ std::vector<std::string> LauncherArgv(const ServerCommand& command, const std::s
 
 }  // namespace
 
+absl::StatusOr<std::string> MemkitServerPath() {
+  const char* path = std::getenv("MEMKIT_SERVER_BINARY");
+  if (path == nullptr || *path == '\0') {
+    return absl::FailedPreconditionError(
+        "MEMKIT_SERVER_BINARY is unset: give the test data = [\"//server:memkit-server\"] and "
+        "env = {\"MEMKIT_SERVER_BINARY\": \"$(rootpath //server:memkit-server)\"}");
+  }
+  return std::string(path);
+}
+
 absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command,
                                               absl::Duration timeout) {
-  return RunCommand(LauncherArgv(command, "-1"), timeout);
+  const std::vector<std::string> argv = LauncherArgv(command, "-1");
+  absl::StatusOr<CommandResult> result = RunCommand(argv, timeout);
+  if (result.ok() && result->timed_out) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("`", absl::StrJoin(argv, " "), "` still ran after ",
+                     absl::FormatDuration(timeout), "; output:\n", result->output));
+  }
+  return result;
 }
 
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args) {
   ServerCommand command;
   command.path = path;
+  const size_t slash = path.rfind('/');
+  if (!path.empty()) command.label = path.substr(slash == std::string::npos ? 0 : slash + 1);
   if (geteuid() == 0 && absl::EndsWith(path, "/memcached")) {
     command.args = {"-u", "root"};
   }

@@ -51,10 +51,25 @@ struct ServerCommand {
   // Listen on this unix socket (`-s PATH`) instead of TCP. Kept short: a
   // sun_path holds 107 bytes, and Bazel's TEST_TMPDIR can be longer.
   std::string unix_socket;
+
+  // A copy with `more` after `args`: one base command, a variant a test.
+  ServerCommand With(const std::vector<std::string>& more) const {
+    ServerCommand command = *this;
+    command.args.insert(command.args.end(), more.begin(), more.end());
+    return command;
+  }
 };
 
-// `path` and `args`; `-u root` is added to memcached's arguments when
-// running as root (memcached refuses root without it).
+// The memkit-server binary a test target provides, from the environment
+// variable MEMKIT_SERVER_BINARY, which the target sets:
+//   data = ["//server:memkit-server"],
+//   env = {"MEMKIT_SERVER_BINARY": "$(rootpath //server:memkit-server)"},
+// FailedPrecondition (saying so) when it is unset.
+absl::StatusOr<std::string> MemkitServerPath();
+
+// `path` and `args`, labelled with the program's name; `-u root` is added to
+// memcached's arguments when running as root (memcached refuses root without
+// it).
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args = {});
 
 struct StartOptions {
@@ -133,10 +148,9 @@ class ServerProcess {
 
 // Runs `command` with Start()'s flags, but to its end and with no port file:
 // for a start-up that must fail (a refused flag, a locked directory). Its exit
-// code and output; a server that keeps running is killed at `timeout`
-// (CommandResult::timed_out).
-absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command,
-                                              absl::Duration timeout);
+// code and output; DeadlineExceeded (quoting the output) when it still runs at
+// `timeout`, and is then killed.
+absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command, absl::Duration timeout);
 
 // Parses memcached's port file: the port of the first "TCP INET: <port>"
 // (or "TCP INET6: <port>") line. NotFound when there is none.
