@@ -1,5 +1,6 @@
 #include "tests/support/server_process.h"
 
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -68,7 +69,16 @@ absl::StatusOr<std::string> MemkitServerPath() {
         "MEMKIT_SERVER_BINARY is unset: give the test data = [\"//server:memkit-server\"] and "
         "env = {\"MEMKIT_SERVER_BINARY\": \"$(rootpath //server:memkit-server)\"}");
   }
-  return std::string(path);
+  std::string absolute = path;
+  if (path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) != nullptr) absolute = absl::StrCat(cwd, "/", path);
+  }
+  if (access(absolute.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("MEMKIT_SERVER_BINARY=", path,
+                                                      " is not an executable (", absolute, ")"));
+  }
+  return absolute;
 }
 
 absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command,

@@ -64,7 +64,9 @@ struct ServerCommand {
 // variable MEMKIT_SERVER_BINARY, which the target sets:
 //   data = ["//server:memkit-server"],
 //   env = {"MEMKIT_SERVER_BINARY": "$(rootpath //server:memkit-server)"},
-// FailedPrecondition (saying so) when it is unset.
+// Made absolute (a relative path is relative to the test's working directory,
+// Bazel's runfiles tree), so it survives a later chdir. FailedPrecondition
+// (saying so) when it is unset or not an executable file.
 absl::StatusOr<std::string> MemkitServerPath();
 
 // `path` and `args`, labelled with the program's name; `-u root` is added to

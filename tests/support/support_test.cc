@@ -167,8 +167,11 @@ TEST(MemkitServerPathTest, FromTheEnvironment) {
   absl::StatusOr<std::string> path = MemkitServerPath();
   ASSERT_TRUE(path.ok()) << path.status();
   EXPECT_TRUE(absl::EndsWith(*path, "memkit-server")) << *path;
+  EXPECT_EQ((*path)[0], '/') << *path;  // absolute
   const std::string saved = *path;
   unsetenv("MEMKIT_SERVER_BINARY");
+  EXPECT_TRUE(absl::IsFailedPrecondition(MemkitServerPath().status()));
+  setenv("MEMKIT_SERVER_BINARY", "/nonexistent/memkit-server", 1);
   EXPECT_TRUE(absl::IsFailedPrecondition(MemkitServerPath().status()));
   setenv("MEMKIT_SERVER_BINARY", saved.c_str(), 1);
 }
