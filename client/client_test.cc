@@ -20,6 +20,7 @@
 #include "client/testing/memcached_process.h"
 #include "core/status/status.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace client {
@@ -484,9 +485,10 @@ TEST_P(ClientTest, BufferedRequestsGoOutWithTheNextRoundTrip) {
   ASSERT_TRUE(buffered->Set("buf", "3").ok());
   ASSERT_TRUE(buffered->Flush().ok());
   // Sent now; another connection sees it once memcached has read it.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  while (client_->Get("buf")->value != "3" && absl::Now() < deadline) {
-  }
+  test_support::Eventually([&] {
+    auto item = client_->Get("buf");
+    return item.ok() && item->value == "3";
+  });
   EXPECT_EQ(client_->Get("buf")->value, "3");
 }
 

@@ -9,7 +9,6 @@
 //   2. memkit stores the same values; pylibmc and pymemcache read them back
 //      (interop/client_interop.py checks and reports mismatches).
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -23,6 +22,7 @@
 #include "client/testing/backend.h"
 #include "client/testing/memcached_process.h"
 #include "gtest/gtest.h"
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace client {
@@ -60,15 +60,19 @@ bool SameMeaning(const Value& got, const Value& want) {
   return got.data() == want.data();
 }
 
+// Runs the Python side with `args`; its exit code (-1 if it could not run or
+// timed out), its stdout and stderr appended to `output`.
 int RunPython(const std::vector<std::string>& args, std::string* output) {
-  std::string cmd = absl::StrCat(kPython, " ", kScript, " ", absl::StrJoin(args, " "), " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) output->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::vector<std::string> argv = {kPython, kScript};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<test_support::CommandResult> run =
+      test_support::RunCommand(argv, absl::Seconds(25));
+  if (!run.ok()) {
+    output->append(run.status().ToString());
+    return -1;
+  }
+  output->append(run->output);
+  return run->timed_out ? -1 : run->exit_code;
 }
 
 class InteropTest : public ::testing::TestWithParam<Backend> {

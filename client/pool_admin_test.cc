@@ -15,6 +15,7 @@
 #include "core/admin/admin.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace client {
@@ -81,8 +82,7 @@ class PoolAdminTest : public ::testing::Test {
   }
   void AwaitOps(int more) {
     const int want = ops_.load() + more;
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (ops_.load() < want && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    test_support::Eventually([&] { return ops_.load() >= want; }, absl::Seconds(20));
     ASSERT_GE(ops_.load(), want);
   }
   // Where a Client lent now places `key`.

@@ -17,6 +17,7 @@
 #include "client/testing/memcached_process.h"
 #include "core/sync/mutex.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace client {
@@ -194,8 +195,7 @@ class PoolTopologyTest : public ::testing::TestWithParam<Backend> {
   // Waits (with a deadline) for the load to make progress.
   void AwaitOps(int64_t more) {
     const int64_t want = ops_.load() + more;
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (ops_.load() < want && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    test_support::Eventually([&] { return ops_.load() >= want; }, absl::Seconds(20));
     ASSERT_GE(ops_.load(), want) << "load made no progress";
   }
 
@@ -419,10 +419,7 @@ TEST_P(PoolTopologyTest, TimedEjectionEndsByItselfAndSharesCoverTheKeyspace) {
     EXPECT_EQ(s.placement_share, 0.0);
   }
   EXPECT_TRUE(seen);
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (StateOf(b) != ServerState::kLive && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  test_support::Eventually([&] { return StateOf(b) == ServerState::kLive; });
   EXPECT_EQ(StateOf(b), ServerState::kLive);
   EXPECT_EQ(pool_->counters().topology_changes, 2u);
 }

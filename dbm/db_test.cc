@@ -16,6 +16,7 @@
 #include "core/net/clock.h"
 #include "dbm/testing/test_util.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace dbm {
@@ -192,10 +193,7 @@ TEST_F(DbTest, BackgroundHintsKeepOpenAfterACrashShort) {
   const std::string value(1000, 'h');
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(db->Put(absl::StrCat("k", i), value).ok());
   // 200 KB written: a background hint must be written without any Close.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (db->GetStats().hints_written == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  test_support::Eventually([&] { return db->GetStats().hints_written > 0; }, absl::Seconds(30));
   ASSERT_GE(db->GetStats().hints_written, 1u);
   ASSERT_TRUE(FileExists(path_ + ".hint"));
   // Copy the files as a kill -9 would leave them, and open the copy.
@@ -322,12 +320,8 @@ TEST_F(DbTest, CompactKeepsLiveDataAndShrinksTheFile) {
 
 // Polls (a background compaction finishes on its own time) with a deadline.
 bool WaitForCompactions(Db& db, uint64_t n) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (db.GetStats().compactions < n) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
+  return test_support::Eventually([&] { return db.GetStats().compactions >= n; },
+                                  absl::Seconds(30));
 }
 
 TEST_F(DbTest, AutoCompactionFollowsTheThresholds) {
@@ -523,11 +517,8 @@ TEST_F(DbTest, SyncPolicies) {
   ASSERT_TRUE(db->Put("c", "v").ok());
   // Polls, with a real-time deadline, until `stat` of the stats passes `floor`.
   auto wait_for = [&](uint64_t DbStats::*stat, uint64_t floor) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (db->GetStats().*stat <= floor && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-    return db->GetStats().*stat > floor;
+    return test_support::Eventually([&] { return db->GetStats().*stat > floor; },
+                                    absl::Seconds(10));
   };
   // Before the interval has passed on the clock, no round ran.
   clock.Advance(absl::Seconds(9));

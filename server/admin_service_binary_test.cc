@@ -1,36 +1,32 @@
-// memkit-server's admin flags, black-box: the binary started on port 0 with
+// memkit-server's admin flags, black-box: the binary started on an OS-chosen
+// port (//tests/support's launcher) with
 // --admin-listen=127.0.0.1:0, queried over gRPC and /metrics, its clock and
 // faults driven through the Testing service and seen on a memcached
 // connection; tokens; refused configurations; a clean SIGTERM.
 //
-// argv[1]: the memkit-server binary.
+// The memkit-server binary: MEMKIT_SERVER_BINARY, set by the BUILD target.
 
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
 #include "core/admin/admin_test_util.h"
 #include "core/net/address.h"
 #include "gtest/gtest.h"
 #include "server/server_test_util.h"
+#include "tests/support/server_process.h"
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace server {
@@ -38,17 +34,12 @@ namespace {
 
 namespace v1 = ::memkit::admin::v1;
 using ::memkit::admin::testing::MakeContext;
+using test_support::ServerProcess;
 using testing::TestConnection;
 
-std::string g_binary;
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// The number after `prefix` on a complete line of `log`; 0 if none yet.
+// The number after `prefix` on a complete line of `log`; 0 if none.
 int PortAfter(const std::string& log, const std::string& prefix) {
   const size_t at = log.find(prefix);
   if (at == std::string::npos || log.find('\n', at) == std::string::npos) return 0;
@@ -58,75 +49,21 @@ int PortAfter(const std::string& log, const std::string& prefix) {
   return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
 }
 
-// One memkit-server process; stderr goes to a log file.
-class ServerProcess {
+// memkit-server -v with its admin API, started by the shared launcher. The
+// admin and /metrics ports are read from the lines it prints before it
+// reports its memcached port, so they are known once it has started.
+class AdminServer {
  public:
-  ServerProcess(const std::string& log_path, const std::vector<std::string>& args)
-      : log_path_(log_path) {
-    std::vector<std::string> argv = {g_binary, "-p", "0", "-l", "127.0.0.1", "-v"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int null = open("/dev/null", O_RDWR);
-      if (log < 0 || null < 0) _exit(127);
-      dup2(log, 2);
-      dup2(null, 1);
-      dup2(null, 0);
-      std::vector<char*> c;
-      for (std::string& a : argv) c.push_back(a.data());
-      c.push_back(nullptr);
-      execv(c[0], c.data());
-      _exit(127);
-    }
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      Exited(kDeadline);
-    }
-  }
+  explicit AdminServer(std::unique_ptr<ServerProcess> process)
+      : process_(std::move(process)),
+        admin_port_(PortAfter(log(), "admin-listen: 127.0.0.1:")),
+        metrics_port_(PortAfter(log(), "metrics-listen: 127.0.0.1:")) {}
 
-  // Waits for the memcached port and, if `admin`, the admin and metrics
-  // lines; false if the process exited first.
-  bool WaitReady(bool admin) {
-    const absl::Time deadline = absl::Now() + kDeadline;
-    while (absl::Now() < deadline) {
-      const std::string log = ReadAll(log_path_);
-      port_ = PortAfter(log, "listening on 127.0.0.1:");
-      admin_port_ = PortAfter(log, "admin-listen: 127.0.0.1:");
-      metrics_port_ = PortAfter(log, "metrics-listen: 127.0.0.1:");
-      if (port_ != 0 && (!admin || (admin_port_ != 0 && metrics_port_ != 0))) return true;
-      if (Exited(absl::ZeroDuration())) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-
-  bool Exited(absl::Duration wait) {
-    if (exited_) return true;
-    const absl::Time deadline = absl::Now() + wait;
-    do {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        status_ = status;
-        return true;
-      }
-      if (wait > absl::ZeroDuration()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    } while (absl::Now() < deadline);
-    return false;
-  }
-  int exit_code() const {
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-  }
-  int Stop(int sig) {
-    kill(pid_, sig);
-    return Exited(kDeadline) ? exit_code() : -1;
-  }
+  // Sends `sig`; the exit code (SIGKILL after the deadline: 137).
+  int Stop(int sig) { return process_->Stop(sig); }
 
   std::unique_ptr<TestConnection> Connect() {
-    auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port_)));
+    auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port())));
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? std::move(*c) : nullptr;
   }
@@ -135,42 +72,54 @@ class ServerProcess {
                                grpc::InsecureChannelCredentials());
   }
 
-  std::string log() const { return ReadAll(log_path_); }
-  int port() const { return port_; }
+  std::string log() const { return process_->LogTail(std::string::npos); }
+  int port() const { return process_->port(); }
   int admin_port() const { return admin_port_; }
   int metrics_port() const { return metrics_port_; }
 
  private:
-  const std::string log_path_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
-  int port_ = 0;
-  int admin_port_ = 0;
-  int metrics_port_ = 0;
+  const std::unique_ptr<ServerProcess> process_;
+  const int admin_port_;
+  const int metrics_port_;
 };
 
 class AdminBinaryTest : public ::testing::Test {
  protected:
   AdminBinaryTest() : dir_(admin::testing::MakeTempDir("admin-binary")) {}
 
-  std::unique_ptr<ServerProcess> Start(const std::vector<std::string>& args, bool admin = true) {
-    auto p =
-        std::make_unique<ServerProcess>(absl::StrCat(dir_, "/server", ++starts_, ".log"), args);
-    EXPECT_TRUE(p->WaitReady(admin)) << p->log();
-    return p;
+  void SetUp() override {
+    absl::StatusOr<std::string> binary = test_support::MemkitServerPath();
+    ASSERT_TRUE(binary.ok()) << binary.status();
+    memkit_server_ = test_support::CommandFor(*binary, {"-v"});
+  }
+
+  // Null (and a failure) when it does not start or prints no admin port.
+  std::unique_ptr<AdminServer> Start(const std::vector<std::string>& args) {
+    test_support::StartOptions options;
+    options.ready_deadline = kDeadline;
+    options.stop_grace = kDeadline;
+    auto process = ServerProcess::Start(memkit_server_.With(args), options);
+    EXPECT_TRUE(process.ok()) << process.status();
+    if (!process.ok()) return nullptr;
+    auto server = std::make_unique<AdminServer>(*std::move(process));
+    EXPECT_GT(server->admin_port(), 0) << server->log();
+    EXPECT_GT(server->metrics_port(), 0) << server->log();
+    if (server->admin_port() <= 0 || server->metrics_port() <= 0) return nullptr;
+    return server;
   }
 
   const std::string dir_;
-  int starts_ = 0;
+  test_support::ServerCommand memkit_server_;  // -v: its log lines are checked
 };
 
 TEST_F(AdminBinaryTest, ServesTheAdminApiAndMetricsOnPortZero) {
   const std::string port_file = dir_ + "/admin.port";
   auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-port-file", port_file,
                        "--metrics-listen=127.0.0.1:0", "--enable-test-controls"});
+  ASSERT_NE(server, nullptr);
   ASSERT_GT(server->admin_port(), 0);
-  EXPECT_EQ(absl::StripAsciiWhitespace(ReadAll(port_file)), absl::StrCat(server->admin_port()));
+  EXPECT_EQ(absl::StripAsciiWhitespace(test_support::ReadFileOrEmpty(port_file)),
+            absl::StrCat(server->admin_port()));
   auto channel = server->Channel();
 
   // Stats.
@@ -245,6 +194,7 @@ TEST_F(AdminBinaryTest, TokenFileAndNoTestControls) {
   ASSERT_TRUE(admin::testing::WriteFile(token_file, "t0ken\n"));
   auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-token-file=" + token_file,
                        "--metrics-listen=127.0.0.1:0"});
+  ASSERT_NE(server, nullptr);
   auto stats = v1::Stats::NewStub(server->Channel());
   v1::GetStatsResponse response;
   EXPECT_EQ(stats->GetStats(MakeContext().get(), v1::GetStatsRequest(), &response).error_code(),
@@ -268,6 +218,7 @@ TEST_F(AdminBinaryTest, TlsFlags) {
   ASSERT_TRUE(cert.ok()) << cert.status();
   auto server = Start({"--admin-listen=127.0.0.1:0", "--admin-tls-cert=" + cert->cert_file,
                        "--admin-tls-key", cert->key_file, "--metrics-listen=127.0.0.1:0"});
+  ASSERT_NE(server, nullptr);
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = cert->cert_pem;
   grpc::ChannelArguments args;
@@ -287,31 +238,24 @@ TEST_F(AdminBinaryTest, TlsFlags) {
 }
 
 TEST_F(AdminBinaryTest, RefusesAnOpenNonLoopbackAdminPort) {
-  ServerProcess p(dir_ + "/refused.log", {"--admin-listen=0.0.0.0:0"});
-  ASSERT_TRUE(p.Exited(kDeadline));
-  EXPECT_EQ(p.exit_code(), 64) << p.log();
-  EXPECT_TRUE(absl::StrContains(p.log(), "--admin-insecure")) << p.log();
+  // Each run to its end: the server must refuse to start.
+  auto open =
+      test_support::RunServerToExit(memkit_server_.With({"--admin-listen=0.0.0.0:0"}), kDeadline);
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->exit_code, 64) << open->output;
+  EXPECT_TRUE(absl::StrContains(open->output, "--admin-insecure")) << open->output;
 
-  ServerProcess missing(dir_ + "/missing.log",
-                        {"--admin-listen=127.0.0.1:0", "--admin-token-file=/nonexistent/token"});
-  ASSERT_TRUE(missing.Exited(kDeadline));
-  EXPECT_EQ(missing.exit_code(), 64) << missing.log();
+  auto missing = test_support::RunServerToExit(
+      memkit_server_.With({"--admin-listen=127.0.0.1:0", "--admin-token-file=/nonexistent/token"}),
+      kDeadline);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->exit_code, 64) << missing->output;
 
-  ServerProcess bad_flag(dir_ + "/bad.log", {"--admin-listen"});
-  ASSERT_TRUE(bad_flag.Exited(kDeadline));
-  EXPECT_EQ(bad_flag.exit_code(), 64);
+  auto bad_flag = test_support::RunServerToExit(memkit_server_.With({"--admin-listen"}), kDeadline);
+  ASSERT_TRUE(bad_flag.ok()) << bad_flag.status();
+  EXPECT_EQ(bad_flag->exit_code, 64) << bad_flag->output;
 }
 
 }  // namespace
 }  // namespace server
 }  // namespace memkit
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MEMKIT_SERVER_BINARY\n", argv[0]);
-    return 2;
-  }
-  memkit::server::g_binary = argv[1];
-  return RUN_ALL_TESTS();
-}

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "server/cache.h"
 #include "server/cache_test_util.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace server {
@@ -226,10 +227,7 @@ TEST(ExpiryBackgroundTest, TheSweeperThreadFreesExpiredItems) {
   auto cache = MakeCache(options);
   for (int i = 0; i < 500; ++i) Set(*cache, "k" + std::to_string(i), "v", 2);
   clock.Advance(absl::Seconds(3));
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (cache->GetStats().curr_items != 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  test_support::Eventually([&] { return cache->GetStats().curr_items == 0; }, absl::Seconds(20));
   CacheStats st = cache->GetStats();
   EXPECT_EQ(st.curr_items, 0u);
   EXPECT_EQ(st.crawler_reclaimed, 500u);

@@ -1,6 +1,7 @@
 // Bytes per item: the storage engine against a real memcached.
 //
-// Starts /usr/bin/memcached on a free loopback port, stores N items
+// Starts /usr/bin/memcached on an OS-chosen loopback port (//tests/support's
+// launcher, hence a testonly binary), stores N items
 // ("key:NNNNNNNN" keys, 100-byte values by default) with pipelined noreply
 // sets, and reads its `stats` bytes and its RSS growth; then stores the same
 // items in an in-process Cache and reads its `bytes`, its real heap bytes and
@@ -10,10 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,9 +30,8 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "server/cache.h"
+#include "tests/support/server_process.h"
 
 namespace {
 
@@ -76,34 +73,14 @@ int64_t RssBytes(const std::string& pid) {
   return -1;
 }
 
-int FreePort() {
+int Connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-int Connect(int port, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
-    if (fd >= 0) close(fd);
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
+  if (fd >= 0) close(fd);
   return -1;
 }
 
@@ -145,20 +122,18 @@ struct Report {
 };
 
 bool MeasureMemcached(const Flags& flags, Report* report) {
-  const int port = FreePort();
-  if (port <= 0) return false;
-  const std::string port_arg = std::to_string(port);
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    execl(flags.memcached.c_str(), "memcached", "-u", "nobody", "-l", "127.0.0.1", "-p",
-          port_arg.c_str(), "-U", "0", "-m", "4096", "-t", "1", static_cast<char*>(nullptr));
-    _exit(127);
+  // The launcher waits until memcached listens, so one connect suffices.
+  auto server = memkit::test_support::ServerProcess::Start(
+      memkit::test_support::CommandFor(flags.memcached, {"-m", "4096", "-t", "1"}));
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+    return false;
   }
+  const std::string pid = std::to_string((*server)->pid());
   bool ok = false;
-  int fd = Connect(port, absl::Seconds(10));
+  int fd = Connect((*server)->port());
   if (fd >= 0) {
-    const int64_t rss_before = RssBytes(std::to_string(pid));
+    const int64_t rss_before = RssBytes(pid);
     const std::string value(static_cast<size_t>(flags.value_size), 'v');
     std::string batch;
     for (int64_t i = 0; i < flags.items; ++i) {
@@ -171,7 +146,7 @@ bool MeasureMemcached(const Flags& flags, Report* report) {
     }
     WriteAll(fd, batch);
     std::map<std::string, std::string> stats = Stats(fd);  // Answered after the sets.
-    const int64_t rss_after = RssBytes(std::to_string(pid));
+    const int64_t rss_after = RssBytes(pid);
     int64_t bytes = 0;
     int64_t items = 0;
     if (absl::SimpleAtoi(stats["bytes"], &bytes) && absl::SimpleAtoi(stats["curr_items"], &items) &&
@@ -185,9 +160,7 @@ bool MeasureMemcached(const Flags& flags, Report* report) {
     }
     close(fd);
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
-  return ok;
+  return ok;  // ~ServerProcess stops memcached
 }
 
 bool MeasureEngine(const Flags& flags, Report* report) {

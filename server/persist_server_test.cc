@@ -1,22 +1,15 @@
-// Warm restarts of the real memkit-server binary (its path is argv[1]) on
+// Warm restarts of the real memkit-server binary (MEMKIT_SERVER_BINARY) on
 // the same -o persist=DIR, checked over the wire; plus the in-process Server
 // and the persistence flags.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -31,144 +24,68 @@
 #include "server/flags.h"
 #include "server/server.h"
 #include "server/server_test_util.h"
+#include "tests/support/eventually.h"
+#include "tests/support/scratch_dir.h"
+#include "tests/support/server_process.h"
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace server {
 namespace {
 
+using test_support::ServerProcess;
 using testing::StatValue;
 using testing::TestConnection;
-
-std::string g_binary;  // argv[1]
 
 // Slow machines (ASan, a shared two-core box) get generous deadlines; none is
 // a sleep: every wait polls for its condition.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 void WriteAll(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
 }
 
-// One memkit-server process, stderr to a log file.
-class ServerProcess {
- public:
-  // Starts `g_binary -p 0 -l 127.0.0.1 -v args...`.
-  ServerProcess(const std::string& log_path, const std::vector<std::string>& args)
-      : log_path_(log_path) {
-    std::vector<std::string> argv = {g_binary, "-p", "0", "-l", "127.0.0.1", "-v"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int null = ::open("/dev/null", O_RDWR);
-      if (log < 0 || null < 0) ::_exit(127);
-      ::dup2(log, 2);
-      ::dup2(null, 1);
-      ::dup2(null, 0);
-      std::vector<char*> c;
-      for (std::string& a : argv) c.push_back(a.data());
-      c.push_back(nullptr);
-      ::execv(c[0], c.data());
-      ::_exit(127);
-    }
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
+// Everything the server printed so far (-v: its persist lines).
+std::string Log(const ServerProcess& server) { return server.LogTail(std::string::npos); }
 
-  // Waits for the "listening on" line; false if the process exited first.
-  bool WaitListening() {
-    const absl::Time deadline = absl::Now() + kDeadline;
-    while (absl::Now() < deadline) {
-      const std::string log = ReadAll(log_path_);
-      const size_t at = log.find("listening on 127.0.0.1:");
-      if (at != std::string::npos && log.find('\n', at) != std::string::npos) {
-        const size_t start = at + std::string("listening on 127.0.0.1:").size();
-        const size_t end = log.find_first_not_of("0123456789", start);
-        if (absl::SimpleAtoi(log.substr(start, end - start), &port_)) return true;
-      }
-      if (Exited(absl::ZeroDuration())) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-
-  // True once the process exited (status in exit_status()), waiting up to `wait`.
-  bool Exited(absl::Duration wait = kDeadline) {
-    if (exited_) return true;
-    const absl::Time deadline = absl::Now() + wait;
-    do {
-      int status = 0;
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        status_ = status;
-        return true;
-      }
-      if (wait > absl::ZeroDuration()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    } while (absl::Now() < deadline);
-    return false;
-  }
-  void Wait() { Exited(absl::InfiniteDuration()); }
-
-  // Sends `sig` and waits for the exit; the exit code, or 128+signal.
-  int Stop(int sig) {
-    ::kill(pid_, sig);
-    if (!Exited()) return -1;
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-  }
-  int exit_code() const { return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_); }
-
-  std::unique_ptr<TestConnection> Connect() {
-    auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port_)));
-    EXPECT_TRUE(c.ok()) << c.status();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-
-  std::string log() const { return ReadAll(log_path_); }
-  int port() const { return port_; }
-
- private:
-  const std::string log_path_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool exited_ = false;
-  int status_ = 0;
-};
+// A connection to `server`; null if there is none (or no server: Start()
+// has reported that).
+std::unique_ptr<TestConnection> Connect(const ServerProcess* server) {
+  if (server == nullptr) return nullptr;
+  auto c =
+      TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(server->port())));
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : nullptr;
+}
 
 class PersistServerTest : public ::testing::Test {
  protected:
-  PersistServerTest() {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/persist_server.XXXXXX");
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-    dir_ = root_ + "/data";
-  }
-  ~PersistServerTest() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
+  void SetUp() override {
+    absl::StatusOr<std::string> binary = test_support::MemkitServerPath();
+    ASSERT_TRUE(binary.ok()) << binary.status();
+    memkit_server_ = test_support::CommandFor(*binary, {"-v"});
+    auto scratch = test_support::ScratchDir::Create("persist_server");
+    ASSERT_TRUE(scratch.ok()) << scratch.status();
+    scratch_ = std::move(*scratch);
+    dir_ = scratch_->Path("data");
   }
 
-  std::unique_ptr<ServerProcess> Start(std::vector<std::string> args) {
-    auto p = std::make_unique<ServerProcess>(absl::StrCat(root_, "/server", ++starts_, ".log"),
-                                             args);
-    EXPECT_TRUE(p->WaitListening()) << p->log();
-    return p;
+  // The server on an OS-chosen port; null (and a failure) if it does not
+  // start. Clean stops get the whole deadline before SIGKILL, so a hang shows
+  // as a wrong exit code.
+  std::unique_ptr<ServerProcess> Start(const std::vector<std::string>& args) {
+    test_support::StartOptions options;
+    options.ready_deadline = kDeadline;
+    options.stop_grace = kDeadline;
+    auto server = ServerProcess::Start(memkit_server_.With(args), options);
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? std::move(*server) : nullptr;
   }
 
-  std::string root_;
+  test_support::ServerCommand memkit_server_;  // -v: its log lines are checked
+  std::unique_ptr<test_support::ScratchDir> scratch_;
   std::string dir_;
-  int starts_ = 0;
 };
 
 std::string Set(TestConnection& c, absl::string_view key, uint32_t flags, int64_t exptime,
@@ -212,9 +129,8 @@ TEST_F(PersistServerTest, WarmRestartAfterSigterm) {
   const int64_t set_at_shifted = set_at - kDowntime;
 
   {
-    auto server =
-        Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_, ",debugtime")});
-    auto c = server->Connect();
+    auto server = Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_, ",debugtime")});
+    auto c = Connect(server.get());
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(c->Call(absl::StrCat("debugtime -", kDowntime, "\r\n")), "OK\r\n");
     EXPECT_EQ(Set(*c, "plain", 0, 0, "hello"), "STORED\r\n");
@@ -236,16 +152,17 @@ TEST_F(PersistServerTest, WarmRestartAfterSigterm) {
       ASSERT_EQ(Set(*c, absl::StrCat("k", i), i, i % 2 == 0 ? 0 : 1000, absl::StrCat("v", i)),
                 "STORED\r\n");
     }
-    EXPECT_EQ(server->Stop(SIGTERM), 0) << server->log();
+    EXPECT_EQ(server->Stop(SIGTERM), 0) << Log(*server);
     EXPECT_TRUE(std::filesystem::exists(dir_ + "/items.dbm"));
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/items.dbm.tmp"));
-    EXPECT_TRUE(absl::StrContains(server->log(), "persist: wrote a snapshot of")) << server->log();
+    EXPECT_TRUE(absl::StrContains(Log(*server), "persist: wrote a snapshot of")) << Log(*server);
   }
 
   auto server = Start({"-I", "2m", "-o", absl::StrCat("persist=", dir_)});
-  const std::string log = server->log();
+  ASSERT_NE(server, nullptr);
+  const std::string log = Log(*server);
   EXPECT_TRUE(absl::StrContains(log, "persist: loaded ")) << log;
-  auto c = server->Connect();
+  auto c = Connect(server.get());
   ASSERT_NE(c, nullptr);
   // Since the sets, on the clock that stored them.
   const int64_t elapsed = absl::ToUnixSeconds(absl::Now()) - set_at_shifted;
@@ -294,26 +211,25 @@ TEST_F(PersistServerTest, WarmRestartAfterSigterm) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/items.dbm"));
   EXPECT_EQ(server->Stop(SIGKILL), 128 + SIGKILL);
   auto cold = Start({"-o", absl::StrCat("persist=", dir_)});
-  auto c2 = cold->Connect();
+  auto c2 = Connect(cold.get());
   ASSERT_NE(c2, nullptr);
   EXPECT_EQ(Get(*c2, "plain"), "miss");
-  EXPECT_TRUE(absl::StrContains(cold->log(), "no snapshot")) << cold->log();
+  EXPECT_TRUE(absl::StrContains(Log(*cold), "no snapshot")) << Log(*cold);
   EXPECT_EQ(cold->Stop(SIGINT), 0);
 }
 
 TEST_F(PersistServerTest, ShutdownCommandSnapshotsToo) {
   {
     auto server = Start({"-A", "--persist", dir_});
-    auto c = server->Connect();
+    auto c = Connect(server.get());
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(Set(*c, "k", 1, 0, "v"), "STORED\r\n");
     ASSERT_TRUE(c->Send("shutdown\r\n").ok());
     EXPECT_TRUE(c->WaitForClose());
-    ASSERT_TRUE(server->Exited()) << server->log();
-    EXPECT_EQ(server->exit_code(), 0);
+    EXPECT_EQ(server->WaitForExit(kDeadline), 0) << Log(*server);
   }
   auto server = Start({"--persist=" + dir_});
-  auto c = server->Connect();
+  auto c = Connect(server.get());
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(Get(*c, "k"), ValueReply("k", 1, "v"));
 }
@@ -336,26 +252,23 @@ TEST_F(PersistServerTest, PeriodicSnapshotSurvivesKill9) {
   // test says when the snapshot happens instead of waiting for real time.
   const std::string options = absl::StrCat("persist=", dir_, ",persist_interval=3600,debugtime");
   auto server = Start({"-o", options});
-  auto c = server->Connect();
+  auto c = Connect(server.get());
   ASSERT_NE(c, nullptr);
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(Set(*c, absl::StrCat("p", i), i, 0, absl::StrCat("before", i)), "STORED\r\n");
   }
-  EXPECT_EQ(LastSnapshotCount(server->log()), -1) << server->log();  // not due yet
+  EXPECT_EQ(LastSnapshotCount(Log(*server)), -1) << Log(*server);  // not due yet
   EXPECT_EQ(c->Call("debugtime 3600\r\n"), "OK\r\n");
   // Poll for the snapshot that has them all.
-  const absl::Time deadline = absl::Now() + kDeadline;
-  while (LastSnapshotCount(server->log()) != 100 && absl::Now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_EQ(LastSnapshotCount(server->log()), 100) << server->log();
+  test_support::Eventually([&] { return LastSnapshotCount(Log(*server)) == 100; }, kDeadline);
+  ASSERT_EQ(LastSnapshotCount(Log(*server)), 100) << Log(*server);
   for (int i = 0; i < 50; ++i) {
     ASSERT_EQ(Set(*c, absl::StrCat("q", i), 0, 0, "after"), "STORED\r\n");
   }
   EXPECT_EQ(server->Stop(SIGKILL), 128 + SIGKILL);
 
   auto again = Start({"-o", options});
-  auto c2 = again->Connect();
+  auto c2 = Connect(again.get());
   ASSERT_NE(c2, nullptr);
   for (int i = 0; i < 100; ++i) {
     const std::string key = absl::StrCat("p", i);
@@ -374,20 +287,20 @@ TEST_F(PersistServerTest, GarbageSnapshotStartsColdWithOneLine) {
   ASSERT_TRUE(std::filesystem::create_directory(dir_));
   WriteAll(dir_ + "/items.dbm", "\x89MKDBM\r\n but then nonsense");
   auto server = Start({"-o", absl::StrCat("persist=", dir_)});
-  auto c = server->Connect();
+  auto c = Connect(server.get());
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(Get(*c, "anything"), "miss");
   EXPECT_EQ(Set(*c, "k", 0, 0, "v"), "STORED\r\n");
   int unusable = 0;
-  for (absl::string_view line : absl::StrSplit(server->log(), '\n')) {
+  for (absl::string_view line : absl::StrSplit(Log(*server), '\n')) {
     if (absl::StrContains(line, "is unusable")) ++unusable;
   }
-  EXPECT_EQ(unusable, 1) << server->log();
+  EXPECT_EQ(unusable, 1) << Log(*server);
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/items.dbm.corrupt"));
   EXPECT_EQ(server->Stop(SIGTERM), 0);
   // The next snapshot is a good one.
   auto again = Start({"-o", absl::StrCat("persist=", dir_, ",persist_strict")});
-  auto c2 = again->Connect();
+  auto c2 = Connect(again.get());
   ASSERT_NE(c2, nullptr);
   EXPECT_EQ(Get(*c2, "k"), ValueReply("k", 0, "v"));
 }
@@ -395,22 +308,26 @@ TEST_F(PersistServerTest, GarbageSnapshotStartsColdWithOneLine) {
 TEST_F(PersistServerTest, StrictRefusesADamagedSnapshot) {
   ASSERT_TRUE(std::filesystem::create_directory(dir_));
   WriteAll(dir_ + "/items.dbm", "garbage");
-  ServerProcess server(root_ + "/strict.log",
-                       {"-o", absl::StrCat("persist=", dir_, ",persist_strict")});
-  ASSERT_TRUE(server.Exited()) << server.log();
-  EXPECT_EQ(server.exit_code(), 71);
-  const std::string log = server.log();
+  // Run to its end: it must refuse to start.
+  auto server = test_support::RunServerToExit(
+      memkit_server_.With({"-o", absl::StrCat("persist=", dir_, ",persist_strict")}), kDeadline);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(server->exit_code, 71) << server->output;
+  const std::string& log = server->output;
   EXPECT_TRUE(absl::StrContains(log, "persist_strict")) << log;
   EXPECT_FALSE(absl::StrContains(log, "listening")) << log;
-  EXPECT_EQ(ReadAll(dir_ + "/items.dbm"), "garbage");  // left alone
+  EXPECT_EQ(test_support::ReadFileOrEmpty(dir_ + "/items.dbm"), "garbage");  // left alone
 }
 
 TEST_F(PersistServerTest, TwoServersCannotShareADirectory) {
   auto first = Start({"-o", absl::StrCat("persist=", dir_)});
-  ServerProcess second(root_ + "/second.log", {"-o", absl::StrCat("persist=", dir_)});
-  ASSERT_TRUE(second.Exited()) << second.log();
-  EXPECT_EQ(second.exit_code(), 71);
-  EXPECT_TRUE(absl::StrContains(second.log(), "in use by another memkit-server")) << second.log();
+  ASSERT_NE(first, nullptr);
+  auto second = test_support::RunServerToExit(
+      memkit_server_.With({"-o", absl::StrCat("persist=", dir_)}), kDeadline);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->exit_code, 71) << second->output;
+  EXPECT_TRUE(absl::StrContains(second->output, "in use by another memkit-server"))
+      << second->output;
   EXPECT_EQ(first->Stop(SIGTERM), 0);
 }
 
@@ -484,13 +401,3 @@ TEST(PersistFlagsTest, Usage) {
 }  // namespace
 }  // namespace server
 }  // namespace memkit
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <memkit-server binary>\n", argv[0]);
-    return 2;
-  }
-  memkit::server::g_binary = argv[1];
-  return RUN_ALL_TESTS();
-}

@@ -17,6 +17,7 @@
 #include "server/cache_test_util.h"
 #include "server/persist.h"
 #include "server/persist_test_util.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace server {
@@ -291,10 +292,7 @@ TEST_F(PersistTest, BackgroundSnapshotsWhileWritersRun) {
   for (uint64_t round = 1; round <= 3; ++round) {
     EXPECT_EQ(p->background_snapshots(), round - 1);  // none before its minute
     clock_.Advance(absl::Seconds(60));
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (p->background_snapshots() < round && absl::Now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    test_support::Eventually([&] { return p->background_snapshots() >= round; }, absl::Seconds(20));
     ASSERT_EQ(p->background_snapshots(), round);
   }
   stop = true;

@@ -7,8 +7,6 @@
 #ifndef MEMKIT_SERVER_PERSIST_TEST_UTIL_H_
 #define MEMKIT_SERVER_PERSIST_TEST_UTIL_H_
 
-#include <stdlib.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +27,7 @@
 #include "server/cache.h"
 #include "server/cache_test_util.h"
 #include "server/persist.h"
+#include "tests/support/scratch_dir.h"
 
 namespace memkit {
 namespace server {
@@ -51,16 +50,11 @@ inline bool Exists(const std::string& path) { return std::filesystem::exists(pat
 class PersistTest : public ::testing::Test {
  protected:
   PersistTest() : clock_(absl::FromUnixSeconds(kStart)) {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/persist_test.XXXXXX");
-    char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    root_ = pattern;
+    auto scratch = test_support::ScratchDir::Create("persist_test");
+    EXPECT_TRUE(scratch.ok()) << scratch.status();
+    if (scratch.ok()) scratch_ = *std::move(scratch);
+    root_ = scratch_ != nullptr ? scratch_->path() : "/nonexistent";
     dir_ = root_ + "/snap";
-  }
-  ~PersistTest() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
   }
 
   CacheOptions Options() const { return TestOptions(&clock_); }
@@ -116,6 +110,7 @@ class PersistTest : public ::testing::Test {
   std::string snapshot() const { return dir_ + "/items.dbm"; }
 
   net::ManualClock clock_;
+  std::unique_ptr<test_support::ScratchDir> scratch_;  // removed with its contents
   std::string root_;
   std::string dir_;
   Mutex log_mu_;

@@ -3,10 +3,8 @@
 // (hits with values large enough to be sent by reference, and misses).
 // Stores allocate exactly their item, nothing else.
 
-#include <atomic>
-#include <cstdlib>
+#include <cstdint>
 #include <memory>
-#include <new>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -15,32 +13,18 @@
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "server/server_test_util.h"
-
-namespace {
-
-std::atomic<uint64_t> g_server_allocations{0};
-// The test thread (the client) does not count.
-thread_local bool t_is_client = false;
-
-}  // namespace
-
-void* operator new(size_t n) {
-  if (!t_is_client) g_server_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace memkit {
 namespace server {
 namespace {
 
+using test_support::AllocCounter;
 using testing::TestConnection;
 
 TEST(ServerAllocTest, ReadsAllocateNothingOnceWarm) {
-  t_is_client = true;
+  // The test thread (the client) does not count.
+  test_support::ScopedUncountedThread client;
   ServerOptions o = testing::TestServerOptions();
   o.num_threads = 1;
   auto server = testing::StartServer(o);
@@ -64,12 +48,12 @@ TEST(ServerAllocTest, ReadsAllocateNothingOnceWarm) {
     auto reply = (*binary)->ReadExactly(24 + 4 + 1 + 1000);
     ASSERT_TRUE(reply.ok());
   };
-  const uint64_t at_start = g_server_allocations.load();
+  const AllocCounter::Snapshot at_start = AllocCounter::Now();
   for (int i = 0; i < 200; ++i) round();  // warm up buffers, pins, parsers
-  const uint64_t before = g_server_allocations.load();
-  EXPECT_GT(before, at_start);  // the counter sees the server's threads
+  EXPECT_GT(AllocCounter::Since(at_start).total, 0);  // the counter sees the server's threads
+  const AllocCounter::Snapshot before = AllocCounter::Now();
   for (int i = 0; i < 1000; ++i) round();
-  EXPECT_EQ(g_server_allocations.load() - before, 0u);
+  EXPECT_EQ(AllocCounter::Since(before).total, 0);
 }
 
 }  // namespace

@@ -14,25 +14,16 @@
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "server/server_test_util.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace server {
 namespace {
 
+using test_support::Eventually;
 using testing::StartServer;
 using testing::TestConnection;
 using testing::TestServerOptions;
-
-// Polls `done` until it holds or `timeout` passes.
-template <typename F>
-bool Eventually(F done, absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return done();
-}
 
 TEST(ConnTest, ConnectionLimit) {
   ServerOptions o = TestServerOptions();

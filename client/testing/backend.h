@@ -41,7 +41,8 @@ const char* BackendName(Backend backend);
 // BackendParamName).
 std::string BackendParamName(const ::testing::TestParamInfo<Backend>& info);
 
-// The absolute path of the backend's binary. NotFound (saying why) when
+// The absolute path of the backend's binary (test_support::MemkitServerPath()
+// for memkit-server). FailedPrecondition (saying why) when
 // MEMKIT_SERVER_BINARY is unset or not an executable; memcached's path is
 // returned even if it is missing (see SystemServerMissing).
 absl::StatusOr<std::string> BackendBinary(Backend backend);

@@ -1,28 +1,14 @@
 #include "core/keys/keys.h"
 
-#include <atomic>
-#include <cstdlib>
+#include <cstdint>
 #include <memory>
-#include <new>
 #include <string>
 
 #include "core/keys/base64.h"
 #include "core/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-// Counts allocations, to check that validating a good key allocates nothing.
-// (Replacing global new/delete is allowed in a program of our own.)
-static std::atomic<long> g_allocations{0};
-
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) std::abort();  // No exceptions in memkit; out of memory ends the test.
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace memkit {
 namespace keys {
@@ -258,7 +244,9 @@ TEST(KeyPolicyTest, ValidKeysAllocateNothing) {
   std::string out;
   out.reserve(300);
 
-  const long before = g_allocations.load();
+  // Counted by //tests/support's replacement of operator new.
+  using test_support::AllocCounter;
+  const AllocCounter::Snapshot before = AllocCounter::Now();
   bool all_ok = true;
   for (int i = 0; i < 100; ++i) {
     all_ok &= prefixed->Validate("user:1234").ok();
@@ -269,12 +257,12 @@ TEST(KeyPolicyTest, ValidKeysAllocateNothing) {
     all_ok &= base64->WireKey("user:1234", &out).ok();
     all_ok &= prefixed->StripPrefix("app:user:1234").ok();
   }
-  const long allocations = g_allocations.load() - before;
+  const int64_t allocations = AllocCounter::Since(before).total;
   EXPECT_TRUE(all_ok);
   EXPECT_EQ(allocations, 0);
   // The counter works: an error message does allocate.
   EXPECT_FALSE(prefixed->Validate("a b").ok());
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(AllocCounter::Since(before).total, allocations);
 }
 
 TEST(KeyPolicyTest, WireKeyBase64EncodesPrefixAndKeyTogether) {

@@ -1,36 +1,19 @@
 // Checks the per-request promise of Connection: once its buffers have
 // reached their working size, a read -> OnData -> write round trip allocates
-// nothing. Global operator new is replaced to count allocations made on
-// this thread, so this test lives in its own binary.
+// nothing. It counts allocations made on this thread (the loop's) with
+// //tests/support's counter, which replaces global operator new, so this test
+// lives in its own binary.
 
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "core/net/connection.h"
 #include "core/net/event_loop.h"
 #include "gtest/gtest.h"
-
-namespace {
-thread_local bool counting = false;
-thread_local long allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (counting) ++allocations;
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) std::abort();
-  return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace memkit {
 namespace net {
@@ -85,11 +68,11 @@ TEST(ConnectionAllocTest, SteadyStateRoundTripsDoNotAllocate) {
   };
   for (int i = 0; i < 50; ++i) round_trip();  // warm up: buffers reach size
 
-  allocations = 0;
-  counting = true;
+  using test_support::AllocCounter;
+  const AllocCounter::Snapshot before = AllocCounter::Now();
   for (int i = 0; i < 1000; ++i) round_trip();
-  counting = false;
-  EXPECT_EQ(allocations, 0) << "allocations in 1000 steady-state round trips";
+  EXPECT_EQ(AllocCounter::Since(before).this_thread, 0)
+      << "allocations in 1000 steady-state round trips";
   EXPECT_EQ(server.released, 2 * 1050);
 }
 

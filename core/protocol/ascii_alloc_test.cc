@@ -1,10 +1,8 @@
 // The hot paths do not allocate: once an AsciiRequest has seen a 100-key get,
 // parsing gets, sets and meta commands into it allocates nothing; nor do the
-// reply writers and the reply parser. This binary counts every operator new.
+// reply writers and the reply parser. This binary counts every operator new
+// (//tests/support's counter).
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -15,22 +13,13 @@
 #include "core/protocol/meta_reply_writer.h"
 #include "core/protocol/text_reply_writer.h"
 #include "gtest/gtest.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace memkit {
 namespace protocol {
 namespace {
+
+using test_support::AllocCounter;
 
 // Appends into a buffer reserved up front.
 class FixedSink final : public AsciiSink {
@@ -71,11 +60,11 @@ TEST(AsciiAllocTest, ParsingAllocatesNothingOnceWarm) {
     return n;
   };
   ASSERT_EQ(parse_all(), 11u);  // warm-up: keys grows to 100
-  long before = g_allocations.load();
+  const AllocCounter::Snapshot before = AllocCounter::Now();
   for (int i = 0; i < 100; ++i) parse_all();
   // Error replies longer than the small-string buffer ("CLIENT_ERROR invalid
   // flag\r\n") allocate; everything else must not.
-  EXPECT_EQ(g_allocations.load() - before, 100);
+  EXPECT_EQ(AllocCounter::Since(before).total, 100);
 }
 
 TEST(AsciiAllocTest, RepliesAllocateNothing) {
@@ -87,7 +76,7 @@ TEST(AsciiAllocTest, RepliesAllocateNothing) {
   ASSERT_TRUE(ParseAsciiRequest("mg foo s t c f l h O1 k v\r\n", options, &req).ok());
   AsciiResponseParserOptions response_options;
   AsciiResponse resp;
-  long before = g_allocations.load();
+  const AllocCounter::Snapshot before = AllocCounter::Now();
   for (int i = 0; i < 100; ++i) {
     WriteValue(&sink, "some:key", 5, "value bytes", true, 12345);
     sink.Append(kTextEnd);
@@ -104,7 +93,7 @@ TEST(AsciiAllocTest, RepliesAllocateNothing) {
     ASSERT_TRUE(r.ok());
     rest.remove_prefix(r.consumed);
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(AllocCounter::Since(before).total, 0);
 }
 
 }  // namespace

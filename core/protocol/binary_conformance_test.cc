@@ -6,15 +6,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,76 +20,17 @@
 #include "core/protocol/binary_response_parser.h"
 #include "core/protocol/binary_response_writer.h"
 #include "gtest/gtest.h"
+#include "tests/support/server_process.h"
 
 namespace memkit {
 namespace protocol {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr char kMemcached[] = "/usr/bin/memcached";
+using test_support::kMemcachedPath;
 constexpr uint32_t kProbeOpaque = 0x0c0ffee0;
 
 constexpr uint8_t Op(BinaryOpcode op) { return static_cast<uint8_t>(op); }
-
-// One memcached process on an ephemeral loopback port.
-class Memcached {
- public:
-  ~Memcached() { Stop(); }
-
-  bool Start() {
-    std::string dir = ::testing::TempDir();
-    port_file_ = absl::StrCat(dir, "/memcached-port-", getpid());
-    unlink(port_file_.c_str());
-    pid_ = fork();
-    if (pid_ == 0) {
-      setenv("MEMCACHED_PORT_FILENAME", port_file_.c_str(), 1);
-      // -p -1: an ephemeral port, written to the port file.
-      std::vector<const char*> argv = {kMemcached, "-l", "127.0.0.1", "-p", "-1", "-U",
-                                       "0",        "-t", "1",         "-m", "64"};
-      if (geteuid() == 0) {
-        argv.push_back("-u");
-        argv.push_back("root");
-      }
-      argv.push_back(nullptr);
-      execv(kMemcached, const_cast<char* const*>(argv.data()));
-      _exit(127);
-    }
-    if (pid_ < 0) return false;
-    auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (Clock::now() < deadline) {
-      std::ifstream in(port_file_);
-      std::string line;
-      if (std::getline(in, line) && line.rfind("TCP INET: ", 0) == 0) {
-        port_ = std::atoi(line.c_str() + 10);
-        if (port_ > 0) return true;
-      }
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      usleep(5000);
-    }
-    return false;
-  }
-
-  void Stop() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status;
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-    if (!port_file_.empty()) unlink(port_file_.c_str());
-  }
-
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string port_file_;
-};
 
 // A blocking client connection with a deadline on every read.
 class Connection {
@@ -189,20 +125,24 @@ std::string ProbeReply() {
 class BinaryConformanceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (access(kMemcached, X_OK) != 0) return;
-    server_ = new Memcached();
-    if (!server_->Start()) {
-      delete server_;
-      server_ = nullptr;
+    if (access(kMemcachedPath, X_OK) != 0) return;
+    auto server = test_support::ServerProcess::Start(
+        test_support::CommandFor(kMemcachedPath, {"-t", "1", "-m", "64"}));
+    if (server.ok()) {
+      server_ = server->release();
+    } else {
+      start_error_ = new std::string(server.status().ToString());
     }
   }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
+    delete start_error_;
+    start_error_ = nullptr;
   }
   void SetUp() override {
-    if (access(kMemcached, X_OK) != 0) GTEST_SKIP() << "no " << kMemcached;
-    ASSERT_NE(server_, nullptr) << "memcached did not start";
+    if (access(kMemcachedPath, X_OK) != 0) GTEST_SKIP() << "no " << kMemcachedPath;
+    ASSERT_NE(server_, nullptr) << "memcached did not start: " << *start_error_;
   }
 
   // Sends `request` and returns memcached's one response to it.
@@ -222,10 +162,12 @@ class BinaryConformanceTest : public ::testing::Test {
     return ParseBinaryResponse(response, {}, &r).ok() ? r.cas : 0;
   }
 
-  static Memcached* server_;
+  static test_support::ServerProcess* server_;
+  static std::string* start_error_;
 };
 
-Memcached* BinaryConformanceTest::server_ = nullptr;
+test_support::ServerProcess* BinaryConformanceTest::server_ = nullptr;
+std::string* BinaryConformanceTest::start_error_ = nullptr;
 
 #define HEX(x) absl::BytesToHexString(x)
 

@@ -1,34 +1,28 @@
 #include "dbm/testing/test_util.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
-#include <sstream>
+
+#include "tests/support/subprocess.h"
 
 namespace memkit {
 namespace dbm {
 namespace testing {
 
 ScratchDir::ScratchDir() {
-  const char* base = getenv("TEST_TMPDIR");
-  std::string templ = std::string(base != nullptr ? base : "/tmp") + "/dbm.XXXXXX";
-  if (mkdtemp(&templ[0]) == nullptr) std::abort();
-  path_ = templ;
+  absl::StatusOr<std::unique_ptr<test_support::ScratchDir>> dir =
+      test_support::ScratchDir::Create("dbm");
+  if (!dir.ok()) {
+    std::fprintf(stderr, "%s\n", dir.status().ToString().c_str());
+    std::abort();
+  }
+  dir_ = *std::move(dir);
 }
 
-ScratchDir::~ScratchDir() {
-  const std::string cmd = "rm -rf '" + path_ + "'";
-  if (system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
-}
-
-std::string ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string ReadFileBytes(const std::string& path) { return test_support::ReadFileOrEmpty(path); }
 
 bool WriteFileBytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -6,27 +6,28 @@
 #define MEMKIT_DBM_TESTING_TEST_UTIL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "tests/support/scratch_dir.h"
 
 namespace memkit {
 namespace dbm {
 namespace testing {
 
 // A fresh directory under $TEST_TMPDIR (or /tmp), removed with its contents
-// on destruction.
+// on destruction: //tests/support's ScratchDir, made in a constructor (it
+// aborts when no directory can be made) for dbm's fixtures.
 class ScratchDir {
  public:
   ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return dir_->path(); }
   // path() + "/" + name
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  std::string File(const std::string& name) const { return dir_->Path(name); }
 
  private:
-  std::string path_;
+  std::unique_ptr<test_support::ScratchDir> dir_;
 };
 
 // The whole content of `path`; "" if it cannot be read.

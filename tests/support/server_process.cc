@@ -1,5 +1,6 @@
 #include "tests/support/server_process.h"
 
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -47,11 +48,56 @@ bool UnixSocketAccepts(const std::string& path) {
   return ok;
 }
 
+// The command line Start() runs: the program, where to listen, its args.
+std::vector<std::string> LauncherArgv(const ServerCommand& command, const std::string& port_arg) {
+  std::vector<std::string> argv = {command.path};
+  if (!command.unix_socket.empty()) {
+    argv.insert(argv.end(), {"-s", command.unix_socket});
+  } else {
+    argv.insert(argv.end(), {"-p", port_arg, "-U", "0", "-l", "127.0.0.1"});
+  }
+  argv.insert(argv.end(), command.args.begin(), command.args.end());
+  return argv;
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> MemkitServerPath() {
+  const char* path = std::getenv("MEMKIT_SERVER_BINARY");
+  if (path == nullptr || *path == '\0') {
+    return absl::FailedPreconditionError(
+        "MEMKIT_SERVER_BINARY is unset: give the test data = [\"//server:memkit-server\"] and "
+        "env = {\"MEMKIT_SERVER_BINARY\": \"$(rootpath //server:memkit-server)\"}");
+  }
+  std::string absolute = path;
+  if (path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) != nullptr) absolute = absl::StrCat(cwd, "/", path);
+  }
+  if (access(absolute.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("MEMKIT_SERVER_BINARY=", path,
+                                                      " is not an executable (", absolute, ")"));
+  }
+  return absolute;
+}
+
+absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command,
+                                              absl::Duration timeout) {
+  const std::vector<std::string> argv = LauncherArgv(command, "-1");
+  absl::StatusOr<CommandResult> result = RunCommand(argv, timeout);
+  if (result.ok() && result->timed_out) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("`", absl::StrJoin(argv, " "), "` still ran after ",
+                     absl::FormatDuration(timeout), "; output:\n", result->output));
+  }
+  return result;
+}
 
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args) {
   ServerCommand command;
   command.path = path;
+  const size_t slash = path.rfind('/');
+  if (!path.empty()) command.label = path.substr(slash == std::string::npos ? 0 : slash + 1);
   if (geteuid() == 0 && absl::EndsWith(path, "/memcached")) {
     command.args = {"-u", "root"};
   }
@@ -90,14 +136,8 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 absl::Status ServerProcess::Launch(const std::string& port_arg) {
   const bool unix_socket = !command_.unix_socket.empty();
-  argv_ = {command_.path};
-  if (unix_socket) {
-    unlink(command_.unix_socket.c_str());
-    argv_.insert(argv_.end(), {"-s", command_.unix_socket});
-  } else {
-    argv_.insert(argv_.end(), {"-p", port_arg, "-U", "0", "-l", "127.0.0.1"});
-  }
-  argv_.insert(argv_.end(), command_.args.begin(), command_.args.end());
+  if (unix_socket) unlink(command_.unix_socket.c_str());
+  argv_ = LauncherArgv(command_, port_arg);
   log_path_ = absl::StrCat(LogDir(), "/", UniqueName(command_.label, ".log"));
   const std::string port_file = absl::StrCat(TempRoot(), "/", UniqueName(command_.label, ".port"));
   unlink(port_file.c_str());
@@ -180,9 +220,14 @@ std::string ServerProcess::LogTail(size_t max_bytes) const {
   return log;
 }
 
-int ServerProcess::Stop() {
+std::optional<int> ServerProcess::WaitForExit(absl::Duration timeout) {
+  if (child_ == nullptr) return std::nullopt;
+  return child_->Wait(absl::Now() + timeout);
+}
+
+int ServerProcess::Stop(int signal) {
   if (child_ == nullptr) return -1;
-  const int code = child_->Stop(options_.stop_grace);
+  const int code = child_->Stop(options_.stop_grace, signal);
   child_.reset();
   if (!command_.unix_socket.empty()) unlink(command_.unix_socket.c_str());
   return code;

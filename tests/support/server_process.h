@@ -23,7 +23,11 @@
 #ifndef MEMKIT_TESTS_SUPPORT_SERVER_PROCESS_H_
 #define MEMKIT_TESTS_SUPPORT_SERVER_PROCESS_H_
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,10 +51,27 @@ struct ServerCommand {
   // Listen on this unix socket (`-s PATH`) instead of TCP. Kept short: a
   // sun_path holds 107 bytes, and Bazel's TEST_TMPDIR can be longer.
   std::string unix_socket;
+
+  // A copy with `more` after `args`: one base command, a variant a test.
+  ServerCommand With(const std::vector<std::string>& more) const {
+    ServerCommand command = *this;
+    command.args.insert(command.args.end(), more.begin(), more.end());
+    return command;
+  }
 };
 
-// `path` and `args`; `-u root` is added to memcached's arguments when
-// running as root (memcached refuses root without it).
+// The memkit-server binary a test target provides, from the environment
+// variable MEMKIT_SERVER_BINARY, which the target sets:
+//   data = ["//server:memkit-server"],
+//   env = {"MEMKIT_SERVER_BINARY": "$(rootpath //server:memkit-server)"},
+// Made absolute (a relative path is relative to the test's working directory,
+// Bazel's runfiles tree), so it survives a later chdir. FailedPrecondition
+// (saying so) when it is unset or not an executable file.
+absl::StatusOr<std::string> MemkitServerPath();
+
+// `path` and `args`, labelled with the program's name; `-u root` is added to
+// memcached's arguments when running as root (memcached refuses root without
+// it).
 ServerCommand CommandFor(const std::string& path, std::vector<std::string> args = {});
 
 struct StartOptions {
@@ -89,12 +110,23 @@ class ServerProcess {
   // OK while the process runs; else an error quoting its exit code and log.
   absl::Status CheckAlive();
 
-  // The last `max_bytes` of what the server printed.
+  // The server's process id (also its process group's), e.g. for its /proc
+  // entries; 0 when stopped.
+  pid_t pid() const { return child_ != nullptr ? child_->pid() : 0; }
+
+  // The last `max_bytes` of what the server printed (std::string::npos: all).
   std::string LogTail(size_t max_bytes = 2000) const;
 
-  // Stops the server (SIGTERM, SIGKILL after the grace period) and reaps it;
-  // returns its exit code, or -1 when it was not running.
-  int Stop();
+  // Waits up to `timeout` for the server to exit by itself (a shutdown
+  // command, a fatal error): its exit code, or nullopt while it still runs.
+  // Stop() then only reaps it.
+  std::optional<int> WaitForExit(absl::Duration timeout);
+
+  // Stops the server (`signal`, SIGKILL after the grace period) and reaps it;
+  // returns its exit code, or -1 when it was not running. SIGINT tests the
+  // other clean stop; SIGKILL is a crash (no SIGTERM first that a server
+  // could act on).
+  int Stop(int signal = SIGTERM);
 
   // Starts the command again after Stop(), on the same port (or socket).
   absl::Status Restart();
@@ -115,6 +147,12 @@ class ServerProcess {
   std::string log_path_;
   std::unique_ptr<Subprocess> child_;
 };
+
+// Runs `command` with Start()'s flags, but to its end and with no port file:
+// for a start-up that must fail (a refused flag, a locked directory). Its exit
+// code and output; DeadlineExceeded (quoting the output) when it still runs at
+// `timeout`, and is then killed.
+absl::StatusOr<CommandResult> RunServerToExit(const ServerCommand& command, absl::Duration timeout);
 
 // Parses memcached's port file: the port of the first "TCP INET: <port>"
 // (or "TCP INET6: <port>") line. NotFound when there is none.

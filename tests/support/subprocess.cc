@@ -102,11 +102,11 @@ std::optional<int> Subprocess::Wait(absl::Time deadline) {
   return exit_code_;
 }
 
-int Subprocess::Stop(absl::Duration grace) {
+int Subprocess::Stop(absl::Duration grace, int signal) {
   // Signals go to the group while its leader is alive or a zombie, so the
   // group id cannot have been reused by someone else's process.
   if (!Poll().has_value()) {
-    kill(-pid_, SIGTERM);
+    kill(-pid_, signal);
     if (!Wait(absl::Now() + grace).has_value()) {
       kill(-pid_, SIGKILL);
       Wait(absl::InfiniteFuture());

@@ -9,6 +9,7 @@
 #ifndef MEMKIT_TESTS_SUPPORT_SUBPROCESS_H_
 #define MEMKIT_TESTS_SUPPORT_SUBPROCESS_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -58,9 +59,10 @@ class Subprocess {
   // Waits until the child exits or `deadline`; nullopt at the deadline.
   std::optional<int> Wait(absl::Time deadline);
 
-  // SIGTERM to the child's group, up to `grace` to exit, then SIGKILL.
-  // Returns the exit code. Idempotent.
-  int Stop(absl::Duration grace = absl::Seconds(5));
+  // `signal` (SIGTERM unless said; SIGKILL for a crash) to the child's
+  // group, up to `grace` to exit, then SIGKILL. Returns the exit code.
+  // Idempotent.
+  int Stop(absl::Duration grace = absl::Seconds(5), int signal = SIGTERM);
 
  private:
   explicit Subprocess(pid_t pid) : pid_(pid) {}

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -53,10 +54,7 @@ TEST(ParsePortFileTest, ReadsMemcachedsFormat) {
   EXPECT_TRUE(absl::IsNotFound(ParsePortFile("UDP INET: 11211\n").status()));
 }
 
-std::string MemkitServer() {
-  const char* path = std::getenv("MEMKIT_SERVER_BINARY");
-  return path != nullptr ? path : "";
-}
+std::string MemkitServer() { return MemkitServerPath().value_or(""); }
 
 class ServerProcessTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -87,6 +85,38 @@ TEST_P(ServerProcessTest, ServesOnTheReportedPortStopsAndRestarts) {
   EXPECT_TRUE(absl::StartsWith(AskVersion(port), "VERSION "));
 }
 
+// Writes `line` to 127.0.0.1:port and closes; true if all of it was sent.
+bool SendAndClose(int port, absl::string_view line) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+                  write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  close(fd);
+  return ok;
+}
+
+TEST_P(ServerProcessTest, ExitsByItselfOrIsKilled) {
+  ServerCommand command = Command();
+  command.args.push_back("-A");  // the shutdown command
+  auto server = ServerProcess::Start(command);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const pid_t pid = (*server)->pid();
+  ASSERT_GT(pid, 0);
+  struct stat st;
+  EXPECT_EQ(stat(absl::StrCat("/proc/", pid).c_str(), &st), 0);
+  EXPECT_EQ((*server)->WaitForExit(absl::Milliseconds(20)), std::nullopt);  // still serving
+  ASSERT_TRUE(SendAndClose((*server)->port(), "shutdown\r\n"));
+  EXPECT_EQ((*server)->WaitForExit(absl::Seconds(10)), 0) << (*server)->LogTail();
+  EXPECT_EQ((*server)->Stop(), 0);  // only reaps
+  EXPECT_EQ((*server)->pid(), 0);
+
+  ASSERT_TRUE((*server)->Restart().ok());
+  EXPECT_EQ((*server)->Stop(SIGKILL), 128 + SIGKILL);
+}
+
 TEST_P(ServerProcessTest, TwoServersGetTwoPorts) {
   auto a = ServerProcess::Start(Command());
   auto b = ServerProcess::Start(Command());
@@ -114,12 +144,46 @@ TEST_P(ServerProcessTest, BadFlagIsReportedWithTheLog) {
   ASSERT_FALSE(server.ok());
   EXPECT_TRUE(absl::IsUnavailable(server.status())) << server.status();
   EXPECT_TRUE(absl::StrContains(server.status().message(), "exited with code")) << server.status();
+  // The same start-up run to its end.
+  absl::StatusOr<CommandResult> run = RunServerToExit(command, absl::Seconds(10));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_NE(run->exit_code, 0) << run->output;
+  EXPECT_TRUE(absl::StrContains(run->output, "no-such-flag")) << run->output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ServerProcessTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "memkit" : "memcached");
                          });
+
+TEST(RunServerToExitTest, AServerThatKeepsRunningIsDeadlineExceeded) {
+  if (access(kMemcachedPath, X_OK) != 0) GTEST_SKIP() << "no memcached";
+  absl::StatusOr<CommandResult> run =
+      RunServerToExit(CommandFor(kMemcachedPath, {"-t", "1"}), absl::Milliseconds(300));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(run.status())) << run.status();
+}
+
+TEST(MemkitServerPathTest, FromTheEnvironment) {
+  absl::StatusOr<std::string> path = MemkitServerPath();
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_TRUE(absl::EndsWith(*path, "memkit-server")) << *path;
+  EXPECT_EQ((*path)[0], '/') << *path;  // absolute
+  const std::string saved = *path;
+  unsetenv("MEMKIT_SERVER_BINARY");
+  EXPECT_TRUE(absl::IsFailedPrecondition(MemkitServerPath().status()));
+  setenv("MEMKIT_SERVER_BINARY", "/nonexistent/memkit-server", 1);
+  EXPECT_TRUE(absl::IsFailedPrecondition(MemkitServerPath().status()));
+  setenv("MEMKIT_SERVER_BINARY", saved.c_str(), 1);
+}
+
+TEST(CommandForTest, LabelledWithTheProgramsName) {
+  EXPECT_EQ(CommandFor("/usr/bin/memcached").label, "memcached");
+  EXPECT_EQ(CommandFor("memkit-server").label, "memkit-server");
+  EXPECT_EQ(CommandFor("").label, "server");
+  const ServerCommand base = CommandFor("memkit-server", {"-v"});
+  EXPECT_EQ(base.With({"-t", "2"}).args, (std::vector<std::string>{"-v", "-t", "2"}));
+  EXPECT_EQ(base.args, std::vector<std::string>{"-v"});
+}
 
 TEST(ServerProcessStartTest, MissingProgramIsFailedPrecondition) {
   auto server = ServerProcess::Start(CommandFor("/nonexistent/memcached"));

@@ -1,27 +1,10 @@
 #include "core/value/internal/zlib.h"
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-// The largest single allocation since the last reset, to check the bound on
-// inflation. (Replacing global new/delete is allowed in a program of our own.)
-static std::atomic<size_t> g_largest_allocation{0};
-
-void* operator new(size_t size) {
-  size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
-  while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size)) {
-  }
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) std::abort();  // No exceptions in memkit; out of memory ends the test.
-  return p;
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace memkit {
 namespace value {
@@ -105,9 +88,11 @@ TEST(ZlibTest, InflateStopsAZlibBomb) {
   }
   ASSERT_LT(bomb.size(), 200u << 10);
   std::string inflated;
-  g_largest_allocation = 0;
+  // The largest single allocation (//tests/support's counter replaces
+  // operator new) while inflating.
+  test_support::AllocCounter::ResetLargest();
   absl::Status status = ZlibInflate(bomb, 1 << 20, &inflated);
-  const size_t largest = g_largest_allocation;
+  const size_t largest = test_support::AllocCounter::Largest();
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_LE(largest, (1u << 20) + 2) << "no buffer may exceed the bound plus one byte";
   EXPECT_GT(largest, 1u << 19) << "the inflater should have used the room it had";
