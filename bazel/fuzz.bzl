@@ -13,8 +13,8 @@ load("@rules_cc//cc:defs.bzl", "cc_test")
 _FUZZING = str(Label("//bazel:fuzzing"))
 _REPLAY_MAIN = str(Label("//bazel:fuzz_replay_main"))
 
-def cc_fuzz_test(name, srcs, corpus, deps = [], **kwargs):
-    """Args: name; srcs defining LLVMFuzzerTestOneInput; corpus: a directory of seeds."""
+def cc_fuzz_test(name, srcs, corpus, deps = [], tags = [], **kwargs):
+    """Args: name; srcs defining LLVMFuzzerTestOneInput; corpus: a directory of seeds; tags: added to "fuzz"."""
     cc_test(
         name = name,
         srcs = srcs,
@@ -29,6 +29,6 @@ def cc_fuzz_test(name, srcs, corpus, deps = [], **kwargs):
         data = native.glob([corpus + "/**"]),
         # Tests run from the runfiles root, where the corpus sits at its package path.
         args = [native.package_name() + "/" + corpus],
-        tags = ["fuzz"],
+        tags = ["fuzz"] + tags,
         **kwargs
     )

@@ -1,0 +1,331 @@
+// Clients that misbehave slowly, against memkit-server and, side by side,
+// real memcached 1.6.18:
+//   - slowloris: hundreds of connections each sending one byte every 100 ms
+//     (half a command line, half a data block) do not starve an active
+//     client, and their half-sent commands are still served when finished;
+//   - a 2 MB line with no newline gets memcached's answer (the connection is
+//     closed, nothing is written) and does not starve others;
+//   - a client that writes requests but never reads the replies does not
+//     grow the server's RSS without bound, and others are still served.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/hostile/hostile_util.h"
+#include "tests/support/eventually.h"
+#include "tests/support/server_process.h"
+
+namespace memkit {
+namespace hostile {
+namespace {
+
+struct Target {
+  std::string label;
+  std::string path;
+};
+
+std::vector<Target> Targets() {
+  return {{"memkit-server", MemkitServerPath()}, {"memcached", test_support::kMemcachedPath}};
+}
+
+// Round trips of an active client, 100 per connection, until `until` (at
+// least 100), summarised over all of them.
+LatencySummary ActiveUntil(int port, absl::Time until) {
+  std::vector<absl::Duration> samples;
+  int failures = 0;
+  do {
+    failures += MeasureActiveClient(port, 100, absl::Seconds(2), &samples).failures;
+  } while (absl::Now() < until);
+  return Summarize(std::move(samples), failures);
+}
+
+void ExpectUnstarved(const std::string& what, const LatencySummary& active) {
+  EXPECT_EQ(active.failures, 0) << what << ": " << active.ToString();
+  EXPECT_LT(active.p99, absl::Milliseconds(100)) << what << ": " << active.ToString();
+  EXPECT_LT(active.max, absl::Seconds(1)) << what << ": " << active.ToString();
+}
+
+constexpr int kSlowConnections = 400;
+constexpr absl::Duration kSlowFor = absl::Seconds(3);
+
+TEST(SlowClientsTest, SlowlorisDoesNotStarveActiveClient) {
+  RaiseFdLimit();
+  for (const Target& target : Targets()) {
+    SCOPED_TRACE(target.label);
+    absl::StatusOr<Server> server = StartServer(target.label, target.path, {"-t", "2", "-c", "2000"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    // Even connections dribble a get line, odd ones a 100 KB data block.
+    std::vector<std::unique_ptr<Socket>> slow;
+    std::vector<std::string> scripts;
+    for (int i = 0; i < kSlowConnections; ++i) {
+      absl::StatusOr<std::unique_ptr<Socket>> s = Socket::Connect(server->port());
+      ASSERT_TRUE(s.ok()) << s.status();
+      slow.push_back(std::move(*s));
+      scripts.push_back(i % 2 == 0 ? absl::StrCat("get slow:", i, ":", std::string(200, 'k'))
+                                   : absl::StrCat("set slow:", i, " 0 0 100000\r\n",
+                                                  std::string(100000, 'v')));
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<int> write_errors{0};
+    size_t sent = 0;  // bytes of each script sent so far
+    std::thread dribbler([&] {
+      while (!stop.load()) {
+        for (size_t i = 0; i < slow.size(); ++i) {
+          absl::StatusOr<size_t> n = slow[i]->TryWrite(absl::string_view(scripts[i]).substr(sent, 1));
+          if (!n.ok() || *n != 1) write_errors.fetch_add(1);
+        }
+        ++sent;
+        absl::SleepFor(absl::Milliseconds(100));  // the attack's pace, not a wait for readiness
+      }
+    });
+    const LatencySummary active = ActiveUntil(server->port(), absl::Now() + kSlowFor);
+    stop = true;
+    dribbler.join();
+    Figure(target.label + ".slowloris_connections", absl::StrCat(kSlowConnections));
+    Figure(target.label + ".slowloris_bytes_each", absl::StrCat(sent));
+    Figure(target.label + ".slowloris_active", active.ToString());
+    ExpectUnstarved(target.label, active);
+    EXPECT_EQ(write_errors.load(), 0);
+    // The half-sent get lines were kept, not dropped: finishing one is served.
+    for (int i = 0; i < kSlowConnections; i += 50) {
+      std::string reply;
+      absl::StatusOr<absl::Duration> t =
+          RoundTrip(*slow[i], absl::StrCat(absl::string_view(scripts[i]).substr(sent), "\r\n"),
+                    "END\r\n", absl::Seconds(5), &reply);
+      EXPECT_TRUE(t.ok()) << "slow connection " << i << ": " << t.status() << " " << reply;
+    }
+    ASSERT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+  }
+}
+
+// What a server does with `line` sent on one connection (never a newline)
+// while an active client runs: the bytes it answered and whether it closed.
+struct LineOutcome {
+  std::string reply;
+  bool closed = false;
+  LatencySummary active;
+};
+
+LineOutcome SendLongLine(const Target& target, const std::string& line) {
+  LineOutcome outcome;
+  absl::StatusOr<Server> server = StartServer(target.label, target.path, {"-t", "2"});
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return outcome;
+  absl::StatusOr<std::unique_ptr<Socket>> attacker = Socket::Connect(server->port());
+  EXPECT_TRUE(attacker.ok()) << attacker.status();
+  if (!attacker.ok()) return outcome;
+  std::thread writer([&] {
+    // Stops at the first error: the server closing (or resetting) is an answer.
+    (void)(*attacker)->WriteAll(line, absl::Now() + absl::Seconds(5));
+  });
+  outcome.active = ActiveUntil(server->port(), absl::Now() + absl::Seconds(1));
+  writer.join();
+  const ReadEnd end = (*attacker)->ReadToEof(absl::Now() + absl::Seconds(3), &outcome.reply);
+  outcome.closed = end == ReadEnd::kEof;
+  EXPECT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+  return outcome;
+}
+
+TEST(SlowClientsTest, TwoMegabyteLineGetsMemcachedsAnswer) {
+  const std::string line(2 << 20, 'a');
+  std::vector<LineOutcome> outcomes;
+  for (const Target& target : Targets()) {
+    SCOPED_TRACE(target.label);
+    outcomes.push_back(SendLongLine(target, line));
+    ExpectUnstarved(target.label + " beside a 2 MB line", outcomes.back().active);
+    Figure(target.label + ".long_line_closed", outcomes.back().closed ? "yes" : "no");
+    Figure(target.label + ".long_line_active", outcomes.back().active.ToString());
+  }
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].reply, outcomes[1].reply);
+  EXPECT_EQ(outcomes[0].closed, outcomes[1].closed);
+  EXPECT_TRUE(outcomes[0].closed);
+}
+
+// A multiget line may be long in memcached, which grows its buffer without
+// limit; memkit-server bounds it (AsciiParserOptions::max_multiget_line_length,
+// 1 MiB) and closes the connection. A documented difference: both servers
+// must still serve others meanwhile.
+TEST(SlowClientsTest, TwoMegabyteGetLineIsBoundedByMemkit) {
+  const std::string line = "get " + std::string(2 << 20, 'k');
+  std::vector<LineOutcome> outcomes;
+  for (const Target& target : Targets()) {
+    SCOPED_TRACE(target.label);
+    outcomes.push_back(SendLongLine(target, line));
+    ExpectUnstarved(target.label + " beside a 2 MB get line", outcomes.back().active);
+    EXPECT_EQ(outcomes.back().reply, "");
+  }
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(outcomes[0].closed) << "memkit-server kept a 2 MB multiget line";
+  EXPECT_FALSE(outcomes[1].closed) << "memcached closed a 2 MB multiget line";
+}
+
+// Requests for a 500 KB value, written without ever reading a reply: the
+// server must stop reading from that client (its replies back up in the
+// socket) rather than buffer replies in memory.
+TEST(SlowClientsTest, ClientThatNeverReadsDoesNotGrowServerMemory) {
+  constexpr int kValueBytes = 500 * 1000;
+  // Far more than the sockets' buffers hold (18 MB of requests, 1 PB of
+  // replies): only a server that stops reading keeps the writer from finishing.
+  constexpr int kRequests = 2000000;
+  for (const Target& target : Targets()) {
+    SCOPED_TRACE(target.label);
+    absl::StatusOr<Server> server = StartServer(target.label, target.path, {"-t", "2", "-m", "64"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    absl::StatusOr<std::unique_ptr<Socket>> setter = Socket::Connect(server->port());
+    ASSERT_TRUE(setter.ok()) << setter.status();
+    ASSERT_TRUE(RoundTrip(**setter,
+                          absl::StrCat("set big 0 0 ", kValueBytes, "\r\n",
+                                       std::string(kValueBytes, 'b'), "\r\n"),
+                          "STORED\r\n", absl::Seconds(5))
+                    .ok());
+    const int64_t rss_before = RssKib(server->pid);
+    absl::StatusOr<std::unique_ptr<Socket>> hog = Socket::Connect(server->port());
+    ASSERT_TRUE(hog.ok()) << hog.status();
+    // Write requests as fast as the server takes them, for at most 3 s.
+    const std::string request = "get big\r\n";
+    int written = 0;
+    size_t partial = 0;
+    int64_t rss_max = rss_before;
+    const absl::Time until = absl::Now() + absl::Seconds(3);
+    while (written < kRequests && absl::Now() < until) {
+      absl::StatusOr<size_t> n = (*hog)->TryWrite(absl::string_view(request).substr(partial));
+      ASSERT_TRUE(n.ok()) << n.status();
+      partial += *n;
+      if (partial == request.size()) {
+        ++written;
+        partial = 0;
+      }
+      if (*n == 0) {
+        rss_max = std::max(rss_max, RssKib(server->pid));
+        absl::SleepFor(absl::Milliseconds(5));  // the socket is full: the server stopped reading
+      }
+    }
+    rss_max = std::max(rss_max, RssKib(server->pid));
+    // Others are served meanwhile.
+    const LatencySummary active = MeasureActiveClient(server->port(), 200);
+    const double growth_mib = static_cast<double>(rss_max - rss_before) / 1024.0;
+    Figure(target.label + ".nonreader_requests_written", absl::StrCat(written));
+    Figure(target.label + ".nonreader_rss_growth_mib", absl::StrCat(growth_mib));
+    Figure(target.label + ".nonreader_active", active.ToString());
+    ExpectUnstarved(target.label + " beside a client that never reads", active);
+    EXPECT_LT(written, kRequests) << "the server read every request without its replies leaving";
+    if (!SanitizedBuild()) {
+      EXPECT_LT(growth_mib, 64.0) << "asked for " << written << " x 500 KB";
+    }
+    // What was asked for is still owed: once the hog reads, whole replies come.
+    std::string replies;
+    const ReadEnd end = (*hog)->ReadUntil(
+        [](absl::string_view got) {
+          return got.size() > 3 * (kValueBytes + 40) && absl::StrContains(got, "END\r\n");
+        },
+        absl::Now() + absl::Seconds(10), &replies);
+    EXPECT_EQ(end, ReadEnd::kCondition) << replies.size() << " bytes of replies";
+    EXPECT_TRUE(absl::StartsWith(replies, absl::StrCat("VALUE big 0 ", kValueBytes, "\r\n")));
+    ASSERT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+  }
+}
+
+// `rounds` x 100 clients closed in the middle of a request or of a large
+// reply: a third stop inside a command line, a third inside a data block, a
+// third after asking for ten 200 KB replies (with `all_big`, every client
+// asks for the replies). `reset`: they close with RST rather than FIN. The
+// server must free every one (curr_connections returns to where it was) and
+// keep serving others. Returns the server's RSS growth in KiB.
+int64_t CloseMidRequest(const Target& target, int rounds, bool reset, bool all_big) {
+  constexpr int kPerRound = 100;
+  constexpr int kValueBytes = 200 * 1000;
+  RaiseFdLimit();
+  absl::StatusOr<Server> server = StartServer(target.label, target.path, {"-t", "2", "-c", "4096"});
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return -1;
+  absl::StatusOr<std::unique_ptr<Socket>> observer = Socket::Connect(server->port());
+  EXPECT_TRUE(observer.ok()) << observer.status();
+  if (!observer.ok()) return -1;
+  EXPECT_TRUE(RoundTrip(**observer,
+                        absl::StrCat("set big 0 0 ", kValueBytes, "\r\n",
+                                     std::string(kValueBytes, 'b'), "\r\n"),
+                        "STORED\r\n", absl::Seconds(5))
+                  .ok());
+  auto connections = [&]() -> int64_t {
+    absl::StatusOr<std::map<std::string, std::string>> stats = Stats(**observer);
+    int64_t n = -1;
+    if (stats.ok()) (void)absl::SimpleAtoi((*stats)["curr_connections"], &n);
+    return n;
+  };
+  const int64_t baseline = connections();
+  const int64_t rss_before = RssKib(server->pid);
+  std::string ten_gets;
+  for (int i = 0; i < 10; ++i) ten_gets += "get big\r\n";
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<std::unique_ptr<Socket>> victims;
+    for (int i = 0; i < kPerRound; ++i) {
+      absl::StatusOr<std::unique_ptr<Socket>> s = Socket::Connect(server->port());
+      EXPECT_TRUE(s.ok()) << s.status();
+      if (!s.ok()) return -1;
+      const int kind = all_big ? 2 : i % 3;
+      const std::string partial =
+          kind == 0   ? std::string("get some:ke")
+          : kind == 1 ? absl::StrCat("set half 0 0 50000\r\n", std::string(20000, 'h'))
+                      : ten_gets;
+      EXPECT_TRUE((*s)->WriteAll(partial, absl::Now() + absl::Seconds(5)).ok());
+      if (reset) (*s)->ResetOnClose();
+      victims.push_back(std::move(*s));
+    }
+    victims.clear();  // all closed at once
+  }
+  EXPECT_TRUE(test_support::Eventually([&] { return connections() == baseline; },
+                                       absl::Seconds(20)))
+      << "curr_connections " << connections() << ", was " << baseline;
+  const LatencySummary active = MeasureActiveClient(server->port(), 200);
+  ExpectUnstarved(target.label + " after closed clients", active);
+  const int64_t rss_after = RssKib(server->pid);
+  const std::string what = absl::StrCat(target.label, ".closed_mid_request_", rounds * kPerRound,
+                                        reset ? "_rst" : "_fin", all_big ? "_big" : "_mixed");
+  Figure(what + "_rss_kib_before", absl::StrCat(rss_before));
+  Figure(what + "_rss_kib_after", absl::StrCat(rss_after));
+  EXPECT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+  return rss_after - rss_before;
+}
+
+TEST(SlowClientsTest, ClientsResetMidRequestLeaveNothingBehind) {
+  for (const Target& target : Targets()) {
+    SCOPED_TRACE(target.label);
+    const int64_t growth_kib = CloseMidRequest(target, /*rounds=*/10, /*reset=*/true,
+                                               /*all_big=*/false);
+    // A gross leak (a connection's buffers kept) would pass this by far.
+    if (!SanitizedBuild()) {
+      EXPECT_LT(growth_kib, 32 * 1024);
+    }
+  }
+}
+
+// memkit-server's RSS grows with every client that closes while large
+// replies are pending (FIN or RST alike): about 45-75 MiB after 4,000-20,000
+// such clients, against about 5 MiB for memcached, which stays flat. The
+// live heap stays at 1-3 MiB (valgrind massif) and valgrind finds no leak at
+// exit; /proc/PID/smaps shows the growth in the two worker threads' glibc
+// arenas. DISABLED until the server's output buffering stops leaving
+// memory behind (docs/reliability.md, "Not yet true").
+TEST(SlowClientsTest, DISABLED_ClientsClosedWithPendingRepliesLeaveMemoryFlat) {
+  for (const Target& target : Targets()) {
+    SCOPED_TRACE(target.label);
+    const int64_t growth_kib = CloseMidRequest(target, /*rounds=*/40, /*reset=*/false,
+                                               /*all_big=*/true);
+    EXPECT_LT(growth_kib, 16 * 1024);
+  }
+}
+
+}  // namespace
+}  // namespace hostile
+}  // namespace memkit
