@@ -413,7 +413,8 @@ void Connection::DrainFinished() {
     conn_->CloseAfterFlush();
     return;
   }
-  if (appended) conn_->Flush();
+  // A direct reply finished on a later turn is in the socket's queue too.
+  if (appended || !conn_->output().empty()) conn_->Flush();
   if (pending_paused_ && pending_count_ < options_.max_pending) {
     pending_paused_ = false;
     ScheduleResume(absl::ZeroDuration());

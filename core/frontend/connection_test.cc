@@ -331,6 +331,17 @@ TEST_P(OrderingTest, BinaryQuietOpsAndNoopInOrder) {
   EXPECT_EQ(c.Read(want.size()), want);
 }
 
+// Regression: a request first in line writes straight into the socket's
+// queue; finished on a later turn, nothing was appended behind it, and its
+// reply sat unflushed until the next request came.
+TEST_P(OrderingTest, ALoneRequestFinishedLaterIsWritten) {
+  Harness h(ConnectionOptions{});
+  h.world()->finishing = GetParam();
+  Client c(h.address());
+  c.Send("get nothing\r\n");
+  EXPECT_EQ(c.Read(5, absl::Seconds(5)), "END\r\n");
+}
+
 TEST_P(OrderingTest, QuitClosesAfterPendingReplies) {
   Harness h(ConnectionOptions{});
   h.world()->finishing = GetParam();

@@ -1,0 +1,53 @@
+#include "proxy/backend_stats.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace memkit {
+namespace proxy {
+namespace {
+
+void Line(absl::string_view prefix, absl::string_view name, uint64_t value, std::string* out) {
+  absl::StrAppend(out, "STAT ", prefix, ":", name, " ", value, "\r\n");
+}
+
+}  // namespace
+
+void ProxyStatsTotal::Add(const ProxyStats& s) {
+  requests += s.requests.value();
+  hits += s.hits.value();
+  misses += s.misses.value();
+  errors += s.errors.value();
+  timeouts += s.timeouts.value();
+  ejections += s.ejections.value();
+  in_flight += s.in_flight.value();
+  latency_ns.Merge(s.latency_ns.Snapshot());
+}
+
+void ProxyStatsTotal::Add(const ProxyStatsTotal& t) {
+  requests += t.requests;
+  hits += t.hits;
+  misses += t.misses;
+  errors += t.errors;
+  timeouts += t.timeouts;
+  ejections += t.ejections;
+  in_flight += t.in_flight;
+  latency_ns.Merge(t.latency_ns);
+}
+
+void ProxyStatsTotal::AppendStatLines(absl::string_view prefix, std::string* out) const {
+  Line(prefix, "requests", requests, out);
+  Line(prefix, "hits", hits, out);
+  Line(prefix, "misses", misses, out);
+  Line(prefix, "errors", errors, out);
+  Line(prefix, "timeouts", timeouts, out);
+  Line(prefix, "ejections", ejections, out);
+  Line(prefix, "in_flight", in_flight < 0 ? 0 : static_cast<uint64_t>(in_flight), out);
+  const stats::HistogramSnapshot& s = latency_ns;
+  Line(prefix, "latency_count", s.count(), out);
+  Line(prefix, "latency_p50_us", s.Percentile(50) / 1000, out);
+  Line(prefix, "latency_p99_us", s.Percentile(99) / 1000, out);
+  Line(prefix, "latency_max_us", s.max() / 1000, out);
+}
+
+}  // namespace proxy
+}  // namespace memkit
