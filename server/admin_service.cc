@@ -377,9 +377,23 @@ class ServerTestingService final : public v1::Testing::Service {
  public:
   ServerTestingService(Server* server, bool enabled) : server_(server), enabled_(enabled) {}
 
+  // The server's clock may be moved anywhere from 1970 to 2100: memcached's
+  // times are seconds in 32 bits, and the clock's offset must not overflow.
+  static grpc::Status CheckClockTarget(absl::Time target, absl::string_view field) {
+    if (target < absl::UnixEpoch() || target > absl::FromCivil(absl::CivilSecond(2100, 1, 1),
+                                                                 absl::UTCTimeZone())) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat(field, " would move the clock outside 1970..2100"));
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status AdvanceClock(grpc::ServerContext*, const v1::AdvanceClockRequest* request,
                             v1::AdvanceClockResponse* response) override {
     if (grpc::Status s = CheckClock(); !s.ok()) return s;
+    // absl's arithmetic saturates, so a huge delta lands outside the range.
+    const absl::Time target = server_->clock()->Now() + absl::Milliseconds(request->delta_ms());
+    if (grpc::Status s = CheckClockTarget(target, "delta_ms"); !s.ok()) return s;
     server_->clock()->Advance(absl::Milliseconds(request->delta_ms()));
     response->set_now_unix_nanos(absl::ToUnixNanos(server_->clock()->Now()));
     return grpc::Status::OK;
@@ -390,7 +404,9 @@ class ServerTestingService final : public v1::Testing::Service {
     if (grpc::Status s = CheckClock(); !s.ok()) return s;
     ServerClock* clock = server_->clock();
     if (request->time_unix_nanos() != 0) {
-      clock->Advance(absl::FromUnixNanos(request->time_unix_nanos()) - clock->Now());
+      const absl::Time target = absl::FromUnixNanos(request->time_unix_nanos());
+      if (grpc::Status s = CheckClockTarget(target, "time_unix_nanos"); !s.ok()) return s;
+      clock->Advance(target - clock->Now());
     }
     if (request->mode() == v1::CLOCK_MODE_FROZEN) clock->Pause();
     if (request->mode() == v1::CLOCK_MODE_RUNNING) clock->Resume();

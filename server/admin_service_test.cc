@@ -387,6 +387,26 @@ TEST_F(ServerAdminTest, ClockControlsMoveItemExpiry) {
   ASSERT_TRUE(testing_->SetClock(MakeContext().get(), run, &now).ok());
 }
 
+// Regression (admin_fuzz): a delta or time far out overflowed the clock's
+// offset; it is refused and the clock stays where it was.
+TEST_F(ServerAdminTest, ClockMovesOutsideTheRangeAreRefused) {
+  const absl::Time before = server_->clock()->Now();
+  v1::AdvanceClockRequest advance;
+  advance.set_delta_ms(INT64_MIN);
+  v1::AdvanceClockResponse moved;
+  EXPECT_EQ(testing_->AdvanceClock(MakeContext().get(), advance, &moved).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  advance.set_delta_ms(INT64_MAX);
+  EXPECT_EQ(testing_->AdvanceClock(MakeContext().get(), advance, &moved).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SetClockRequest set;
+  set.set_time_unix_nanos(-1);
+  v1::SetClockResponse now;
+  EXPECT_EQ(testing_->SetClock(MakeContext().get(), set, &now).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(absl::AbsDuration(server_->clock()->Now() - before), absl::Seconds(60));
+}
+
 TEST_F(ServerAdminTest, InjectedFailuresAndDroppedReplies) {
   auto c = Connect();
   v1::SetFaultRequest fail;
