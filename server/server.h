@@ -94,6 +94,8 @@ struct ServerOptions {
   bool shutdown_command = false;
   // -X (false): "stats cachedump" is not allowed.
   bool dump_enabled = true;
+  // -W (false): "watch" answers "CLIENT_ERROR watch commands not allowed".
+  bool watch_enabled = true;
   // -o track_sizes: "stats sizes" prints the size histogram.
   bool track_sizes = false;
   // memcached-debug's "debugtime <secs>|p|r" text command (moves the server
@@ -136,8 +138,50 @@ struct ServerOptions {
 // field is wrong, in memcached's words where it has them.
 absl::Status ValidateServerOptions(const ServerOptions& options);
 
+// ---- the server's log stream (memcached's "watch"; the admin API's Watch)
+
+// Event kinds, as bits (memcached's watch fetchers / mutations / evictions /
+// connevents).
+enum LogKind : uint32_t {
+  kLogFetchers = 1u << 0,
+  kLogMutations = 1u << 1,
+  kLogEvictions = 1u << 2,
+  kLogConnEvents = 1u << 3,
+};
+
+// One event, with memcached 1.6.18's line for it.
+struct LogEvent {
+  uint64_t gid = 0;      // global id, in logging order
+  int64_t ts_sec = 0;    // wall clock
+  int32_t ts_usec = 0;
+  uint32_t kind = 0;     // one LogKind
+  std::string type;      // "item_get", "item_store", "eviction", "conn_new", "conn_close"
+  std::string key;       // raw bytes (item events)
+  std::string status;    // found, not_found, stored, exists, ...; the close reason
+  std::string command;   // item_store: set, add, replace, append, prepend, cas
+  int fd = -1;           // the client connection (cfd, its id); -1 for evictions
+  int64_t size = 0;      // value bytes
+  std::string line;      // memcached's line, '\n'-terminated
+};
+
+struct LogEntry {
+  uint64_t skipped_before = 0;  // events this subscriber missed (fell behind) before it
+  std::shared_ptr<const LogEvent> event;
+};
+
+// A subscription to the log stream. Thread-compatible (one reader); must not
+// outlive its Server.
+class LogSubscription {
+ public:
+  virtual ~LogSubscription() = default;
+  // Waits until events are queued or `timeout` passes; returns them, oldest
+  // first (empty on timeout).
+  virtual std::vector<LogEntry> Wait(absl::Duration timeout) = 0;
+};
+
 namespace internal {
 class ServerCore;
+class WatchSubscriber;
 }  // namespace internal
 class Persister;
 
@@ -197,6 +241,19 @@ class Server {
   absl::Status SetOutage(Outage outage);
   // Client connections open now.
   int64_t connection_count() const;
+  // Closes the client connection `id` (its fd, as "stats conns" and the
+  // log number it), on its own loop thread: orderly (FIN) or with a reset
+  // (RST). NotFound when no client connection has that id. Blocking; not
+  // from a server thread.
+  absl::Status CloseConnection(int64_t id, bool reset = false);
+
+  // ---- the log stream
+  // Subscribes to the `kinds` (LogKind bits) of the log, as a "watch"
+  // connection does (counted in log_watchers); its queue is bounded like a
+  // watcher's, so a slow reader misses events (LogEntry::skipped_before)
+  // instead of slowing the server. ResourceExhausted past memcached's 20
+  // watchers; FailedPrecondition with -W. Thread-safe.
+  absl::StatusOr<std::unique_ptr<LogSubscription>> SubscribeLog(uint32_t kinds);
 
   // ---- inspection (the admin API uses these; server_stats_api.cc)
   // memcached's stats lines as (name, value) pairs, as the "stats <which>"

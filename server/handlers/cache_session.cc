@@ -34,7 +34,7 @@ bool IsBinaryStorageCommand(protocol::BinaryOpcode command) {
 
 CacheSession::CacheSession(ServerCore* core, Worker* worker) : core_(core), worker_(worker) {}
 
-CacheSession::~CacheSession() = default;
+CacheSession::~CacheSession() { StopWatching(); }
 
 void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* slot,
                          net::UniqueFd fd, std::string peer) {
@@ -63,6 +63,7 @@ void CacheSession::OnOpen(frontend::Connection* conn) {
   // Registry.
   core_->registry.Add(this);
   registered_ = true;
+  if (core_->watch_log.Wants(kWatchConnEvents)) core_->watch_log.ConnNew(peer, fd);
   core_->Log(2, "<%d new %s client connection\n", fd,
              core_->options.protocol == BindingProtocol::kAuto     ? "auto-negotiating"
              : core_->options.protocol == BindingProtocol::kBinary ? "binary"
@@ -75,6 +76,11 @@ void CacheSession::OnClose(const absl::Status& status) {
     core_->Log(2, "<%d connection closed.\n", fd);
   } else {
     core_->Log(1, "<%d connection closed: %s\n", fd, std::string(status.message()).c_str());
+  }
+  StopWatching();
+  if (core_->watch_log.Wants(kWatchConnEvents)) {
+    core_->watch_log.ConnClose(
+        peer, status.ok() ? WatchLog::CloseReason::kNormal : WatchLog::CloseReason::kError, fd);
   }
   Unregister();
 }

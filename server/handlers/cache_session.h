@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@
 namespace memkit {
 namespace server {
 namespace internal {
+
+struct WatchPump;  // watch_handler.cc
 
 class CacheSession final : public frontend::Backend {
  public:
@@ -69,6 +72,10 @@ class CacheSession final : public frontend::Backend {
   void OnWritePoint() override { reply_refs_.clear(); }
   void OnYield() override { worker_->counters.conn_yields.Inc(); }
   void OnClose(const absl::Status& status) override;
+
+  // A text watcher's turn to move its queued log lines into the socket
+  // (loop thread; watch_handler.cc).
+  void FlushWatch();
 
   // ---- worker list (loop thread) and registry (ConnectionRegistry's lock)
   CacheSession* worker_prev = nullptr;
@@ -113,6 +120,8 @@ class CacheSession final : public frontend::Backend {
   absl::string_view AdminLru(absl::Span<const absl::string_view> args);
   bool AdminExtstore(absl::Span<const absl::string_view> args);
   void AdminWatch(absl::Span<const absl::string_view> args, bool noreply);
+  // Leaves the watch log (a closing watcher).
+  void StopWatching();
   void MetaDump(absl::string_view classes);
   void AsciiReply(absl::string_view line);  // honours noreply
   void MetaGet();
@@ -120,6 +129,18 @@ class CacheSession final : public frontend::Backend {
   void MetaDelete();
   void MetaArithmetic();
   void MetaDebug();
+
+  // ---- the engine, reporting to the watch log (watch_handler.cc)
+  // memcached's item_get entry for the lookup a command makes of `key`
+  // (get, and the lookup inside set, delete, touch, incr, ...). Free while
+  // nobody watches fetchers; otherwise an Inspect of the key.
+  void WatchLookup(absl::string_view key) {
+    if (core_->watch_log.Wants(kWatchFetchers)) LogLookup(key);
+  }
+  void LogLookup(absl::string_view key);
+  // Cache::Store with memcached's item_get and item_store entries.
+  StoreResult StoreWatched(absl::string_view key, absl::string_view value,
+                           const StoreRequest& request);
 
   // ---- binary (binary_handler.cc)
   void ExecuteBinary();
@@ -145,6 +166,7 @@ class CacheSession final : public frontend::Backend {
   ItemPins pins_;
   std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
   bool watcher_ = false;             // counted in ServerCounters::watchers
+  std::shared_ptr<WatchPump> watch_;  // set once the connection watches
   bool registered_ = false;
   uint64_t counted_read_ = 0;
   uint64_t counted_written_ = 0;
