@@ -228,8 +228,7 @@ void CacheSession::AsciiArithmetic() {
   ArithmeticOptions options;
   options.incr = ascii_->command == AsciiCommand::kIncr;
   options.delta = ascii_->delta;
-  WatchLookup(ascii_->key);
-  const ArithmeticResult r = core_->cache->Arithmetic(ascii_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(ascii_->key, options);
   if (ascii_->noreply) return;
   switch (r.code) {
     case McCode::kOk:

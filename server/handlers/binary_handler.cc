@@ -198,8 +198,7 @@ void CacheSession::BinaryArithmetic() {
     options.initial = binary_->initial;
     options.vivify_exptime = static_cast<int64_t>(binary_->exptime);
   }
-  WatchLookup(binary_->key);
-  const ArithmeticResult r = core_->cache->Arithmetic(binary_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(binary_->key, options);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {

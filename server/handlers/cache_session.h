@@ -141,6 +141,11 @@ class CacheSession final : public frontend::Backend {
   // Cache::Store with memcached's item_get and item_store entries.
   StoreResult StoreWatched(absl::string_view key, absl::string_view value,
                            const StoreRequest& request);
+  // Cache::Arithmetic with memcached's entries (and, when it creates the
+  // counter, those of the add that does it).
+  // `meta`: an ma (memcached logs its counter's ttl as 0).
+  ArithmeticResult ArithmeticWatched(absl::string_view key, const ArithmeticOptions& options,
+                                     bool meta = false);
 
   // ---- binary (binary_handler.cc)
   void ExecuteBinary();

@@ -175,8 +175,7 @@ void CacheSession::MetaArithmetic() {
     options.vivify_exptime = ascii_->vivify_ttl;
   }
   if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
-  WatchLookup(ascii_->key);
-  const ArithmeticResult r = core_->cache->Arithmetic(ascii_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(ascii_->key, options, /*meta=*/true);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk: {

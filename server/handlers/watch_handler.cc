@@ -191,6 +191,29 @@ StoreResult CacheSession::StoreWatched(absl::string_view key, absl::string_view 
   return r;
 }
 
+ArithmeticResult CacheSession::ArithmeticWatched(absl::string_view key,
+                                                const ArithmeticOptions& options, bool meta) {
+  WatchLookup(key);
+  const ArithmeticResult r = core_->cache->Arithmetic(key, options);
+  if (r.created && core_->watch_log.Wants(kWatchFetchers | kWatchMutations)) {
+    // memcached creates the counter with an add, which looks the key up
+    // again first (and misses).
+    if (core_->watch_log.Wants(kWatchFetchers)) {
+      core_->watch_log.ItemGet(key, WatchLog::GetStatus::kNotFound, 0, fd, 0);
+    }
+    if (core_->watch_log.Wants(kWatchMutations)) {
+      const Cache& cache = *core_->cache;
+      const size_t length = absl::StrCat(options.initial).size();
+      core_->watch_log.ItemStore(key, WatchLog::StoreStatus::kStored, "add",
+                                 // ma creates it with no expiry and sets it after.
+                                 meta ? 0 : cache.TtlFor(options.vivify_exptime),
+                                 cache.SlabClassFor(cache.ItemSize(key.size(), 0, length)), fd,
+                                 static_cast<int64_t>(length));
+    }
+  }
+  return r;
+}
+
 }  // namespace internal
 }  // namespace server
 }  // namespace memkit
