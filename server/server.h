@@ -181,7 +181,6 @@ class LogSubscription {
 
 namespace internal {
 class ServerCore;
-class WatchSubscriber;
 }  // namespace internal
 class Persister;
 

@@ -88,7 +88,6 @@ void CacheSession::OnClose(const absl::Status& status) {
 void CacheSession::Unregister() {
   if (!registered_) return;
   registered_ = false;
-  if (watcher_) core_->counters.WatcherRemoved();
   // Worker list.
   SessionList& list = worker_->sessions;
   if (worker_prev != nullptr) worker_prev->worker_next = worker_next;

@@ -5,9 +5,10 @@
 // (pinned with ItemPins, never copied) in the client's protocol.
 //
 // The command handlers are split by protocol: ascii_handler.cc (text),
-// meta_handler.cc (meta), admin_handler.cc (slabs, lru_crawler, watch, ...:
-// the memcached-server-only commands the front end passes through
-// tokenised), binary_handler.cc (binary); stats replies come from
+// meta_handler.cc (meta), admin_handler.cc (slabs, lru_crawler, ...: the
+// memcached-server-only commands the front end passes through tokenised),
+// watch_handler.cc ("watch" and the engine calls that report to the watch
+// log), binary_handler.cc (binary); stats replies come from
 // server/stats_writer.h.
 //
 // It also keeps the server's view of the connection: the worker's session
@@ -170,7 +171,6 @@ class CacheSession final : public frontend::Backend {
   // back end last): they release pins into it.
   ItemPins pins_;
   std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
-  bool watcher_ = false;             // counted in ServerCounters::watchers
   std::shared_ptr<WatchPump> watch_;  // set once the connection watches
   bool registered_ = false;
   uint64_t counted_read_ = 0;

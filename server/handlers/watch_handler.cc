@@ -114,9 +114,7 @@ void CacheSession::AdminWatch(absl::Span<const absl::string_view> args, bool nor
   // then only writes log lines; the connection reads nothing more.
   out_->Append(protocol::kTextOk);
   ex_->WritePoint();
-  watcher_ = true;
   ex_->IgnoreInput();
-  core_->counters.WatcherAdded();
   ex_->DiscardBufferedInput();
 }
 
