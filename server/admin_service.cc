@@ -282,6 +282,10 @@ class ServerCacheService final : public v1::Cache::Service {
 
   grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest*,
                                v1::ListConnectionsResponse* response) override {
+    std::map<int64_t, Server::ConnectionActivity> activity;
+    for (Server::ConnectionActivity& a : server_->ConnectionActivities()) {
+      activity[a.id] = std::move(a);
+    }
     for (const auto& [fd, row] : ClientConnections(server_)) {
       v1::ConnectionInfo* c = response->add_connections();
       c->set_id(fd);
@@ -289,6 +293,11 @@ class ServerCacheService final : public v1::Cache::Service {
       c->set_local_address(WithoutTransport(row.listen_addr));
       c->set_state(row.state);
       c->set_idle_ms(row.idle_seconds * 1000);
+      auto it = activity.find(static_cast<int64_t>(fd));
+      if (it != activity.end()) {
+        c->set_protocol(it->second.protocol);
+        c->set_requests(it->second.requests);
+      }
     }
     return grpc::Status::OK;
   }

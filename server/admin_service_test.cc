@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -289,6 +290,31 @@ TEST_F(ServerAdminTest, ListAndCloseConnections) {
     peers.push_back(conn.peer_address());
     EXPECT_GT(conn.id(), 0u);
     EXPECT_FALSE(conn.state().empty());
+  }
+  {
+    // Protocol and request counts, as the sessions know them.
+    auto m = Connect();
+    // (mn is answered by the front end itself: it does not count.)
+    ASSERT_EQ(m->Call("mg nokey v\r\n"), "EN\r\n");
+    ASSERT_EQ(m->Call("mg nokey v\r\n"), "EN\r\n");
+    ASSERT_EQ(m->Call("md nokey\r\n"), "NF\r\n");
+    auto idle = Connect();
+    v1::ListConnectionsResponse more;
+    ASSERT_TRUE(
+        cache_->ListConnections(MakeContext().get(), v1::ListConnectionsRequest(), &more).ok());
+    std::map<std::string, std::pair<std::string, uint64_t>> by_peer;
+    for (const auto& conn : more.connections()) {
+      by_peer[conn.peer_address()] = {conn.protocol(), conn.requests()};
+    }
+    const auto a_row = by_peer[absl::StrCat("127.0.0.1:", LocalPort(*a))];
+    EXPECT_EQ(a_row.first, "ascii");
+    EXPECT_EQ(a_row.second, 1u);
+    const auto m_row = by_peer[absl::StrCat("127.0.0.1:", LocalPort(*m))];
+    EXPECT_EQ(m_row.first, "meta");
+    EXPECT_EQ(m_row.second, 3u);
+    const auto idle_row = by_peer[absl::StrCat("127.0.0.1:", LocalPort(*idle))];
+    EXPECT_EQ(idle_row.first, "");
+    EXPECT_EQ(idle_row.second, 0u);
   }
   for (const auto* c : {a.get(), b.get()}) {
     const std::string want = absl::StrCat("127.0.0.1:", LocalPort(*c));

@@ -385,6 +385,18 @@ bool Server::shutdown_requested() const { return core_->shutdown_requested(); }
 
 int64_t Server::connection_count() const { return core_->counters.curr_conns(); }
 
+std::vector<Server::ConnectionActivity> Server::ConnectionActivities() const {
+  std::vector<ConnectionActivity> out;
+  core_->registry.ForEach([&out](const CacheSession& s) {
+    ConnectionActivity a;
+    a.id = s.fd;
+    a.protocol = s.protocol_name();
+    a.requests = s.requests();
+    out.push_back(std::move(a));
+  });
+  return out;
+}
+
 void Server::CloseAllConnections(bool reset) {
   if (core_->worker_group == nullptr || shut_down_) return;
   core_->RunOnWorkers(

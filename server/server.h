@@ -240,6 +240,14 @@ class Server {
   absl::Status SetOutage(Outage outage);
   // Client connections open now.
   int64_t connection_count() const;
+  // What the sessions know of each client connection beyond "stats conns".
+  struct ConnectionActivity {
+    int64_t id = 0;        // its fd, as "stats conns" numbers it
+    std::string protocol;  // "ascii", "meta", "binary" (its last request's), "" before any
+    uint64_t requests = 0;  // requests it has sent
+  };
+  // Every client connection's. Thread-safe.
+  std::vector<ConnectionActivity> ConnectionActivities() const;
   // Closes the client connection `id` (its fd, as "stats conns" and the
   // log number it), on its own loop thread: orderly (FIN) or with a reset
   // (RST). NotFound when no client connection has that id. Blocking; not

@@ -34,6 +34,21 @@ bool IsBinaryStorageCommand(protocol::BinaryOpcode command) {
 
 CacheSession::CacheSession(ServerCore* core, Worker* worker) : core_(core), worker_(worker) {}
 
+void CacheSession::CountRequest(uint8_t protocol) {
+  // Only this loop thread writes: plain load and store, no read-modify-write.
+  requests_.store(requests_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  protocol_.store(protocol, std::memory_order_relaxed);
+}
+
+const char* CacheSession::protocol_name() const {
+  switch (protocol_.load(std::memory_order_relaxed)) {
+    case 1: return "ascii";
+    case 2: return "meta";
+    case 3: return "binary";
+    default: return "";
+  }
+}
+
 CacheSession::~CacheSession() { StopWatching(); }
 
 void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* slot,
@@ -115,6 +130,7 @@ void CacheSession::OnTextRequest(const protocol::AsciiRequest& request,
   ascii_ = &request;
   ex_ = exchange;
   out_ = exchange->out();
+  CountRequest(protocol::IsMetaCommand(request.command) ? 2 : 1);
   if (core_->settings.verbosity() > 1) {
     const absl::string_view bytes = exchange->request_bytes();
     absl::string_view line = bytes.substr(0, bytes.find('\n'));
@@ -132,6 +148,7 @@ void CacheSession::OnBinaryRequest(const protocol::BinaryRequest& request,
   binary_ = &request;
   ex_ = exchange;
   out_ = exchange->out();
+  CountRequest(3);
   if (core_->settings.verbosity() > 1) {
     core_->Log(2, "<%d binary %s key %.*s\n", fd,
                std::string(protocol::BinaryOpcodeName(static_cast<uint8_t>(request.opcode)))

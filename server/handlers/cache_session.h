@@ -23,6 +23,7 @@
 #define MEMKIT_SERVER_HANDLERS_CACHE_SESSION_H_
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,6 +75,12 @@ class CacheSession final : public frontend::Backend {
   void OnYield() override { worker_->counters.conn_yields.Inc(); }
   void OnClose(const absl::Status& status) override;
 
+  // Requests answered so far, and the protocol of the last one ("ascii",
+  // "meta", "binary"; "" before any). Any thread (the admin API's
+  // ListConnections, under the registry's lock).
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+  const char* protocol_name() const;
+
   // A text watcher's turn to move its queued log lines into the socket
   // (loop thread; watch_handler.cc).
   void FlushWatch();
@@ -91,6 +98,7 @@ class CacheSession final : public frontend::Backend {
   CacheSession(ServerCore* core, Worker* worker);
 
   void SyncByteCounters();
+  void CountRequest(uint8_t protocol);
   // Leaves the worker list and the registry; counts the connection gone.
   void Unregister();
 
@@ -173,6 +181,9 @@ class CacheSession final : public frontend::Backend {
   std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
   std::shared_ptr<WatchPump> watch_;  // set once the connection watches
   bool registered_ = false;
+  // Written on the loop thread, read by ListConnections.
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint8_t> protocol_{0};  // 0 none, 1 ascii, 2 meta, 3 binary
   uint64_t counted_read_ = 0;
   uint64_t counted_written_ = 0;
 
