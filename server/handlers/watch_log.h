@@ -34,7 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/sync/mutex.h"
-#include "server/server.h"
+#include "server/log_event.h"
 
 namespace memkit {
 namespace server {
@@ -44,7 +44,7 @@ namespace internal {
 // appear in watch lines and metadump.
 std::string UriEncode(absl::string_view key);
 
-// Event kinds, as bits (memcached's LOG_FETCHERS, ...); server.h's LogKind.
+// Event kinds, as bits (memcached's LOG_FETCHERS, ...); log_event.h's LogKind.
 enum WatchKind : uint32_t {
   kWatchFetchers = kLogFetchers,
   kWatchMutations = kLogMutations,
@@ -52,7 +52,7 @@ enum WatchKind : uint32_t {
   kWatchConnEvents = kLogConnEvents,
 };
 
-// One logged event (server.h). Immutable once published; shared by the
+// One logged event (log_event.h). Immutable once published; shared by the
 // subscribers.
 using WatchEvent = LogEvent;
 
