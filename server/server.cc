@@ -319,7 +319,12 @@ void StartIdleSweep(ServerCore* core) {
       const int64_t now = worker->loop->cached_now_ns();
       for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
         frontend::Connection* c = s->frontend();
-        if (now - c->last_activity_ns() > limit_ns) c->CloseNow(/*reset=*/false);
+        // memcached's idle kicker never sees watchers (its logger owns them).
+        if (s->watching()) continue;
+        if (now - c->last_activity_ns() > limit_ns) {
+          s->set_close_reason(internal::WatchLog::CloseReason::kIdleTimeout);
+          c->CloseNow(/*reset=*/false);
+        }
       }
     });
   });

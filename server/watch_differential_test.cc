@@ -309,6 +309,28 @@ TEST(WatchTest, DisabledByDashW) {
   }
 }
 
+// An idle client is closed with reason=idle_timeout; the watcher, quiet as
+// long, is not closed (memcached's idle kicker never sees watchers).
+TEST(WatchTest, IdleTimeoutClosesClientsNotWatchers) {
+  for (const std::string& path : {std::string(test_support::kMemcachedPath), g_memkit_server}) {
+    auto server = ServerProcess::Start(CommandFor(path, {"-o", "idle_timeout=1"}));
+    ASSERT_TRUE(server.ok()) << server.status();
+    Client watcher((*server)->port());
+    watcher.Send("watch connevents\r\n");
+    ASSERT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n");
+    Client idle((*server)->port());
+    idle.Send("version\r\n");
+    idle.ReadUntil("\r\n");
+    std::string lines = watcher.ReadUntil("type=conn_close ", absl::Seconds(15));
+    lines += watcher.ReadUntil("\n");
+    EXPECT_TRUE(absl::StrContains(lines, " transport=tcp reason=idle_timeout cfd=")) << path << lines;
+    Client next((*server)->port());
+    next.Send("version\r\n");
+    next.ReadUntil("\r\n");
+    EXPECT_TRUE(absl::StrContains(watcher.ReadUntil("type=conn_new "), "type=conn_new ")) << path;
+  }
+}
+
 TEST(WatchTest, EvictionsInMemcachedsFormat) {
   auto server = ServerProcess::Start(CommandFor(g_memkit_server, {"-m", "2"}));
   ASSERT_TRUE(server.ok()) << server.status();

@@ -94,8 +94,14 @@ void CacheSession::OnClose(const absl::Status& status) {
   }
   StopWatching();
   if (core_->watch_log.Wants(kWatchConnEvents)) {
-    core_->watch_log.ConnClose(
-        peer, status.ok() ? WatchLog::CloseReason::kNormal : WatchLog::CloseReason::kError, fd);
+    WatchLog::CloseReason reason =
+        status.ok() ? WatchLog::CloseReason::kNormal : WatchLog::CloseReason::kError;
+    if (has_close_reason_) {
+      reason = close_reason_;
+    } else if (core_->stopping.load(std::memory_order_acquire)) {
+      reason = WatchLog::CloseReason::kShutdown;
+    }
+    core_->watch_log.ConnClose(peer, reason, fd);
   }
   Unregister();
 }

@@ -81,6 +81,16 @@ class CacheSession final : public frontend::Backend {
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
   const char* protocol_name() const;
 
+  // The connection turned "watch": a log stream, not idle however quiet.
+  bool watching() const { return watch_ != nullptr; }
+  // Why the server is closing it, for its conn_close log line (otherwise
+  // normal, or error when the connection failed, or shutdown while the
+  // server stops).
+  void set_close_reason(WatchLog::CloseReason reason) {
+    close_reason_ = reason;
+    has_close_reason_ = true;
+  }
+
   // A text watcher's turn to move its queued log lines into the socket
   // (loop thread; watch_handler.cc).
   void FlushWatch();
@@ -180,6 +190,8 @@ class CacheSession final : public frontend::Backend {
   ItemPins pins_;
   std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
   std::shared_ptr<WatchPump> watch_;  // set once the connection watches
+  WatchLog::CloseReason close_reason_ = WatchLog::CloseReason::kNormal;
+  bool has_close_reason_ = false;
   bool registered_ = false;
   // Written on the loop thread, read by ListConnections.
   std::atomic<uint64_t> requests_{0};
