@@ -122,6 +122,11 @@ class Cache {
   // me: the item's metadata without counting an access; nullopt on a miss.
   // info.key is `key`.
   std::optional<ItemInfo> Inspect(absl::string_view key);
+  // What a lookup of `key` would find now, changing nothing (no bump, no
+  // unlink, no stats): memkit-server's watch log reports it as memcached's
+  // item_get status. `*info` is set for kLive.
+  enum class Probe { kAbsent, kLive, kFlushed, kExpired };
+  Probe ProbeKey(absl::string_view key, ItemInfo* info);
 
   // ---- Writing ----
 

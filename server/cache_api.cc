@@ -27,6 +27,9 @@ void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions&
 }
 McCode Cache::Touch(absl::string_view key, int64_t exptime) { return impl_->Touch(key, exptime); }
 std::optional<ItemInfo> Cache::Inspect(absl::string_view key) { return impl_->Inspect(key); }
+Cache::Probe Cache::ProbeKey(absl::string_view key, ItemInfo* info) {
+  return impl_->ProbeKey(key, info);
+}
 
 StoreResult Cache::Store(absl::string_view key, absl::string_view value,
                          const StoreRequest& request) {

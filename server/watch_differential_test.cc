@@ -299,6 +299,28 @@ TEST_F(WatchDifferentialTest, NoArgumentWatchesFetchers) {
   }
 }
 
+// A lookup of an item flush_all has invalidated but not yet removed says
+// status=flushed (memcached's was_found 2); one removed meanwhile, not_found.
+// (Expired items are compared nowhere: when each server's background sweep
+// removes them is timing.)
+TEST_F(WatchDifferentialTest, FlushedLookupsSayFlushed) {
+  std::string lines[2];
+  ServerProcess* servers[2] = {memcached_.get(), memkit_.get()};
+  Client watchers[2] = {Client(servers[0]->port()), Client(servers[1]->port())};
+  Client clients[2] = {Client(servers[0]->port()), Client(servers[1]->port())};
+  for (int i = 0; i < 2; ++i) {
+    watchers[i].Send("watch fetchers\r\n");
+    ASSERT_EQ(watchers[i].ReadUntil("\r\n"), "OK\r\n");
+    clients[i].Send("set f 0 0 1\r\nx\r\nflush_all\r\nget f\r\nget f\r\nget zz_end\r\n");
+    clients[i].ReadUntil("OK\r\nEND\r\nEND\r\nEND\r\n");
+    lines[i] = watchers[i].ReadUntil("key=zz_end ");
+    lines[i] += watchers[i].ReadUntil("no such marker", absl::Milliseconds(300));
+  }
+  ASSERT_TRUE(absl::StrContains(lines[0], "key=f status=flushed")) << lines[0];
+  EXPECT_EQ(Mask(lines[1]), Mask(lines[0])) << "memkit-server:\n" << lines[1] << "\nmemcached:\n"
+                                             << lines[0];
+}
+
 TEST(WatchTest, DisabledByDashW) {
   for (const std::string& path : {std::string(test_support::kMemcachedPath), g_memkit_server}) {
     auto server = ServerProcess::Start(CommandFor(path, {"-W"}));

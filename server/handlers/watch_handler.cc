@@ -157,13 +157,23 @@ void CacheSession::StopWatching() {
 // ---- the engine, reporting to the log
 
 void CacheSession::LogLookup(absl::string_view key) {
-  const std::optional<ItemInfo> info = core_->cache->Inspect(key);
-  if (info.has_value()) {
-    core_->watch_log.ItemGet(key, WatchLog::GetStatus::kFound, info->slab_class, fd,
-                             info->value_length);
-  } else {
-    core_->watch_log.ItemGet(key, WatchLog::GetStatus::kNotFound, 0, fd, 0);
+  ItemInfo info;
+  switch (core_->cache->ProbeKey(key, &info)) {
+    case Cache::Probe::kLive:
+      core_->watch_log.ItemGet(key, WatchLog::GetStatus::kFound, info.slab_class, fd,
+                               info.value_length);
+      return;
+    // memcached has dropped the item by the time it logs: class and size 0.
+    case Cache::Probe::kFlushed:
+      core_->watch_log.ItemGet(key, WatchLog::GetStatus::kFlushed, 0, fd, 0);
+      return;
+    case Cache::Probe::kExpired:
+      core_->watch_log.ItemGet(key, WatchLog::GetStatus::kExpired, 0, fd, 0);
+      return;
+    case Cache::Probe::kAbsent:
+      break;
   }
+  core_->watch_log.ItemGet(key, WatchLog::GetStatus::kNotFound, 0, fd, 0);
 }
 
 StoreResult CacheSession::StoreWatched(absl::string_view key, absl::string_view value,

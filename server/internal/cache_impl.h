@@ -63,6 +63,7 @@ class CacheImpl {
   // me: the item's metadata without counting an access; nullopt on a miss.
   // info.key is `key`.
   std::optional<ItemInfo> Inspect(absl::string_view key);
+  Cache::Probe ProbeKey(absl::string_view key, ItemInfo* info);
 
   // ---- Writing ----
 
