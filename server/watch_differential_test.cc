@@ -168,6 +168,10 @@ std::string WatchSession(ServerProcess& server, absl::string_view kinds) {
     c.Send("quit\r\n");
     c.ReadUntil("never", absl::Milliseconds(500));  // until the server closes
   }
+  // The server logs the close after the client sees it: wait for the line,
+  // so the next connection's conn_new cannot come first.
+  std::string lines;
+  if (absl::StrContains(kinds, "connevents")) lines = watcher.ReadUntil("type=conn_close ");
   {
     // A last lookup marks the end of the stream.
     Client c(server.port());
@@ -175,7 +179,7 @@ std::string WatchSession(ServerProcess& server, absl::string_view kinds) {
     c.ReadUntil("END\r\n");
     c.Close();
   }
-  std::string lines = watcher.ReadUntil("key=zz_end ");
+  lines += watcher.ReadUntil("key=zz_end ");
   lines += watcher.ReadUntil("\n");
   // The other worker's lines may still come (memcached): until quiet.
   lines += watcher.ReadUntil("no such marker", absl::Milliseconds(300));
