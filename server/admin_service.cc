@@ -282,6 +282,10 @@ class ServerCacheService final : public v1::Cache::Service {
 
   grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest*,
                                v1::ListConnectionsResponse* response) override {
+    std::map<int64_t, Server::ConnectionActivity> activity;
+    for (Server::ConnectionActivity& a : server_->ConnectionActivities()) {
+      activity[a.id] = std::move(a);
+    }
     for (const auto& [fd, row] : ClientConnections(server_)) {
       v1::ConnectionInfo* c = response->add_connections();
       c->set_id(fd);
@@ -289,6 +293,11 @@ class ServerCacheService final : public v1::Cache::Service {
       c->set_local_address(WithoutTransport(row.listen_addr));
       c->set_state(row.state);
       c->set_idle_ms(row.idle_seconds * 1000);
+      auto it = activity.find(static_cast<int64_t>(fd));
+      if (it != activity.end()) {
+        c->set_protocol(it->second.protocol);
+        c->set_requests(it->second.requests);
+      }
     }
     return grpc::Status::OK;
   }
@@ -296,9 +305,14 @@ class ServerCacheService final : public v1::Cache::Service {
   grpc::Status CloseConnections(grpc::ServerContext*, const v1::CloseConnectionsRequest* request,
                                 v1::CloseConnectionsResponse* response) override {
     if (!request->all()) {
-      return Unimplemented(
-          "closing chosen connections by id needs a per-connection close in memkit::server::Server "
-          "(not there yet); set all=true to close every client connection");
+      // Each id on its connection's own loop thread; ids that are gone
+      // (closed meanwhile, or never there) are not counted.
+      int64_t closed = 0;
+      for (uint64_t id : request->ids()) {
+        if (server_->CloseConnection(static_cast<int64_t>(id), request->reset()).ok()) ++closed;
+      }
+      response->set_closed(closed);
+      return grpc::Status::OK;
     }
     const int64_t before = server_->connection_count();
     server_->CloseAllConnections(request->reset());
@@ -314,59 +328,88 @@ class ServerCacheService final : public v1::Cache::Service {
   std::atomic<bool> stopped_{false};
 };
 
+namespace {
+
+// The WatchEvent of one log entry: memcached's line as `text`, its fields
+// structured. `command` is the store command for mutations, "get" for the
+// lookups memcached logs as item_get, "evict", or "new"/"close"; `status`
+// is memcached's (found -> "hit", not_found -> "miss" for lookups).
+v1::WatchEvent ToWatchEvent(const LogEntry& entry) {
+  const LogEvent& e = *entry.event;
+  v1::WatchEvent out;
+  out.set_time_unix_nanos(e.ts_sec * 1000000000 + int64_t{e.ts_usec} * 1000);
+  out.set_dropped_before(entry.skipped_before);
+  out.set_text(e.line);
+  out.set_key(e.key);
+  out.set_size(static_cast<uint64_t>(e.size));
+  if (e.fd >= 0) out.set_connection_id(static_cast<uint64_t>(e.fd));
+  switch (e.kind) {
+    case kLogFetchers:
+      out.set_type(v1::WATCH_EVENT_TYPE_FETCHERS);
+      out.set_command("get");
+      out.set_status(e.status == "found"       ? "hit"
+                     : e.status == "not_found" ? "miss"
+                                               : e.status);
+      break;
+    case kLogMutations:
+      out.set_type(v1::WATCH_EVENT_TYPE_MUTATIONS);
+      out.set_command(e.command);
+      out.set_status(e.status);
+      break;
+    case kLogEvictions:
+      out.set_type(v1::WATCH_EVENT_TYPE_EVICTIONS);
+      out.set_command("evict");
+      break;
+    default:
+      out.set_type(v1::WATCH_EVENT_TYPE_CONNEVENTS);
+      out.set_command(e.type == "conn_new" ? "new" : "close");
+      out.set_status(e.status);
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
 grpc::Status ServerCacheService::Watch(grpc::ServerContext* context,
                                        const v1::WatchRequest* request,
                                        grpc::ServerWriter<v1::WatchEvent>* writer) {
-  // Only connection events can be seen from outside the request path (by
-  // polling the connection list); fetchers, mutations and evictions need a
-  // hook in the server's handlers (docs/admin.md, "What is left").
-  if (request->types_size() == 0) {
-    return Unimplemented(
-        "memkit-server's Watch streams only WATCH_EVENT_TYPE_CONNEVENTS for now (the default, "
-        "fetchers and mutations, needs an event hook in the request path)");
-  }
+  uint32_t kinds = 0;
   for (int t : request->types()) {
-    if (t != v1::WATCH_EVENT_TYPE_CONNEVENTS) {
-      return Unimplemented(
-          absl::StrCat("memkit-server's Watch streams only WATCH_EVENT_TYPE_CONNEVENTS for now; ",
-                       v1::WatchEventType_Name(static_cast<v1::WatchEventType>(t)),
-                       " needs an event hook in the request path"));
+    switch (t) {
+      case v1::WATCH_EVENT_TYPE_UNSPECIFIED:
+        kinds |= kLogFetchers | kLogMutations;
+        break;
+      case v1::WATCH_EVENT_TYPE_FETCHERS:
+        kinds |= kLogFetchers;
+        break;
+      case v1::WATCH_EVENT_TYPE_MUTATIONS:
+        kinds |= kLogMutations;
+        break;
+      case v1::WATCH_EVENT_TYPE_EVICTIONS:
+        kinds |= kLogEvictions;
+        break;
+      case v1::WATCH_EVENT_TYPE_CONNEVENTS:
+        kinds |= kLogConnEvents;
+        break;
+      default:
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("unknown watch event type ", t));
     }
   }
-  constexpr absl::Duration kPoll = absl::Milliseconds(10);
-  std::map<uint64_t, ConnRow> known = ClientConnections(server_);
+  if (kinds == 0) kinds = kLogFetchers | kLogMutations;
+  auto subscription = server_->SubscribeLog(kinds);
+  if (!subscription.ok()) return FromAbsl(subscription.status());
+  // The log hands events over as they happen; waking every 100 ms notices
+  // a cancelled call or a shutting-down admin server.
+  constexpr absl::Duration kWake = absl::Milliseconds(100);
   uint64_t sent = 0;
-  auto emit = [&](uint64_t fd, const ConnRow& row, const char* what) {
-    v1::WatchEvent e;
-    const absl::Time now = absl::Now();
-    e.set_time_unix_nanos(absl::ToUnixNanos(now));
-    e.set_type(v1::WATCH_EVENT_TYPE_CONNEVENTS);
-    e.set_command(what);
-    e.set_connection_id(fd);
-    e.set_text(absl::StrFormat("ts=%.6f gid=%d type=conn_%s rip=%s cfd=%d",
-                               absl::ToDoubleSeconds(now - absl::UnixEpoch()), sent + 1, what,
-                               WithoutTransport(row.addr), fd));
-    ++sent;
-    return writer->Write(e);
-  };
   while (!context->IsCancelled() && !stopped_.load(std::memory_order_acquire)) {
-    absl::SleepFor(kPoll);
-    std::map<uint64_t, ConnRow> now = ClientConnections(server_);
-    for (const auto& [fd, row] : known) {
-      auto it = now.find(fd);
-      if (it == now.end() || it->second.addr != row.addr) {
-        if (!emit(fd, row, "close")) return grpc::Status::OK;
-        if (request->max_events() != 0 && sent >= request->max_events()) return grpc::Status::OK;
-      }
+    for (const LogEntry& entry : (*subscription)->Wait(kWake)) {
+      if (!writer->Write(ToWatchEvent(entry))) return grpc::Status::OK;
+      ++sent;
+      if (request->max_events() != 0 && sent >= request->max_events()) return grpc::Status::OK;
     }
-    for (const auto& [fd, row] : now) {
-      auto it = known.find(fd);
-      if (it == known.end() || it->second.addr != row.addr) {
-        if (!emit(fd, row, "new")) return grpc::Status::OK;
-        if (request->max_events() != 0 && sent >= request->max_events()) return grpc::Status::OK;
-      }
-    }
-    known = std::move(now);
   }
   return context->IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK;
 }

@@ -4,8 +4,9 @@
 //            memcached's own stats (numeric ones as counters and gauges);
 //   Config   GetConfig (the server's "stats settings" and command line);
 //            ValidateConfig / ReloadConfig are UNIMPLEMENTED (flags only);
-//   Cache    FlushAll (with delay), ListConnections, CloseConnections (all),
-//            Watch (connevents, by polling);
+//   Cache    FlushAll (with delay), ListConnections, CloseConnections (by id
+//            or all), Watch (every event type, from the server's log:
+//            Server::SubscribeLog);
 //   Testing  the FakeServer's controls, only with enable_test_controls
 //            (otherwise FAILED_PRECONDITION naming --enable-test-controls);
 //   Pools    UNIMPLEMENTED: a server has no pools;

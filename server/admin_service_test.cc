@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "server/fake_server.h"
 #include "server/server.h"
 #include "server/server_test_util.h"
+#include "tests/support/eventually.h"
 
 namespace memkit {
 namespace server {
@@ -289,73 +291,194 @@ TEST_F(ServerAdminTest, ListAndCloseConnections) {
     EXPECT_GT(conn.id(), 0u);
     EXPECT_FALSE(conn.state().empty());
   }
+  {
+    // Protocol and request counts, as the sessions know them.
+    auto m = Connect();
+    // (mn is answered by the front end itself: it does not count.)
+    ASSERT_EQ(m->Call("mg nokey v\r\n"), "EN\r\n");
+    ASSERT_EQ(m->Call("mg nokey v\r\n"), "EN\r\n");
+    ASSERT_EQ(m->Call("md nokey\r\n"), "NF\r\n");
+    auto idle = Connect();
+    v1::ListConnectionsResponse more;
+    ASSERT_TRUE(
+        cache_->ListConnections(MakeContext().get(), v1::ListConnectionsRequest(), &more).ok());
+    std::map<std::string, std::pair<std::string, uint64_t>> by_peer;
+    for (const auto& conn : more.connections()) {
+      by_peer[conn.peer_address()] = {conn.protocol(), conn.requests()};
+    }
+    const auto a_row = by_peer[absl::StrCat("127.0.0.1:", LocalPort(*a))];
+    EXPECT_EQ(a_row.first, "ascii");
+    EXPECT_EQ(a_row.second, 1u);
+    const auto m_row = by_peer[absl::StrCat("127.0.0.1:", LocalPort(*m))];
+    EXPECT_EQ(m_row.first, "meta");
+    EXPECT_EQ(m_row.second, 3u);
+    const auto idle_row = by_peer[absl::StrCat("127.0.0.1:", LocalPort(*idle))];
+    EXPECT_EQ(idle_row.first, "");
+    EXPECT_EQ(idle_row.second, 0u);
+  }
   for (const auto* c : {a.get(), b.get()}) {
     const std::string want = absl::StrCat("127.0.0.1:", LocalPort(*c));
     EXPECT_TRUE(std::find(peers.begin(), peers.end(), want) != peers.end()) << want;
   }
 
+  // By id: only that connection closes (the other still answers); an id
+  // that is not a connection closes nothing.
+  const auto& first = list.connections(0);
+  TestConnection* victim =
+      first.peer_address() == absl::StrCat("127.0.0.1:", LocalPort(*a)) ? a.get() : b.get();
+  TestConnection* survivor = victim == a.get() ? b.get() : a.get();
   v1::CloseConnectionsRequest by_id;
-  by_id.add_ids(list.connections(0).id());
+  by_id.add_ids(first.id());
+  by_id.add_ids(999999);
   v1::CloseConnectionsResponse closed;
-  EXPECT_EQ(cache_->CloseConnections(MakeContext().get(), by_id, &closed).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  ASSERT_TRUE(cache_->CloseConnections(MakeContext().get(), by_id, &closed).ok());
+  EXPECT_EQ(closed.closed(), 1);
+  EXPECT_TRUE(victim->WaitForClose());
+  EXPECT_EQ(survivor->Call("version\r\n"), "VERSION 1.6.18\r\n");
+  auto c = Connect();
+  ASSERT_EQ(c->Call("version\r\n"), "VERSION 1.6.18\r\n");
 
   v1::CloseConnectionsRequest all;
   all.set_all(true);
   ASSERT_TRUE(cache_->CloseConnections(MakeContext().get(), all, &closed).ok());
   EXPECT_EQ(closed.closed(), 2);
-  EXPECT_TRUE(a->WaitForClose());
-  EXPECT_TRUE(b->WaitForClose());
+  EXPECT_TRUE(survivor->WaitForClose());
+  EXPECT_TRUE(c->WaitForClose());
 }
 
-TEST_F(ServerAdminTest, WatchStreamsConnectionEvents) {
-  v1::WatchRequest unsupported;
-  unsupported.add_types(v1::WATCH_EVENT_TYPE_FETCHERS);
-  {
-    auto context = MakeContext();
-    auto reader = cache_->Watch(context.get(), unsupported);
-    v1::WatchEvent e;
-    EXPECT_FALSE(reader->Read(&e));
-    grpc::Status s = reader->Finish();
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_TRUE(absl::StrContains(s.error_message(), "FETCHERS")) << s.error_message();
-  }
-
-  v1::WatchRequest request;
-  request.add_types(v1::WATCH_EVENT_TYPE_CONNEVENTS);
-  request.set_max_events(2);
-  auto context = MakeContext();
-  auto reader = cache_->Watch(context.get(), request);
+// Reads a Watch stream on a thread until it ends (max_events, or cancel).
+struct WatchReader {
+  std::unique_ptr<grpc::ClientContext> context = MakeContext();
+  std::unique_ptr<grpc::ClientReader<v1::WatchEvent>> reader;
   std::vector<v1::WatchEvent> events;
   std::atomic<bool> done{false};
-  std::thread read([&] {
-    v1::WatchEvent e;
-    while (reader->Read(&e)) events.push_back(e);
-    done = true;
+  std::thread thread;
+
+  WatchReader(v1::Cache::Stub* cache, const v1::WatchRequest& request) {
+    reader = cache->Watch(context.get(), request);
+    thread = std::thread([this] {
+      v1::WatchEvent e;
+      while (reader->Read(&e)) events.push_back(e);
+      done = true;
+    });
+  }
+  grpc::Status Finish() {
+    thread.join();
+    return reader->Finish();
+  }
+};
+
+TEST_F(ServerAdminTest, WatchStreamsEveryKindWithMemcachedsLines) {
+  v1::WatchRequest request;
+  request.add_types(v1::WATCH_EVENT_TYPE_FETCHERS);
+  request.add_types(v1::WATCH_EVENT_TYPE_MUTATIONS);
+  request.add_types(v1::WATCH_EVENT_TYPE_CONNEVENTS);
+  request.set_max_events(6);
+  WatchReader watch(cache_.get(), request);
+  // The subscription starts on the server's side of the call: wait for it.
+  ASSERT_TRUE(test_support::Eventually([&] {
+    auto lines = server_->StatsLines("");
+    if (!lines.ok()) return false;
+    for (const auto& [name, value] : *lines) {
+      if (name == "log_watchers") return value == "1";
+    }
+    return false;
+  }));
+  auto c = Connect();
+  const int port = LocalPort(*c);
+  ASSERT_EQ(c->Call("set k 0 0 3\r\nabc\r\n"), "STORED\r\n");
+  ASSERT_EQ(c->Call("get k\r\n", "END\r\n"), "VALUE k 0 3\r\nabc\r\nEND\r\n");
+  ASSERT_EQ(c->Call("add k 0 0 1\r\nx\r\n"), "NOT_STORED\r\n");
+  ASSERT_TRUE(watch.Finish().ok());
+  ASSERT_EQ(watch.events.size(), 6u);
+  const auto& ev = watch.events;
+  EXPECT_EQ(ev[0].type(), v1::WATCH_EVENT_TYPE_CONNEVENTS);
+  EXPECT_EQ(ev[0].command(), "new");
+  EXPECT_TRUE(absl::StrContains(
+      ev[0].text(), absl::StrCat(" type=conn_new rip=127.0.0.1 rport=", port, " transport=tcp cfd=")))
+      << ev[0].text();
+  // set: memcached's lookup, then the store.
+  EXPECT_EQ(ev[1].type(), v1::WATCH_EVENT_TYPE_FETCHERS);
+  EXPECT_EQ(ev[1].status(), "miss");
+  EXPECT_EQ(ev[2].type(), v1::WATCH_EVENT_TYPE_MUTATIONS);
+  EXPECT_EQ(ev[2].command(), "set");
+  EXPECT_EQ(ev[2].status(), "stored");
+  EXPECT_EQ(ev[2].key(), "k");
+  EXPECT_EQ(ev[2].size(), 3u);
+  EXPECT_EQ(ev[2].connection_id(), ev[0].connection_id());
+  EXPECT_TRUE(absl::StrContains(ev[2].text(),
+                                " type=item_store key=k status=stored cmd=set ttl=0 clsid=1 cfd="))
+      << ev[2].text();
+  EXPECT_TRUE(absl::EndsWith(ev[2].text(), " size=3\n")) << ev[2].text();
+  EXPECT_EQ(ev[3].status(), "hit");
+  EXPECT_EQ(ev[4].status(), "hit");  // add's lookup
+  EXPECT_EQ(ev[5].command(), "add");
+  EXPECT_EQ(ev[5].status(), "not_stored");
+  // Global ids one by one, wall-clock times.
+  auto gid = [](const std::string& text) {
+    const size_t at = text.find(" gid=");
+    return at == std::string::npos ? 0 : std::stoull(text.substr(at + 5));
+  };
+  for (size_t i = 1; i < ev.size(); ++i) EXPECT_EQ(gid(ev[i].text()), gid(ev[i - 1].text()) + 1);
+  EXPECT_GT(ev[0].time_unix_nanos(), absl::ToUnixNanos(absl::Now() - absl::Minutes(1)));
+  c.reset();
+}
+
+TEST_F(ServerAdminTest, WatchStreamsEvictionsAndConnectionCloses) {
+  v1::WatchRequest request;
+  request.add_types(v1::WATCH_EVENT_TYPE_EVICTIONS);
+  request.add_types(v1::WATCH_EVENT_TYPE_CONNEVENTS);
+  auto context = MakeContext();
+  auto reader = cache_->Watch(context.get(), request);
+  ASSERT_TRUE(test_support::Eventually([&] {
+    auto lines = server_->StatsLines("");
+    if (!lines.ok()) return false;
+    for (const auto& [name, value] : *lines) {
+      if (name == "log_watchers") return value == "1";
+    }
+    return false;
+  }));
+  auto c = Connect();
+  // Fill past the memory limit: the first items go.
+  server_->cache()->SetMemoryLimit(2 * 1024 * 1024);
+  const std::string value(100000, 'x');
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(c->Call(absl::StrCat("set big", i, " 0 0 ", value.size(), "\r\n", value, "\r\n")),
+              "STORED\r\n");
+  }
+  c.reset();
+  // Read until both are seen; a watchdog ends the stream if they never come.
+  std::atomic<bool> seen{false};
+  std::thread watchdog([&] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!seen && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+    context->TryCancel();
   });
-  // Connections come and go until the watcher has seen two events (it polls,
-  // so one that lives less than a poll may be missed: keep trying).
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  std::unique_ptr<TestConnection> held;
-  while (!done && absl::Now() < deadline) {
-    held = Connect();
-    ASSERT_EQ(held->Call("version\r\n"), "VERSION 1.6.18\r\n");
-    if (done) break;
-    held.reset();
+  bool saw_eviction = false;
+  bool saw_close = false;
+  v1::WatchEvent e;
+  while (!(saw_eviction && saw_close) && reader->Read(&e)) {
+    if (e.type() == v1::WATCH_EVENT_TYPE_EVICTIONS) {
+      saw_eviction = true;
+      EXPECT_TRUE(absl::StartsWith(e.key(), "big")) << e.key();
+      EXPECT_EQ(e.command(), "evict");
+      EXPECT_EQ(e.size(), 100000u);
+      EXPECT_TRUE(absl::StrContains(e.text(), absl::StrCat(" type=eviction key=", e.key(),
+                                                           " fetch=no ttl=-1 la=")))
+          << e.text();
+    }
+    if (e.type() == v1::WATCH_EVENT_TYPE_CONNEVENTS && e.command() == "close") {
+      saw_close = true;
+      EXPECT_EQ(e.status(), "normal");
+      EXPECT_TRUE(absl::StrContains(e.text(), " type=conn_close rip=127.0.0.1 rport="))
+          << e.text();
+    }
   }
-  read.join();
-  EXPECT_TRUE(reader->Finish().ok());
-  ASSERT_EQ(events.size(), 2u);
-  // The watch may begin before or after the first connection opened, so the
-  // first event can be that connection's close; each event is one of ours.
-  for (const v1::WatchEvent& e : events) {
-    EXPECT_EQ(e.type(), v1::WATCH_EVENT_TYPE_CONNEVENTS);
-    EXPECT_TRUE(e.command() == "new" || e.command() == "close") << e.command();
-    EXPECT_GT(e.connection_id(), 0u);
-    EXPECT_TRUE(
-        absl::StrContains(e.text(), absl::StrCat("type=conn_", e.command(), " rip=127.0.0.1:")))
-        << e.text();
-  }
+  seen = true;
+  watchdog.join();
+  reader->Finish();
+  EXPECT_TRUE(saw_eviction);
+  EXPECT_TRUE(saw_close);
 }
 
 TEST_F(ServerAdminTest, ClockControlsMoveItemExpiry) {

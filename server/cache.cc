@@ -388,6 +388,22 @@ std::optional<ItemInfo> internal::CacheImpl::Inspect(absl::string_view key) {
   return info;
 }
 
+Cache::Probe internal::CacheImpl::ProbeKey(absl::string_view key, ItemInfo* info) {
+  if (key.empty() || key.size() > kKeyMaxLength) return Cache::Probe::kAbsent;
+  const uint64_t hash = KeyHash(key);
+  const uint32_t now = CurrentTime();
+  Shard& s = ShardFor(hash);
+  MutexLock lock(&s.mu);
+  const Item* it = s.Find(key, hash);
+  if (it == nullptr) return Cache::Probe::kAbsent;
+  // FindLive's order: flushed before expired.
+  if (IsFlushed(it, now)) return Cache::Probe::kFlushed;
+  if (it->exptime != 0 && it->exptime <= now) return Cache::Probe::kExpired;
+  *info = InfoOf(it, now);
+  info->key = key;
+  return Cache::Probe::kLive;
+}
+
 // ---- Delete ------------------------------------------------------------------
 
 McCode internal::CacheImpl::Delete(absl::string_view key, const DeleteOptions& options) {

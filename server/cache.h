@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -45,6 +46,16 @@ namespace server {
 namespace internal {
 class CacheImpl;
 }  // namespace internal
+
+// An item evicted to make room (memcached's LOGGER_EVICTION entry).
+struct EvictedItem {
+  absl::string_view key;  // valid during the callback only
+  int64_t ttl = -1;       // seconds it had left; -1 never expires
+  uint32_t idle = 0;      // seconds since its last access
+  bool fetched = false;   // read since it was stored
+  int slab_class = 0;     // memcached's class for its size
+  size_t value_length = 0;
+};
 
 struct CacheOptions {
   // -m: bytes of items to keep, counted as memcached counts `bytes`
@@ -81,6 +92,11 @@ struct CacheOptions {
   absl::Duration reclaim_interval = absl::Seconds(1);
   // Hash buckets the sweep visits per run, over all shards.
   size_t reclaim_buckets_per_run = 65536;
+  // Called for every item evicted to make room (not for expired items
+  // reclaimed), on the evicting thread with its shard locked: it must be
+  // quick and must not call into the cache. Unset: costs one test per
+  // eviction. memkit-server's watch log ("watch evictions") sets it.
+  std::function<void(const EvictedItem&)> on_evict;
 };
 
 class Cache {
@@ -106,6 +122,11 @@ class Cache {
   // me: the item's metadata without counting an access; nullopt on a miss.
   // info.key is `key`.
   std::optional<ItemInfo> Inspect(absl::string_view key);
+  // What a lookup of `key` would find now, changing nothing (no bump, no
+  // unlink, no stats): memkit-server's watch log reports it as memcached's
+  // item_get status. `*info` is set for kLive.
+  enum class Probe { kAbsent, kLive, kFlushed, kExpired };
+  Probe ProbeKey(absl::string_view key, ItemInfo* info);
 
   // ---- Writing ----
 
@@ -163,6 +184,13 @@ class Cache {
   // + (cas ? 8 : 0). It is what `bytes` adds up and what must fit -I.
   size_t ItemSize(size_t key_length, uint32_t client_flags, size_t value_length) const;
   const CacheOptions& options() const;
+  // The slab class memcached keeps an item of memcached size `item_size` in
+  // (see ItemSize; 1-based).
+  int SlabClassFor(size_t item_size) const;
+  // Seconds an item stored now with `exptime` (as a client sends it) has
+  // left, as memcached's logs compute it (its exptime minus now); 0: never
+  // expires.
+  int64_t TtlFor(int64_t exptime) const;
 
  private:
   explicit Cache(std::unique_ptr<internal::CacheImpl> impl);

@@ -27,6 +27,9 @@ void Cache::GetMulti(absl::Span<const absl::string_view> keys, const GetOptions&
 }
 McCode Cache::Touch(absl::string_view key, int64_t exptime) { return impl_->Touch(key, exptime); }
 std::optional<ItemInfo> Cache::Inspect(absl::string_view key) { return impl_->Inspect(key); }
+Cache::Probe Cache::ProbeKey(absl::string_view key, ItemInfo* info) {
+  return impl_->ProbeKey(key, info);
+}
 
 StoreResult Cache::Store(absl::string_view key, absl::string_view value,
                          const StoreRequest& request) {
@@ -64,6 +67,8 @@ void Cache::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> visit) const {
 }
 uint32_t Cache::CurrentTime() const { return impl_->CurrentTime(); }
 int64_t Cache::ProcessStarted() const { return impl_->ProcessStarted(); }
+int Cache::SlabClassFor(size_t item_size) const { return impl_->SlabClassFor(item_size); }
+int64_t Cache::TtlFor(int64_t exptime) const { return impl_->TtlFor(exptime); }
 size_t Cache::ItemSize(size_t key_length, uint32_t client_flags, size_t value_length) const {
   return impl_->ItemSize(key_length, client_flags, value_length);
 }

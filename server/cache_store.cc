@@ -70,6 +70,16 @@ bool internal::CacheImpl::PullTail(Shard& s, uint32_t now, bool evict, const Ite
     cls.evicted_at = now;
     if (search->exptime != 0) ++cls.evicted_nonzero;
     if ((search->iflags & internal::kItemFetched) == 0) ++cls.evicted_unfetched;
+    if (options_.on_evict) {
+      EvictedItem evicted;
+      evicted.key = search->key();
+      evicted.ttl = search->exptime != 0 ? static_cast<int64_t>(search->exptime) - now : -1;
+      evicted.idle = now >= search->time ? now - search->time : 0;
+      evicted.fetched = (search->iflags & internal::kItemFetched) != 0;
+      evicted.slab_class = search->slab_class;
+      evicted.value_length = search->nbytes;
+      options_.on_evict(evicted);
+    }
     Unlink(s, search, KeyHash(search->key()));
     return true;
   }

@@ -45,6 +45,7 @@ constexpr FlagSpec kFlags[] = {
     {'I', "max-item-size", true},
     {'F', "disable-flush-all", false},
     {'X', "disable-dumping", false},
+    {'W', "disable-watch", false},
     {'o', "extended", true},
     {0, "persist", true},  // memkit: -o persist=DIR, for paths with commas
     // memkit: the admin API (docs/admin.md)
@@ -63,7 +64,7 @@ constexpr FlagSpec kUnsupported[] = {
     {'d', "daemon", false},          {'r', "enable-coredumps", false},
     {'k', "lock-memory", false},     {'i', "license", false},
     {'L', "enable-largepages", false}, {'D', nullptr, true},
-    {'S', "enable-sasl", false},     {'W', "disable-watch", false},
+    {'S', "enable-sasl", false},
     {'Y', "auth-file", true},        {'e', "memory-file", true},
     {'Z', "enable-ssl", false},
 };
@@ -310,6 +311,9 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
     case 'X':
       o.dump_enabled = false;
       return absl::OkStatus();
+    case 'W':
+      o.watch_enabled = false;
+      return absl::OkStatus();
     case 'o':
       return ApplyExtended(value, &o);
     case 0:  // --persist
@@ -472,6 +476,7 @@ std::string ServerUsage() {
          "                          (default: 1m, min: 1k, max: 1024m)\n"
          "-F, --disable-flush-all   disable flush_all command\n"
          "-X, --disable-dumping     disable stats cachedump\n"
+         "-W  --disable-watch       disable watch commands (live logging)\n"
          "-o, --extended            comma separated list of extended options\n"
          "   - idle_timeout:        timeout for idle connections in seconds\n"
          "                          (default: 0, no timeout)\n"

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <thread>
@@ -244,6 +245,17 @@ const net::Clock* ItemClock(ServerCore& core) {
 absl::Status CreateEngine(ServerCore* core) {
   CacheOptions co = core->options.cache;
   co.clock = ItemClock(*core);
+  // "watch evictions": the engine reports each eviction to the watch log
+  // (declared before the engine in ServerCore, so it outlives it).
+  internal::WatchLog* watch_log = &core->watch_log;
+  std::function<void(const EvictedItem&)> user_hook = std::move(co.on_evict);
+  co.on_evict = [watch_log, user_hook](const EvictedItem& e) {
+    if (user_hook) user_hook(e);
+    if (watch_log->Wants(internal::kWatchEvictions)) {
+      watch_log->Eviction(e.key, e.fetched, e.ttl, e.idle, e.slab_class,
+                          static_cast<int64_t>(e.value_length));
+    }
+  };
   auto cache = Cache::Create(co);
   if (!cache.ok()) return cache.status();
   core->cache = std::move(*cache);
@@ -307,7 +319,12 @@ void StartIdleSweep(ServerCore* core) {
       const int64_t now = worker->loop->cached_now_ns();
       for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
         frontend::Connection* c = s->frontend();
-        if (now - c->last_activity_ns() > limit_ns) c->CloseNow(/*reset=*/false);
+        // memcached's idle kicker never sees watchers (its logger owns them).
+        if (s->watching()) continue;
+        if (now - c->last_activity_ns() > limit_ns) {
+          s->set_close_reason(internal::WatchLog::CloseReason::kIdleTimeout);
+          c->CloseNow(/*reset=*/false);
+        }
       }
     });
   });
@@ -373,10 +390,99 @@ bool Server::shutdown_requested() const { return core_->shutdown_requested(); }
 
 int64_t Server::connection_count() const { return core_->counters.curr_conns(); }
 
+std::vector<Server::ConnectionActivity> Server::ConnectionActivities() const {
+  std::vector<ConnectionActivity> out;
+  core_->registry.ForEach([&out](const CacheSession& s) {
+    ConnectionActivity a;
+    a.id = s.fd;
+    a.protocol = s.protocol_name();
+    a.requests = s.requests();
+    out.push_back(std::move(a));
+  });
+  return out;
+}
+
 void Server::CloseAllConnections(bool reset) {
   if (core_->worker_group == nullptr || shut_down_) return;
   core_->RunOnWorkers(
       [reset](Worker* worker) { ServerCore::CloseSessions(worker, /*graceful=*/false, reset); });
+}
+
+absl::Status Server::CloseConnection(int64_t id, bool reset) {
+  if (core_->worker_group == nullptr || shut_down_) {
+    return absl::FailedPreconditionError("server is shut down");
+  }
+  std::atomic<bool> found{false};
+  core_->RunOnWorkers([id, reset, &found](Worker* worker) {
+    // Closing never unlinks synchronously (see CloseSessions).
+    for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+      if (s->fd != id || s->frontend() == nullptr) continue;
+      s->frontend()->CloseNow(reset);
+      found.store(true, std::memory_order_relaxed);
+    }
+  });
+  if (!found.load(std::memory_order_relaxed)) {
+    return absl::NotFoundError(absl::StrCat("no client connection ", id));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Server::SubscribeLog's subscription: a WatchLog subscriber whose wake-up
+// signals a condition variable the reader waits on.
+class ServerLogSubscription final : public LogSubscription {
+ public:
+  explicit ServerLogSubscription(internal::WatchLog* log) : log_(log) {}
+  ~ServerLogSubscription() override {
+    // After Unsubscribe returns the log calls the wake function no more.
+    if (subscriber_ != nullptr) log_->Unsubscribe(subscriber_.get());
+  }
+
+  absl::Status Start(uint32_t kinds) {
+    auto sub = log_->Subscribe(kinds, [this] {
+      MutexLock lock(&mu_);
+      ready_ = true;
+      cv_.SignalAll();
+    });
+    if (!sub.ok()) return sub.status();
+    subscriber_ = std::move(*sub);
+    return absl::OkStatus();
+  }
+
+  std::vector<LogEntry> Wait(absl::Duration timeout) override {
+    std::vector<LogEntry> entries = subscriber_->Take();
+    if (!entries.empty()) return entries;
+    const absl::Time deadline = absl::Now() + timeout;
+    {
+      MutexLock lock(&mu_);
+      while (!ready_) {
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) break;
+        cv_.WaitWithTimeout(&mu_, left);
+      }
+      ready_ = false;
+    }
+    return subscriber_->Take();
+  }
+
+ private:
+  internal::WatchLog* const log_;
+  std::shared_ptr<internal::WatchSubscriber> subscriber_;
+  Mutex mu_;
+  CondVar cv_;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogSubscription>> Server::SubscribeLog(uint32_t kinds) {
+  if (!core_->options.watch_enabled) {
+    return absl::FailedPreconditionError("watch commands not allowed (-W)");
+  }
+  auto sub = std::make_unique<ServerLogSubscription>(&core_->watch_log);
+  if (absl::Status s = sub->Start(kinds); !s.ok()) return s;
+  return std::unique_ptr<LogSubscription>(std::move(sub));
 }
 
 absl::Status Server::SetOutage(Outage outage) {

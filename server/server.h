@@ -38,6 +38,7 @@
 #include "core/net/address.h"
 #include "core/net/clock.h"
 #include "server/cache.h"
+#include "server/log_event.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
 
@@ -94,6 +95,8 @@ struct ServerOptions {
   bool shutdown_command = false;
   // -X (false): "stats cachedump" is not allowed.
   bool dump_enabled = true;
+  // -W (false): "watch" answers "CLIENT_ERROR watch commands not allowed".
+  bool watch_enabled = true;
   // -o track_sizes: "stats sizes" prints the size histogram.
   bool track_sizes = false;
   // memcached-debug's "debugtime <secs>|p|r" text command (moves the server
@@ -197,6 +200,27 @@ class Server {
   absl::Status SetOutage(Outage outage);
   // Client connections open now.
   int64_t connection_count() const;
+  // What the sessions know of each client connection beyond "stats conns".
+  struct ConnectionActivity {
+    int64_t id = 0;        // its fd, as "stats conns" numbers it
+    std::string protocol;  // "ascii", "meta", "binary" (its last request's), "" before any
+    uint64_t requests = 0;  // requests it has sent
+  };
+  // Every client connection's. Thread-safe.
+  std::vector<ConnectionActivity> ConnectionActivities() const;
+  // Closes the client connection `id` (its fd, as "stats conns" and the
+  // log number it), on its own loop thread: orderly (FIN) or with a reset
+  // (RST). NotFound when no client connection has that id. Blocking; not
+  // from a server thread.
+  absl::Status CloseConnection(int64_t id, bool reset = false);
+
+  // ---- the log stream
+  // Subscribes to the `kinds` (LogKind bits) of the log, as a "watch"
+  // connection does (counted in log_watchers); its queue is bounded like a
+  // watcher's, so a slow reader misses events (LogEntry::skipped_before)
+  // instead of slowing the server. ResourceExhausted past memcached's 20
+  // watchers; FailedPrecondition with -W. Thread-safe.
+  absl::StatusOr<std::unique_ptr<LogSubscription>> SubscribeLog(uint32_t kinds);
 
   // ---- inspection (the admin API uses these; server_stats_api.cc)
   // memcached's stats lines as (name, value) pairs, as the "stats <which>"

@@ -120,12 +120,13 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
     Stat(sink, "lru_crawler_running", 0);
     Stat(sink, "lru_crawler_starts", core.counters.crawler_starts());
   }
-  for (absl::string_view name :
-       {"lru_maintainer_juggles", "malloc_fails", "log_worker_dropped", "log_worker_written",
-        "log_watcher_skipped", "log_watcher_sent"}) {
+  for (absl::string_view name : {"lru_maintainer_juggles", "malloc_fails", "log_worker_dropped"}) {
     Stat(sink, name, 0);
   }
-  Stat(sink, "log_watchers", core.counters.watchers());
+  Stat(sink, "log_worker_written", core.watch_log.written());
+  Stat(sink, "log_watcher_skipped", core.watch_log.skipped());
+  Stat(sink, "log_watcher_sent", core.watch_log.sent());
+  Stat(sink, "log_watchers", core.watch_log.watchers());
   Stat(sink, "unexpected_napi_ids", 0);
   Stat(sink, "round_robin_fallback", 0);
   Stat(sink, "bytes", cs.bytes);

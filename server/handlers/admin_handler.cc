@@ -16,25 +16,12 @@
 #include "core/protocol/text_reply_writer.h"
 #include "core/status/status.h"
 #include "server/handlers/cache_session.h"
+#include "server/handlers/watch_log.h"
 
 namespace memkit {
 namespace server {
 namespace internal {
 namespace {
-
-// memcached's uriencode(): everything but [A-Za-z0-9-._~] as %XX.
-std::string UriEncode(absl::string_view key) {
-  std::string out;
-  out.reserve(key.size());
-  for (unsigned char c : key) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", c);
-    }
-  }
-  return out;
-}
 
 // "all" or a comma-separated list of slab class ids (1..63).
 bool ValidClassList(absl::string_view list) {
@@ -293,35 +280,6 @@ bool SetExtstoreKnob(absl::Span<const absl::string_view> args, RuntimeSettings::
 }
 
 }  // namespace
-
-void CacheSession::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
-  auto reply = [this, noreply](absl::string_view line) {
-    if (!noreply) out_->Append(line);
-  };
-  if (ex_->HasUnwrittenReplies()) {
-    reply("ERROR cannot pipeline other commands before watch\r\n");
-    return;
-  }
-  static constexpr absl::string_view kKinds[] = {
-      "rawcmds", "evictions", "fetchers", "mutations", "sysevents",
-      "connevents", "proxyreqs", "proxyevents", "proxyuser"};
-  for (absl::string_view arg : args) {
-    bool known = false;
-    for (absl::string_view k : kKinds) known |= arg == k;
-    if (!known) {
-      reply(protocol::kTextError);
-      return;
-    }
-  }
-  // memcached hands the connection to its logger thread, which says OK and
-  // then only writes log lines; the connection reads nothing more.
-  out_->Append(protocol::kTextOk);
-  ex_->WritePoint();
-  watcher_ = true;
-  ex_->IgnoreInput();
-  core_->counters.WatcherAdded();
-  ex_->DiscardBufferedInput();
-}
 
 void CacheSession::MetaDump(absl::string_view classes) {
   const bool all = classes == "all";

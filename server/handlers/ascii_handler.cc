@@ -135,6 +135,7 @@ void CacheSession::AsciiRetrieve() {
   char line[protocol::kMaxValueLineSize];
   const bool detail = core_->settings.detail_enabled();
   for (absl::string_view key : ascii_->keys) {
+    WatchLookup(key);
     GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
     if (!g.hit()) continue;
@@ -154,6 +155,7 @@ void CacheSession::AsciiRetrieveSilently() {
   }
   const bool detail = core_->settings.detail_enabled();
   for (absl::string_view key : ascii_->keys) {
+    WatchLookup(key);
     const GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
   }
@@ -187,7 +189,7 @@ void CacheSession::AsciiStore() {
   if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordSet(ascii_->key);
   }
-  const StoreResult r = core_->cache->Store(ascii_->key, ascii_->value, request);
+  const StoreResult r = StoreWatched(ascii_->key, ascii_->value, request);
   switch (r.code) {
     case McCode::kOk:
       AsciiReply(protocol::kTextStored);
@@ -217,6 +219,7 @@ void CacheSession::AsciiDelete() {
   if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordDelete(ascii_->key);
   }
+  WatchLookup(ascii_->key);
   const McCode code = core_->cache->Delete(ascii_->key);
   AsciiReply(code == McCode::kOk ? protocol::kTextDeleted : protocol::kTextNotFound);
 }
@@ -225,7 +228,7 @@ void CacheSession::AsciiArithmetic() {
   ArithmeticOptions options;
   options.incr = ascii_->command == AsciiCommand::kIncr;
   options.delta = ascii_->delta;
-  const ArithmeticResult r = core_->cache->Arithmetic(ascii_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(ascii_->key, options);
   if (ascii_->noreply) return;
   switch (r.code) {
     case McCode::kOk:
@@ -245,6 +248,7 @@ void CacheSession::AsciiArithmetic() {
 }
 
 void CacheSession::AsciiTouch() {
+  WatchLookup(ascii_->key);
   const McCode code = core_->cache->Touch(ascii_->key, ascii_->exptime);
   AsciiReply(code == McCode::kOk ? protocol::kTextTouched : protocol::kTextNotFound);
 }

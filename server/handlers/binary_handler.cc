@@ -88,6 +88,7 @@ void CacheSession::BinaryGet() {
       command == BinaryOpcode::kGatK) {
     options.new_exptime = static_cast<int64_t>(binary_->exptime);
   }
+  WatchLookup(binary_->key);
   GetResult g = core_->cache->Get(binary_->key, options);
   if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordGet(binary_->key, g.hit());
@@ -140,7 +141,7 @@ void CacheSession::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus
   if (core_->settings.detail_enabled()) {
     core_->prefix_stats.RecordSet(binary_->key);
   }
-  const StoreResult r = core_->cache->Store(binary_->key, binary_->value, request);
+  const StoreResult r = StoreWatched(binary_->key, binary_->value, request);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
@@ -172,6 +173,7 @@ void CacheSession::BinaryDelete() {
   }
   DeleteOptions options;
   options.cas = binary_->cas;
+  WatchLookup(binary_->key);
   const McCode code = core_->cache->Delete(binary_->key, options);
   if (code == McCode::kOk) {
     if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
@@ -196,7 +198,7 @@ void CacheSession::BinaryArithmetic() {
     options.initial = binary_->initial;
     options.vivify_exptime = static_cast<int64_t>(binary_->exptime);
   }
-  const ArithmeticResult r = core_->cache->Arithmetic(binary_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(binary_->key, options);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {

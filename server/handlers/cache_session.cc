@@ -34,7 +34,22 @@ bool IsBinaryStorageCommand(protocol::BinaryOpcode command) {
 
 CacheSession::CacheSession(ServerCore* core, Worker* worker) : core_(core), worker_(worker) {}
 
-CacheSession::~CacheSession() = default;
+void CacheSession::CountRequest(uint8_t protocol) {
+  // Only this loop thread writes: plain load and store, no read-modify-write.
+  requests_.store(requests_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  protocol_.store(protocol, std::memory_order_relaxed);
+}
+
+const char* CacheSession::protocol_name() const {
+  switch (protocol_.load(std::memory_order_relaxed)) {
+    case 1: return "ascii";
+    case 2: return "meta";
+    case 3: return "binary";
+    default: return "";
+  }
+}
+
+CacheSession::~CacheSession() { StopWatching(); }
 
 void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* slot,
                          net::UniqueFd fd, std::string peer) {
@@ -63,6 +78,7 @@ void CacheSession::OnOpen(frontend::Connection* conn) {
   // Registry.
   core_->registry.Add(this);
   registered_ = true;
+  if (core_->watch_log.Wants(kWatchConnEvents)) core_->watch_log.ConnNew(peer, fd);
   core_->Log(2, "<%d new %s client connection\n", fd,
              core_->options.protocol == BindingProtocol::kAuto     ? "auto-negotiating"
              : core_->options.protocol == BindingProtocol::kBinary ? "binary"
@@ -76,13 +92,23 @@ void CacheSession::OnClose(const absl::Status& status) {
   } else {
     core_->Log(1, "<%d connection closed: %s\n", fd, std::string(status.message()).c_str());
   }
+  StopWatching();
+  if (core_->watch_log.Wants(kWatchConnEvents)) {
+    WatchLog::CloseReason reason =
+        status.ok() ? WatchLog::CloseReason::kNormal : WatchLog::CloseReason::kError;
+    if (has_close_reason_) {
+      reason = close_reason_;
+    } else if (core_->stopping.load(std::memory_order_acquire)) {
+      reason = WatchLog::CloseReason::kShutdown;
+    }
+    core_->watch_log.ConnClose(peer, reason, fd);
+  }
   Unregister();
 }
 
 void CacheSession::Unregister() {
   if (!registered_) return;
   registered_ = false;
-  if (watcher_) core_->counters.WatcherRemoved();
   // Worker list.
   SessionList& list = worker_->sessions;
   if (worker_prev != nullptr) worker_prev->worker_next = worker_next;
@@ -110,6 +136,7 @@ void CacheSession::OnTextRequest(const protocol::AsciiRequest& request,
   ascii_ = &request;
   ex_ = exchange;
   out_ = exchange->out();
+  CountRequest(protocol::IsMetaCommand(request.command) ? 2 : 1);
   if (core_->settings.verbosity() > 1) {
     const absl::string_view bytes = exchange->request_bytes();
     absl::string_view line = bytes.substr(0, bytes.find('\n'));
@@ -127,6 +154,7 @@ void CacheSession::OnBinaryRequest(const protocol::BinaryRequest& request,
   binary_ = &request;
   ex_ = exchange;
   out_ = exchange->out();
+  CountRequest(3);
   if (core_->settings.verbosity() > 1) {
     core_->Log(2, "<%d binary %s key %.*s\n", fd,
                std::string(protocol::BinaryOpcodeName(static_cast<uint8_t>(request.opcode)))

@@ -5,9 +5,10 @@
 // (pinned with ItemPins, never copied) in the client's protocol.
 //
 // The command handlers are split by protocol: ascii_handler.cc (text),
-// meta_handler.cc (meta), admin_handler.cc (slabs, lru_crawler, watch, ...:
-// the memcached-server-only commands the front end passes through
-// tokenised), binary_handler.cc (binary); stats replies come from
+// meta_handler.cc (meta), admin_handler.cc (slabs, lru_crawler, ...: the
+// memcached-server-only commands the front end passes through tokenised),
+// watch_handler.cc ("watch" and the engine calls that report to the watch
+// log), binary_handler.cc (binary); stats replies come from
 // server/stats_writer.h.
 //
 // It also keeps the server's view of the connection: the worker's session
@@ -22,7 +23,9 @@
 #define MEMKIT_SERVER_HANDLERS_CACHE_SESSION_H_
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,8 @@
 namespace memkit {
 namespace server {
 namespace internal {
+
+struct WatchPump;  // watch_handler.cc
 
 class CacheSession final : public frontend::Backend {
  public:
@@ -70,6 +75,26 @@ class CacheSession final : public frontend::Backend {
   void OnYield() override { worker_->counters.conn_yields.Inc(); }
   void OnClose(const absl::Status& status) override;
 
+  // Requests answered so far, and the protocol of the last one ("ascii",
+  // "meta", "binary"; "" before any). Any thread (the admin API's
+  // ListConnections, under the registry's lock).
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+  const char* protocol_name() const;
+
+  // The connection turned "watch": a log stream, not idle however quiet.
+  bool watching() const { return watch_ != nullptr; }
+  // Why the server is closing it, for its conn_close log line (otherwise
+  // normal, or error when the connection failed, or shutdown while the
+  // server stops).
+  void set_close_reason(WatchLog::CloseReason reason) {
+    close_reason_ = reason;
+    has_close_reason_ = true;
+  }
+
+  // A text watcher's turn to move its queued log lines into the socket
+  // (loop thread; watch_handler.cc).
+  void FlushWatch();
+
   // ---- worker list (loop thread) and registry (ConnectionRegistry's lock)
   CacheSession* worker_prev = nullptr;
   CacheSession* worker_next = nullptr;
@@ -83,6 +108,7 @@ class CacheSession final : public frontend::Backend {
   CacheSession(ServerCore* core, Worker* worker);
 
   void SyncByteCounters();
+  void CountRequest(uint8_t protocol);
   // Leaves the worker list and the registry; counts the connection gone.
   void Unregister();
 
@@ -113,6 +139,8 @@ class CacheSession final : public frontend::Backend {
   absl::string_view AdminLru(absl::Span<const absl::string_view> args);
   bool AdminExtstore(absl::Span<const absl::string_view> args);
   void AdminWatch(absl::Span<const absl::string_view> args, bool noreply);
+  // Leaves the watch log (a closing watcher).
+  void StopWatching();
   void MetaDump(absl::string_view classes);
   void AsciiReply(absl::string_view line);  // honours noreply
   void MetaGet();
@@ -120,6 +148,23 @@ class CacheSession final : public frontend::Backend {
   void MetaDelete();
   void MetaArithmetic();
   void MetaDebug();
+
+  // ---- the engine, reporting to the watch log (watch_handler.cc)
+  // memcached's item_get entry for the lookup a command makes of `key`
+  // (get, and the lookup inside set, delete, touch, incr, ...). Free while
+  // nobody watches fetchers; otherwise an Inspect of the key.
+  void WatchLookup(absl::string_view key) {
+    if (core_->watch_log.Wants(kWatchFetchers)) LogLookup(key);
+  }
+  void LogLookup(absl::string_view key);
+  // Cache::Store with memcached's item_get and item_store entries.
+  StoreResult StoreWatched(absl::string_view key, absl::string_view value,
+                           const StoreRequest& request);
+  // Cache::Arithmetic with memcached's entries (and, when it creates the
+  // counter, those of the add that does it).
+  // `meta`: an ma (memcached logs its counter's ttl as 0).
+  ArithmeticResult ArithmeticWatched(absl::string_view key, const ArithmeticOptions& options,
+                                     bool meta = false);
 
   // ---- binary (binary_handler.cc)
   void ExecuteBinary();
@@ -144,8 +189,13 @@ class CacheSession final : public frontend::Backend {
   // back end last): they release pins into it.
   ItemPins pins_;
   std::vector<ItemRef> reply_refs_;  // see HoldUntilWritten()
-  bool watcher_ = false;             // counted in ServerCounters::watchers
+  std::shared_ptr<WatchPump> watch_;  // set once the connection watches
+  WatchLog::CloseReason close_reason_ = WatchLog::CloseReason::kNormal;
+  bool has_close_reason_ = false;
   bool registered_ = false;
+  // Written on the loop thread, read by ListConnections.
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint8_t> protocol_{0};  // 0 none, 1 ascii, 2 meta, 3 binary
   uint64_t counted_read_ = 0;
   uint64_t counted_written_ = 0;
 

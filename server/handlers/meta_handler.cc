@@ -40,6 +40,7 @@ void CacheSession::MetaGet() {
   if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
   if (ascii_->HasMetaFlag('N')) options.vivify_exptime = ascii_->vivify_ttl;
   if (ascii_->HasMetaFlag('R')) options.recache_exptime = ascii_->recache_ttl;
+  WatchLookup(ascii_->key);
   GetResult g = core_->cache->Get(ascii_->key, options);
   if (!g.hit()) {
     if (ascii_->noreply) return;
@@ -110,7 +111,7 @@ void CacheSession::MetaSet() {
   request.exptime = ascii_->HasMetaFlag('T') ? ascii_->exptime : 0;
   request.drop_on_failure = true;  // memcached unlinks the key for every failed ms allocation
   request.key_binary = ascii_->key_is_base64;
-  const StoreResult r = core_->cache->Store(ascii_->key, ascii_->value, request);
+  const StoreResult r = StoreWatched(ascii_->key, ascii_->value, request);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk:
@@ -150,6 +151,7 @@ void CacheSession::MetaDelete() {
   if (ascii_->HasMetaFlag('C')) options.cas = ascii_->cas;
   options.mark_stale = ascii_->HasMetaFlag('I');
   if (options.mark_stale && ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
+  WatchLookup(ascii_->key);
   const McCode result = core_->cache->Delete(ascii_->key, options);
   MetaCode code = MetaCode::kNF;
   if (result == McCode::kOk) {
@@ -173,7 +175,7 @@ void CacheSession::MetaArithmetic() {
     options.vivify_exptime = ascii_->vivify_ttl;
   }
   if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
-  const ArithmeticResult r = core_->cache->Arithmetic(ascii_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(ascii_->key, options, /*meta=*/true);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk: {

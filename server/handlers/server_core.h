@@ -7,6 +7,7 @@
 //   - ListenerSet (listener_set.h): the listening sockets;
 //   - ConnectionRegistry (connection_registry.h): live sessions for
 //     "stats conns";
+//   - WatchLog (watch_log.h): the events "watch" and Cache.Watch stream;
 //   - the shutdown request (its own lock and condition variable).
 // Server (server.h) owns one; sessions and the stats writer read it.
 //
@@ -38,6 +39,7 @@
 #include "server/handlers/prefix_stats.h"
 #include "server/handlers/runtime_settings.h"
 #include "server/handlers/server_counters.h"
+#include "server/handlers/watch_log.h"
 #include "server/server.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
@@ -82,6 +84,9 @@ class ServerCore {
   // ---- constant after Create
   const ServerOptions options;
   ServerClock clock;
+  // memcached's log stream ("watch", the admin API's Cache.Watch). Before
+  // the engine: its eviction hook writes here.
+  WatchLog watch_log;
   std::unique_ptr<Cache> cache;
   ServerFaults faults;
   ServerFaultHooks fault_hooks{&faults};

@@ -1,5 +1,5 @@
 // ServerCounters: the server-wide connection and event counters "stats"
-// reports (curr/total/rejected connections, crawler starts, log watchers),
+// reports (curr/total/rejected connections, crawler starts),
 // the per-worker counters memcached keeps per thread, and "stats reset"'s
 // baseline for the latter.
 //
@@ -72,9 +72,6 @@ class ServerCounters {
   // ---- events
   void CrawlerStarted() { crawler_starts_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t crawler_starts() const { return crawler_starts_.load(std::memory_order_relaxed); }
-  void WatcherAdded() { watchers_.fetch_add(1, std::memory_order_relaxed); }
-  void WatcherRemoved() { watchers_.fetch_sub(1, std::memory_order_relaxed); }
-  uint64_t watchers() const { return watchers_.load(std::memory_order_relaxed); }
 
   // ---- per-worker totals; "stats reset" moves their baseline
   static CounterTotals Sum(const std::vector<const WorkerCounters*>& workers);
@@ -89,7 +86,6 @@ class ServerCounters {
   std::atomic<uint64_t> total_conns_{0};
   std::atomic<uint64_t> rejected_conns_{0};
   std::atomic<uint64_t> crawler_starts_{0};  // "lru_crawler crawl" runs
-  std::atomic<uint64_t> watchers_{0};        // connections turned "watch"
   mutable Mutex reset_mu_;
   CounterTotals baseline_ ABSL_GUARDED_BY(reset_mu_);
 };

@@ -63,6 +63,7 @@ class CacheImpl {
   // me: the item's metadata without counting an access; nullopt on a miss.
   // info.key is `key`.
   std::optional<ItemInfo> Inspect(absl::string_view key);
+  Cache::Probe ProbeKey(absl::string_view key, ItemInfo* info);
 
   // ---- Writing ----
 
@@ -122,6 +123,12 @@ class CacheImpl {
     return internal::MemcachedItemSize(key_length, client_flags, value_length, options_.use_cas);
   }
   const CacheOptions& options() const { return options_; }
+  int SlabClassFor(size_t item_size) const { return slab_classes_.ClassFor(item_size); }
+  int64_t TtlFor(int64_t exptime) const {
+    const uint32_t now = CurrentTime();
+    const uint32_t rel = RelTime(exptime, now);
+    return rel == 0 ? 0 : static_cast<int64_t>(rel) - static_cast<int64_t>(now);
+  }
 
  private:
   using Item = internal::Item;
