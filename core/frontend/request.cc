@@ -288,64 +288,39 @@ void ReplyWriter::Binary(uint16_t status, uint64_t cas) {
   out_->Append({p.head(), p.key, p.body});
 }
 
-void ReplyWriter::Stored(uint64_t cas) {
+void ReplyWriter::Outcome(absl::string_view text_line, protocol::MetaCode meta,
+                          BinaryStatus binary, uint64_t cas) {
   if (req_.wire == Wire::kText) {
-    if (!req_.quiet) out_->Append(protocol::kTextStored);
+    if (!req_.quiet) out_->Append(text_line);
   } else if (req_.wire == Wire::kMeta) {
-    MetaStatus(static_cast<int>(protocol::MetaCode::kHD), cas);
+    MetaStatus(static_cast<int>(meta), cas);
   } else {
-    Binary(static_cast<uint16_t>(BinaryStatus::kSuccess), cas);
+    Binary(static_cast<uint16_t>(binary), cas);
   }
+}
+
+void ReplyWriter::Stored(uint64_t cas) {
+  Outcome(protocol::kTextStored, protocol::MetaCode::kHD, BinaryStatus::kSuccess, cas);
 }
 
 void ReplyWriter::NotStored() {
-  if (req_.wire == Wire::kText) {
-    if (!req_.quiet) out_->Append(protocol::kTextNotStored);
-  } else if (req_.wire == Wire::kMeta) {
-    MetaStatus(static_cast<int>(protocol::MetaCode::kNS), 0);
-  } else {
-    Binary(static_cast<uint16_t>(BinaryStatus::kNotStored), 0);
-  }
+  Outcome(protocol::kTextNotStored, protocol::MetaCode::kNS, BinaryStatus::kNotStored, 0);
 }
 
 void ReplyWriter::Exists() {
-  if (req_.wire == Wire::kText) {
-    if (!req_.quiet) out_->Append(protocol::kTextExists);
-  } else if (req_.wire == Wire::kMeta) {
-    MetaStatus(static_cast<int>(protocol::MetaCode::kEX), 0);
-  } else {
-    Binary(static_cast<uint16_t>(BinaryStatus::kKeyExists), 0);
-  }
+  Outcome(protocol::kTextExists, protocol::MetaCode::kEX, BinaryStatus::kKeyExists, 0);
 }
 
 void ReplyWriter::NotFound() {
-  if (req_.wire == Wire::kText) {
-    if (!req_.quiet) out_->Append(protocol::kTextNotFound);
-  } else if (req_.wire == Wire::kMeta) {
-    MetaStatus(static_cast<int>(protocol::MetaCode::kNF), 0);
-  } else {
-    Binary(static_cast<uint16_t>(BinaryStatus::kKeyNotFound), 0);
-  }
+  Outcome(protocol::kTextNotFound, protocol::MetaCode::kNF, BinaryStatus::kKeyNotFound, 0);
 }
 
 void ReplyWriter::Deleted() {
-  if (req_.wire == Wire::kText) {
-    if (!req_.quiet) out_->Append(protocol::kTextDeleted);
-  } else if (req_.wire == Wire::kMeta) {
-    MetaStatus(static_cast<int>(protocol::MetaCode::kHD), 0);
-  } else {
-    Binary(static_cast<uint16_t>(BinaryStatus::kSuccess), 0);
-  }
+  Outcome(protocol::kTextDeleted, protocol::MetaCode::kHD, BinaryStatus::kSuccess, 0);
 }
 
 void ReplyWriter::Touched() {
-  if (req_.wire == Wire::kText) {
-    if (!req_.quiet) out_->Append(protocol::kTextTouched);
-  } else if (req_.wire == Wire::kMeta) {
-    MetaStatus(static_cast<int>(protocol::MetaCode::kHD), 0);
-  } else {
-    Binary(static_cast<uint16_t>(BinaryStatus::kSuccess), 0);
-  }
+  Outcome(protocol::kTextTouched, protocol::MetaCode::kHD, BinaryStatus::kSuccess, 0);
 }
 
 void ReplyWriter::Number(uint64_t value, uint64_t cas) {

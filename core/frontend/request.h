@@ -37,7 +37,9 @@
 #include "absl/types/span.h"
 #include "core/net/output_queue.h"
 #include "core/protocol/ascii_request.h"
+#include "core/protocol/binary_codes.h"
 #include "core/protocol/binary_request_parser.h"
+#include "core/protocol/meta_reply_writer.h"
 
 namespace memkit {
 namespace frontend {
@@ -130,6 +132,10 @@ class ReplyWriter {
   void UnknownCommand();
 
  private:
+  // A one-line outcome in the client's protocol: `text_line` (unless quiet),
+  // the meta status `meta`, or the binary status `binary`.
+  void Outcome(absl::string_view text_line, protocol::MetaCode meta, protocol::BinaryStatus binary,
+               uint64_t cas);
   void MetaStatus(int code, uint64_t cas);
   void Binary(uint16_t status, uint64_t cas);
 
