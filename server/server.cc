@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/net/socket.h"
 #include "server/handlers/server_core.h"
@@ -412,19 +413,26 @@ absl::Status Server::CloseConnection(int64_t id, bool reset) {
   if (core_->worker_group == nullptr || shut_down_) {
     return absl::FailedPreconditionError("server is shut down");
   }
-  std::atomic<bool> found{false};
-  core_->RunOnWorkers([id, reset, &found](Worker* worker) {
-    // Closing never unlinks synchronously (see CloseSessions).
-    for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
-      if (s->fd != id || s->frontend() == nullptr) continue;
-      s->frontend()->CloseNow(reset);
-      found.store(true, std::memory_order_relaxed);
-    }
-  });
-  if (!found.load(std::memory_order_relaxed)) {
+  if (CloseConnections({id}, reset) == 0) {
     return absl::NotFoundError(absl::StrCat("no client connection ", id));
   }
   return absl::OkStatus();
+}
+
+int64_t Server::CloseConnections(absl::Span<const int64_t> ids, bool reset) {
+  if (core_->worker_group == nullptr || shut_down_ || ids.empty()) return 0;
+  const absl::flat_hash_set<int64_t> wanted(ids.begin(), ids.end());
+  std::atomic<int64_t> closed{0};
+  // One pass over every worker's sessions, however many ids.
+  core_->RunOnWorkers([&wanted, reset, &closed](Worker* worker) {
+    // Closing never unlinks synchronously (see CloseSessions).
+    for (CacheSession* s = worker->sessions.head; s != nullptr; s = s->worker_next) {
+      if (!wanted.contains(s->fd) || s->frontend() == nullptr) continue;
+      s->frontend()->CloseNow(reset);
+      closed.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  return closed.load(std::memory_order_relaxed);
 }
 
 namespace {

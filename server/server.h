@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/net/address.h"
 #include "core/net/clock.h"
 #include "server/cache.h"
@@ -213,6 +214,9 @@ class Server {
   // (RST). NotFound when no client connection has that id. Blocking; not
   // from a server thread.
   absl::Status CloseConnection(int64_t id, bool reset = false);
+  // Closes the client connections with these ids in one pass over the
+  // workers; returns how many were open and are now closed.
+  int64_t CloseConnections(absl::Span<const int64_t> ids, bool reset = false);
 
   // ---- the log stream
   // Subscribes to the `kinds` (LogKind bits) of the log, as a "watch"

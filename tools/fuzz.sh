@@ -5,6 +5,7 @@
 # so tools/test.sh counts them, and exits non-zero on any finding.
 #
 #   MEMKIT_FUZZ_RUNS     executions per target (default 1000000)
+#   MEMKIT_FUZZ_TARGETS  which targets (default: every target tagged "fuzz")
 #   MEMKIT_FUZZ_SECONDS  time cap per target (default 60, keeping CI's run short;
 #                        fuzz longer by hand, e.g. MEMKIT_FUZZ_SECONDS=600)
 set -uo pipefail
@@ -17,7 +18,7 @@ seconds=${MEMKIT_FUZZ_SECONDS:-60}
 bazel_fuzz=(bazel "--output_base=${HOME}/.cache/memkit-bazel-fuzz")
 fuzz_flags=(--config=fuzz --symlink_prefix=/)
 
-targets=$(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)
+targets=${MEMKIT_FUZZ_TARGETS:-$(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)}
 if [[ -z "$targets" ]]; then
   echo "fuzz: no fuzz targets"
   exit 0
@@ -50,7 +51,7 @@ for target in $targets; do
     echo "$target PASSED in ${elapsed}s (${executed:-?} executions)"
   else
     echo "$target FAILED in ${elapsed}s (${executed:-?} executions); libFuzzer said:"
-    grep -E 'ERROR|SUMMARY|==[0-9]+==|Test unit written' "$log" | head -20
+    grep -E 'ERROR|SUMMARY|==[0-9]+==|Test unit written|runtime error' "$log" | grep -v 'libprotobuf' | head -20
     status=1
   fi
   rm -rf "$scratch" "$log"
