@@ -259,7 +259,7 @@ void ReplyWriter::Miss(absl::string_view key) {
   } else if (req_.wire == Wire::kBinary) {
     if (!protocol::BinaryResponseIsSent(Op(req_), BinaryStatus::kKeyNotFound)) return;
     const protocol::BinaryPacket p = protocol::BinaryGetMissResponse(Op(req_), req_.opaque, key);
-    out_->Append({p.head(), p.key, p.body});
+    AppendPacket(p);
   }
 }
 
@@ -285,7 +285,7 @@ void ReplyWriter::Binary(uint16_t status, uint64_t cas) {
   const protocol::BinaryPacket p =
       s == BinaryStatus::kSuccess ? protocol::BinarySuccessResponse(Op(req_), req_.opaque, cas)
                                   : protocol::BinaryErrorResponse(Op(req_), req_.opaque, s);
-  out_->Append({p.head(), p.key, p.body});
+  AppendPacket(p);
 }
 
 void ReplyWriter::Outcome(absl::string_view text_line, protocol::MetaCode meta,
@@ -356,7 +356,7 @@ void ReplyWriter::Number(uint64_t value, uint64_t cas) {
     if (!protocol::BinaryResponseIsSent(Op(req_), BinaryStatus::kSuccess)) return;
     const protocol::BinaryPacket p =
         protocol::BinaryCounterResponse(Op(req_), req_.opaque, cas, value);
-    out_->Append({p.head(), p.key, p.body});
+    AppendPacket(p);
   }
 }
 
@@ -371,37 +371,38 @@ void ReplyWriter::Ok() {
 void ReplyWriter::Version(absl::string_view version) {
   if (req_.wire == Wire::kBinary) {
     const protocol::BinaryPacket p = protocol::BinaryVersionResponse(req_.opaque, version);
-    out_->Append({p.head(), p.key, p.body});
+    AppendPacket(p);
   } else {
     out_->Append({"VERSION ", version, "\r\n"});
   }
 }
 
 void ReplyWriter::ServerError(absl::string_view message) {
-  if (req_.wire == Wire::kBinary) {
-    const protocol::BinaryPacket p = protocol::BinaryErrorResponse(
-        Op(req_), req_.opaque, BinaryStatus::kInternalError, message);
-    out_->Append({p.head(), p.key, p.body});
-  } else if (!(req_.wire == Wire::kText && req_.quiet)) {
-    out_->Append({"SERVER_ERROR ", message, "\r\n"});
-  }
+  ErrorLine(BinaryStatus::kInternalError, "SERVER_ERROR ", message);
 }
 
 void ReplyWriter::ClientError(absl::string_view message) {
+  ErrorLine(BinaryStatus::kInvalidArguments, "CLIENT_ERROR ", message);
+}
+
+void ReplyWriter::ErrorLine(BinaryStatus binary, absl::string_view text_prefix,
+                            absl::string_view message) {
   if (req_.wire == Wire::kBinary) {
-    const protocol::BinaryPacket p = protocol::BinaryErrorResponse(
-        Op(req_), req_.opaque, BinaryStatus::kInvalidArguments, message);
-    out_->Append({p.head(), p.key, p.body});
+    AppendPacket(protocol::BinaryErrorResponse(Op(req_), req_.opaque, binary, message));
   } else if (!(req_.wire == Wire::kText && req_.quiet)) {
-    out_->Append({"CLIENT_ERROR ", message, "\r\n"});
+    out_->Append({text_prefix, message, "\r\n"});
   }
+}
+
+void ReplyWriter::AppendPacket(const protocol::BinaryPacket& p) {
+  out_->Append({p.head(), p.key, p.body});
 }
 
 void ReplyWriter::UnknownCommand() {
   if (req_.wire == Wire::kBinary) {
     const protocol::BinaryPacket p = protocol::BinaryErrorResponse(
         Op(req_), req_.opaque, BinaryStatus::kUnknownCommand);
-    out_->Append({p.head(), p.key, p.body});
+    AppendPacket(p);
   } else {
     out_->Append(protocol::kTextError);
   }

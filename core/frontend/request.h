@@ -136,6 +136,11 @@ class ReplyWriter {
   // the meta status `meta`, or the binary status `binary`.
   void Outcome(absl::string_view text_line, protocol::MetaCode meta, protocol::BinaryStatus binary,
                uint64_t cas);
+  // SERVER_ERROR / CLIENT_ERROR lines: binary status `binary` with
+  // `message` as its body, or `text_prefix` + `message` (unless text noreply).
+  void ErrorLine(protocol::BinaryStatus binary, absl::string_view text_prefix,
+                 absl::string_view message);
+  void AppendPacket(const protocol::BinaryPacket& packet);
   void MetaStatus(int code, uint64_t cas);
   void Binary(uint16_t status, uint64_t cas);
 
