@@ -10,7 +10,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -323,9 +322,7 @@ int RemoveServer(Session& s) {
 // FILE's text, "-" for stdin, "" without FILE.
 std::string ReadConfigArg(Session& s) {
   if (s.argc() == 0) return "";
-  if (s.arg(0) == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
+  if (s.arg(0) == "-") return ReadAllStdin();
   std::ifstream in(s.arg(0));
   if (!in) {
     s.Bad(absl::StrCat("cannot read ", s.arg(0)));

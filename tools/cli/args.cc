@@ -1,11 +1,23 @@
 #include "tools/cli/args.h"
 
+#include <iostream>
+#include <iterator>
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace memkit {
 namespace cli {
+
+std::string ReadAllStdin() {
+  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
+std::string ValueOrStdin(const std::vector<std::string>& positional, size_t index) {
+  if (index < positional.size() && positional[index] != "-") return positional[index];
+  return ReadAllStdin();
+}
 
 std::string ParsedArgs::Get(absl::string_view flag, absl::string_view fallback) const {
   auto it = values.find(flag);

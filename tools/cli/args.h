@@ -38,6 +38,13 @@ struct ParsedArgs {
   std::string Get(absl::string_view flag, absl::string_view fallback = "") const;
 };
 
+// Everything on standard input.
+std::string ReadAllStdin();
+
+// positional[index], or standard input when it is missing or "-" (the value
+// argument of set, cas, dbm put, ...).
+std::string ValueOrStdin(const std::vector<std::string>& positional, size_t index);
+
 // Parses `args` (without the program and command names) against `spec`.
 // InvalidArgument names the offending flag.
 absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args, const FlagSpec& spec);

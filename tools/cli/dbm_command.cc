@@ -14,7 +14,6 @@
 
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,12 +68,6 @@ absl::StatusOr<std::unique_ptr<dbm::Db>> OpenDb(const std::string& path, dbm::Op
                   (*db)->recovery().problem);
   }
   return db;
-}
-
-// Reads a value argument, or standard input for "-".
-std::string ValueArgument(const std::string& arg) {
-  if (arg != "-") return arg;
-  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 }
 
 int Dump(const std::string& path) {
@@ -307,7 +300,7 @@ int RunDbm(const std::vector<std::string>& raw) {
   if (sub == "load" && (want(0) || want(1))) return Load(path, extra == 1 ? args[2] : "-");
   if (sub == "get" && want(1)) return Get(path, args[2]);
   if (sub == "put" && (want(1) || want(2))) {
-    return Put(path, args[2], ValueArgument(extra == 2 ? args[3] : "-"));
+    return Put(path, args[2], ValueOrStdin(args, 3));
   }
   if (sub == "delete" && want(1)) return Delete(path, args[2]);
   if (sub == "verify" && want(0)) return Verify(path);

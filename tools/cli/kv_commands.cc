@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -43,12 +42,6 @@ int ReportMisses(absl::string_view command, size_t missing, size_t total) {
   if (missing == 0) return kExitOk;
   absl::FPrintF(stderr, "memkit: %s: %d of %d keys not found\n", command, missing, total);
   return kExitNo;
-}
-
-// Reads the value argument: the second positional, or stdin for "-" / none.
-std::string ValueArgument(const ParsedArgs& args) {
-  if (args.positional.size() >= 2 && args.positional.back() != "-") return args.positional.back();
-  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 }
 
 // --flags and --exptime of the storage commands.
@@ -159,7 +152,7 @@ static int RunStore(absl::string_view command, const std::vector<std::string>& r
     return ReportUsage(command, "--exptime and --flags take whole numbers");
   }
   const std::string& key = c.args.positional[0];
-  const std::string value = ValueArgument(c.args);
+  const std::string value = ValueOrStdin(c.args.positional, 1);
   absl::Status status;
   if (command == "set") status = c.client->Set(key, value, options);
   if (command == "add") status = c.client->Add(key, value, options);
@@ -189,12 +182,7 @@ int RunCas(const std::vector<std::string>& raw) {
     return ReportUsage("cas", "CAS must be a whole number (see `memkit get --cas KEY`)");
   }
   const std::string& key = c.args.positional[0];
-  std::string value;
-  if (c.args.positional.size() == 3 && c.args.positional[2] != "-") {
-    value = c.args.positional[2];
-  } else {
-    value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
+  const std::string value = ValueOrStdin(c.args.positional, 2);
   absl::Status status = c.client->Cas(key, value, cas, options);
   if (!status.ok()) return ReportFailure(absl::StrCat("cas ", key), status);
   return kExitOk;
