@@ -34,10 +34,7 @@ namespace {
 
 namespace v1 = ::memkit::admin::v1;
 
-int Usage(absl::string_view message) {
-  absl::FPrintF(stderr, "memkit admin: %s (see `memkit help admin`)\n", message);
-  return kExitUsage;
-}
+int Usage(absl::string_view message) { return ReportUsage("admin", message); }
 
 // Everything a subcommand needs: its arguments, the stubs, how to print.
 class Session {

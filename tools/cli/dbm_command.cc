@@ -40,10 +40,7 @@ namespace {
 constexpr int kExitMissing = kExitNo;
 constexpr int kExitIo = kExitError;
 
-int Usage(absl::string_view message) {
-  absl::FPrintF(stderr, "memkit dbm: %s (see `memkit help dbm`)\n", message);
-  return kExitUsage;
-}
+int Usage(absl::string_view message) { return ReportUsage("dbm", message); }
 
 int IoError(absl::string_view what, const absl::Status& status) {
   absl::FPrintF(stderr, "memkit dbm: %s: %s: %s\n", what, absl::StatusCodeToString(status.code()),
