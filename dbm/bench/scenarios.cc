@@ -173,8 +173,6 @@ double MemkitOpenWithoutHint(const std::string& dir) {
 
 }  // namespace
 
-const std::vector<std::string>& DbmBenchScenarios() { return kScenarios; }
-
 absl::Status RunDbmBench(const DbmBenchOptions& options,
                          const std::vector<std::unique_ptr<Engine>>& engines, FILE* out) {
   const int64_t num = options.num;

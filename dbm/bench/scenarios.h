@@ -41,16 +41,13 @@ struct DbmBenchOptions {
   int64_t num = 1000000;  // keys
   int value_size = 100;   // bytes per value
   int key_size = 16;      // digits per key (zero-padded decimal)
-  // Scenarios to run, in order (empty: all, as DbmBenchScenarios()).
+  // Scenarios to run, in order (empty: all of fill_random, fill_sequential,
+  // open, read_hot, read_sequential, read_random, delete_sequential).
   std::vector<std::string> scenarios;
   // Scratch directory (empty: $TMPDIR, else /tmp); a fresh subdirectory is
   // made in it and removed afterwards.
   std::string dir;
 };
-
-// "fill_random", "fill_sequential", "open", "read_hot", "read_sequential",
-// "read_random", "delete_sequential".
-const std::vector<std::string>& DbmBenchScenarios();
 
 // Runs the scenarios on each engine in turn, printing a line per scenario
 // and a summary table to `out`. InvalidArgument for bad options or an
