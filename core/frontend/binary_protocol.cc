@@ -30,7 +30,7 @@ void Send(net::OutputQueue* out, const protocol::BinaryPacket& packet) {
 bool BinaryProtocol::Step(Connection* c) {
   net::ReadBuffer& in = c->conn_->input();
   const absl::string_view input = in.data();
-  protocol::BinaryRequest& request = c->binary_;
+  protocol::BinaryRequest& request = c->binary();
   const protocol::ParseResult r = protocol::ParseBinaryRequest(input, c->options_.binary, &request);
   if (r.incomplete()) {
     c->wait_until_ = input.size() + r.bytes_needed;

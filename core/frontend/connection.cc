@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <climits>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "core/frontend/binary_protocol.h"
@@ -21,6 +24,27 @@ namespace {
 
 // Scratch strings above this are freed after use rather than kept.
 constexpr size_t kKeepScratchBytes = 64 * 1024;
+// Decoded-request objects a thread keeps for reuse: one per Process() running
+// at once on the thread (nested only when a back end's call reaches another
+// connection), so a few are plenty.
+constexpr size_t kKeepDecoded = 4;
+
+// Per-thread scratch for copying replies out of an OutputQueue (the rare
+// asynchronous and holding paths). Not per connection: nothing is kept in
+// them between calls, and an idle connection should hold nothing.
+std::string& CopyScratch() {
+  thread_local std::string scratch;
+  return scratch;
+}
+std::vector<struct iovec>& IovScratch() {
+  thread_local std::vector<struct iovec> scratch;
+  return scratch;
+}
+void TrimCopyScratch() {
+  std::string& scratch = CopyScratch();
+  scratch.clear();
+  if (scratch.capacity() > kKeepScratchBytes) std::string().swap(scratch);
+}
 
 }  // namespace
 
@@ -60,25 +84,103 @@ void Exchange::IgnoreInput() { conn_->ignore_input_ = true; }
 
 // ---- Connection
 
-Connection::Connection(net::EventLoop* loop, const ConnectionOptions& options,
+Connection::Connection(net::EventLoop* loop, std::shared_ptr<const ConnectionOptions> options,
                        std::unique_ptr<Backend> backend)
-    : loop_(loop), options_(options), backend_(std::move(backend)) {}
+    : loop_(loop),
+      shared_options_(std::move(options)),
+      options_(*shared_options_),
+      backend_(std::move(backend)) {}
 
 Connection::~Connection() {
   // The socket's queue first (it may reference pins the back end releases),
   // then the exchanges' buffers, then the back end.
   conn_.reset();
-  discard_.Clear();
-  exchanges_.clear();
+  discard_.reset();
+  // Exchanges still pending (only when the loop stopped under them).
+  while (pending_head_ != nullptr) {
+    Exchange* ex = pending_head_;
+    pending_head_ = ex->next_;
+    delete ex;
+  }
 }
+
+namespace {
+
+// A per-thread pool of reusable objects of type T. The `closed` flag is
+// plain thread_local data, valid for the whole life of the thread: once the
+// pool itself has been destroyed at thread exit, objects are simply deleted.
+template <typename T>
+class ThreadPool {
+ public:
+  static T* Take() {
+    if (!closed_ && !Pool().items.empty()) {
+      T* item = Pool().items.back();
+      Pool().items.pop_back();
+      return item;
+    }
+    return new T;
+  }
+  // False if the pool is full (or gone): the caller deletes `item`.
+  static bool Give(T* item, size_t keep) {
+    if (closed_ || Pool().items.size() >= keep) return false;
+    Pool().items.push_back(item);
+    return true;
+  }
+
+ private:
+  struct Items {
+    std::vector<T*> items;
+    ~Items() {
+      for (T* item : items) delete item;
+      closed_ = true;
+    }
+  };
+  static Items& Pool() {
+    thread_local Items pool;
+    return pool;
+  }
+  static thread_local bool closed_;
+};
+template <typename T>
+thread_local bool ThreadPool<T>::closed_ = false;
+
+// Exchanges a thread keeps for reuse: about the number of requests its
+// connections have in flight at once (each connection recycles its own at
+// the end of every request).
+constexpr size_t kKeepExchanges = 1024;
+
+}  // namespace
+
+Connection::Decoded* Connection::BorrowDecoded() { return ThreadPool<Decoded>::Take(); }
+
+void Connection::ReturnDecoded(Decoded* decoded) {
+  // The request's views point into a buffer that is gone; keys' capacity is
+  // kept (clear() keeps it), which is the point of reusing the object.
+  decoded->ascii.clear();
+  if (!ThreadPool<Decoded>::Give(decoded, kKeepDecoded)) delete decoded;
+}
+
+net::OutputQueue* Connection::DiscardQueue() {
+  if (discard_ == nullptr) discard_ = std::make_unique<net::OutputQueue>();
+  return discard_.get();
+}
+
 
 absl::StatusOr<Connection*> Connection::Start(net::EventLoop* loop, net::UniqueFd fd,
                                               const ConnectionOptions& options,
                                               std::unique_ptr<Backend> backend) {
-  Connection* c = new Connection(loop, options, std::move(backend));
+  return Start(loop, std::move(fd), std::make_shared<const ConnectionOptions>(options),
+               std::move(backend));
+}
+
+absl::StatusOr<Connection*> Connection::Start(net::EventLoop* loop, net::UniqueFd fd,
+                                              std::shared_ptr<const ConnectionOptions> options,
+                                              std::unique_ptr<Backend> backend) {
+  const size_t max_request_bytes = options->max_request_bytes;
+  Connection* c = new Connection(loop, std::move(options), std::move(backend));
   c->fd_ = fd.get();
   net::Connection::Options conn_options;
-  conn_options.read_buffer.max_capacity = options.max_request_bytes;
+  conn_options.read_buffer.max_capacity = max_request_bytes;
   conn_options.read_buffer.initial_capacity = 16 * 1024;
   auto conn = net::Connection::Create(loop, std::move(fd), c, conn_options);
   if (!conn.ok()) {
@@ -226,6 +328,9 @@ void Connection::Process(bool limited) {
     return;
   }
   in_process_ = true;
+  // Nested only if a back end's call came back into this connection.
+  const bool borrowed = decoded_ == nullptr;
+  if (borrowed) decoded_ = BorrowDecoded();
   int budget = limited ? options_.reqs_per_event : INT_MAX;
   SetState(ConnectionState::kParseCmd);
   // Waiting for a value's or a swallow's bytes, memcached reads exactly the
@@ -299,6 +404,10 @@ void Connection::Process(bool limited) {
     }
     if (!more) break;
   }
+  if (borrowed) {
+    ReturnDecoded(decoded_);
+    decoded_ = nullptr;
+  }
   in_process_ = false;
   if (socket_closed_) {
     MaybeDestroy();
@@ -322,14 +431,10 @@ void Connection::Process(bool limited) {
 // ---- exchanges
 
 Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
-  Exchange* ex = free_;
-  if (ex != nullptr) {
-    free_ = ex->next_;
-  } else {
-    exchanges_.push_back(std::make_unique<Exchange>());
-    ex = exchanges_.back().get();
-    ex->conn_ = this;
-  }
+  // From the thread's pool, not the connection's: an idle connection holds
+  // no Exchange, and a busy one costs a pop and a push per request.
+  Exchange* ex = ThreadPool<Exchange>::Take();
+  ex->conn_ = this;
   ex->next_ = nullptr;
   ex->finished_ = false;
   ex->listed_ = false;
@@ -337,7 +442,7 @@ Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
   if (options_.request_latency != nullptr) ex->start_ns_ = net::MonotonicNanos();
   ex->direct_ = pending_head_ == nullptr;
   if (ex->direct_) {
-    ex->out_ = ex->drop_ ? &discard_ : &conn_->output();
+    ex->out_ = ex->drop_ ? DiscardQueue() : &conn_->output();
   } else {
     ex->out_ = &ex->buffer_;
   }
@@ -350,7 +455,7 @@ Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
 
 void Connection::EndExchange(Exchange* ex) {
   if (ex->finished_ && ex->direct_) {
-    if (ex->drop_) discard_.Clear();
+    if (ex->drop_) discard_->Clear();
     Recycle(ex);
     return;
   }
@@ -387,20 +492,21 @@ void Connection::DrainFinished() {
     --pending_count_;
     if (!socket_closed_ && conn_ != nullptr && !conn_->closed()) {
       if (ex->direct_) {
-        if (ex->drop_) discard_.Clear();
+        if (ex->drop_) discard_->Clear();
       } else if (!ex->drop_ && !ex->buffer_.empty()) {
         // The asynchronous path copies the reply once, from the exchange's
         // buffer into the socket's queue; pins are released with the buffer.
-        CopyOutput(ex->buffer_, 0, ex->buffer_.size(), &copy_scratch_);
-        conn_->output().Append(copy_scratch_);
-        copy_scratch_.clear();
+        std::string& scratch = CopyScratch();
+        CopyOutput(ex->buffer_, 0, ex->buffer_.size(), &scratch);
+        conn_->output().Append(scratch);
+        scratch.clear();
         appended = true;
       }
     }
     ex->buffer_.Clear();
     Recycle(ex);
   }
-  if (copy_scratch_.capacity() > kKeepScratchBytes) std::string().swap(copy_scratch_);
+  TrimCopyScratch();
   if (socket_closed_) {
     MaybeDestroy();
     return;
@@ -422,9 +528,11 @@ void Connection::DrainFinished() {
 }
 
 void Connection::Recycle(Exchange* ex) {
+  ex->buffer_.Clear();
   ex->out_ = nullptr;
-  ex->next_ = free_;
-  free_ = ex;
+  ex->conn_ = nullptr;
+  ex->request_bytes_ = absl::string_view();
+  if (!ThreadPool<Exchange>::Give(ex, kKeepExchanges)) delete ex;
 }
 
 // ---- write points and holding
@@ -440,12 +548,13 @@ bool Connection::AwaitingData() const {
 
 void Connection::CopyOutput(const net::OutputQueue& out, size_t from, size_t to,
                             std::string* dst) {
-  iov_scratch_.resize(std::max<size_t>(out.piece_count(), 1));
-  const size_t n = out.Gather(iov_scratch_.data(), iov_scratch_.size());
+  std::vector<struct iovec>& iov = IovScratch();
+  iov.resize(std::max<size_t>(out.piece_count(), 1));
+  const size_t n = out.Gather(iov.data(), iov.size());
   size_t offset = 0;
   for (size_t i = 0; i < n && offset < to; ++i) {
-    const char* base = static_cast<const char*>(iov_scratch_[i].iov_base);
-    const size_t len = iov_scratch_[i].iov_len;
+    const char* base = static_cast<const char*>(iov[i].iov_base);
+    const size_t len = iov[i].iov_len;
     const size_t begin = std::max(from, offset);
     const size_t end = std::min(to, offset + len);
     if (begin < end) dst->append(base + (begin - offset), end - begin);
@@ -455,12 +564,12 @@ void Connection::CopyOutput(const net::OutputQueue& out, size_t from, size_t to,
 
 void Connection::KeepOnlyCommitted() {
   net::OutputQueue& out = conn_->output();
-  copy_scratch_.clear();
-  CopyOutput(out, 0, committed_, &copy_scratch_);
+  std::string& scratch = CopyScratch();
+  scratch.clear();
+  CopyOutput(out, 0, committed_, &scratch);
   out.Clear();
-  if (!copy_scratch_.empty()) out.Append(copy_scratch_);
-  copy_scratch_.clear();
-  if (copy_scratch_.capacity() > kKeepScratchBytes) std::string().swap(copy_scratch_);
+  if (!scratch.empty()) out.Append(scratch);
+  TrimCopyScratch();
 }
 
 void Connection::HoldUncommitted() {
@@ -468,17 +577,17 @@ void Connection::HoldUncommitted() {
   if (out.size() <= committed_) return;
   // Rare (a value or a swallow split across reads with replies before it in
   // the same batch): copy the held part aside, rebuild the written part.
-  CopyOutput(out, committed_, out.size(), &held_);
+  if (held_ == nullptr) held_ = std::make_unique<std::string>();
+  CopyOutput(out, committed_, out.size(), held_.get());
   KeepOnlyCommitted();
 }
 
 void Connection::ReleaseHeld() {
-  if (held_.empty()) return;
-  conn_->output().Append(held_);
-  held_.clear();
-  // A one-off large hold (a big value queued before a split set) should not
-  // pin its memory for the connection's lifetime.
-  if (held_.capacity() > kKeepScratchBytes) std::string().swap(held_);
+  if (held_ == nullptr) return;
+  conn_->output().Append(*held_);
+  // Holding is rare (a value or a swallow split across reads): the string
+  // is not kept for the connection's lifetime.
+  held_.reset();
 }
 
 void Connection::DropUncommitted() {

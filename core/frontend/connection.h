@@ -147,7 +147,7 @@ class Exchange {
   net::OutputQueue* out_ = nullptr;
   absl::string_view request_bytes_;
   net::OutputQueue buffer_;  // replies of a request behind a pending one
-  Exchange* next_ = nullptr;  // pending list, or the free list
+  Exchange* next_ = nullptr;  // pending list
   bool finished_ = false;
   bool listed_ = false;   // in the pending list
   bool direct_ = false;   // out_ is the socket's queue (or the drop sink)
@@ -162,6 +162,12 @@ class Connection final : private net::Connection::Handler {
   // called backend->OnOpen(). On failure `backend` is destroyed unopened.
   static absl::StatusOr<Connection*> Start(net::EventLoop* loop, net::UniqueFd fd,
                                            const ConnectionOptions& options,
+                                           std::unique_ptr<Backend> backend);
+  // The same with options shared by many connections instead of copied into
+  // each (a server's thousands of connections share one set): `options` must
+  // not change while a connection uses it.
+  static absl::StatusOr<Connection*> Start(net::EventLoop* loop, net::UniqueFd fd,
+                                           std::shared_ptr<const ConnectionOptions> options,
                                            std::unique_ptr<Backend> backend);
 
   Backend* backend() const { return backend_.get(); }
@@ -196,7 +202,7 @@ class Connection final : private net::Connection::Handler {
 
   enum class Detected : uint8_t { kUnknown, kText, kBinary };
 
-  Connection(net::EventLoop* loop, const ConnectionOptions& options,
+  Connection(net::EventLoop* loop, std::shared_ptr<const ConnectionOptions> options,
              std::unique_ptr<Backend> backend);
   ~Connection() override;
 
@@ -239,18 +245,20 @@ class Connection final : private net::Connection::Handler {
   bool AwaitingData() const;
   void HoldUncommitted();
   void ReleaseHeld();
-  void CopyOutput(const net::OutputQueue& out, size_t from, size_t to, std::string* dst);
+  // Appends bytes [from, to) of `out` to `dst`.
+  static void CopyOutput(const net::OutputQueue& out, size_t from, size_t to, std::string* dst);
+  net::OutputQueue* DiscardQueue();
   void KeepOnlyCommitted();
   void SetState(ConnectionState s) { state_.store(s, std::memory_order_relaxed); }
 
   net::EventLoop* const loop_;
-  const ConnectionOptions options_;
+  const std::shared_ptr<const ConnectionOptions> shared_options_;
+  const ConnectionOptions& options_;  // *shared_options_
   // Declared before conn_ and the exchanges: the output queues hold
   // references (pins) the back end releases.
   std::unique_ptr<Backend> backend_;
-  net::OutputQueue discard_;  // replies that a fault drops
-  std::vector<std::unique_ptr<Exchange>> exchanges_;  // every Exchange made
-  Exchange* free_ = nullptr;
+  // Replies that a fault drops; made on the first such fault.
+  std::unique_ptr<net::OutputQueue> discard_;
   Exchange* pending_head_ = nullptr;  // unfinished or not yet appended, in order
   Exchange* pending_tail_ = nullptr;
   size_t pending_count_ = 0;
@@ -269,9 +277,8 @@ class Connection final : private net::Connection::Handler {
   bool awaiting_value_ = false;
   // The last batch ended waiting for a value's or a swallow's bytes.
   bool awaited_data_ = false;
-  std::string held_;                       // replies held in conn_nread/conn_swallow
-  std::string copy_scratch_;               // for HoldUncommitted/DropUncommitted
-  std::vector<struct iovec> iov_scratch_;  // for CopyOutput
+  // Replies held in conn_nread/conn_swallow (rare: made on first use).
+  std::unique_ptr<std::string> held_;
   bool closing_ = false;        // quit/close requested: parse nothing more
   bool close_when_done_ = false;  // close once the pending exchanges finish
   bool socket_closed_ = false;  // OnClose ran
@@ -285,8 +292,20 @@ class Connection final : private net::Connection::Handler {
   int64_t applied_latency_ns_ = 0;
   std::string fail_message_;
 
-  protocol::AsciiRequest ascii_;
-  protocol::BinaryRequest binary_;
+  // The decoders' request objects: 1.4 KB, mostly the text parser's token
+  // tables. A request is decoded and handed to the back end within one
+  // Process() (the parsers start over on every call), so a connection
+  // borrows them from a per-thread pool for that long instead of holding
+  // them: an idle connection costs a few hundred bytes, as memcached's do.
+  struct Decoded {
+    protocol::AsciiRequest ascii;
+    protocol::BinaryRequest binary;
+  };
+  protocol::AsciiRequest& ascii() { return decoded_->ascii; }
+  protocol::BinaryRequest& binary() { return decoded_->binary; }
+  static Decoded* BorrowDecoded();
+  static void ReturnDecoded(Decoded* decoded);
+  Decoded* decoded_ = nullptr;  // set during Process() only
 };
 
 }  // namespace frontend

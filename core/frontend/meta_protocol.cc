@@ -7,13 +7,13 @@ namespace memkit {
 namespace frontend {
 
 void MetaProtocol::Run(Connection* c, Exchange* ex) {
-  if (c->ascii_.command == protocol::AsciiCommand::kMetaNoop) {
+  if (c->ascii().command == protocol::AsciiCommand::kMetaNoop) {
     ex->out()->Append(protocol::kMetaNoopReply);
     ex->WritePoint();  // mn forces memcached to write
     ex->Finish();
     return;
   }
-  c->backend_->OnTextRequest(c->ascii_, ex);
+  c->backend_->OnTextRequest(c->ascii(), ex);
 }
 
 }  // namespace frontend

@@ -19,7 +19,7 @@ using protocol::AsciiCommand;
 bool TextProtocol::Step(Connection* c) {
   net::ReadBuffer& in = c->conn_->input();
   const absl::string_view input = in.data();
-  const protocol::ParseResult r = protocol::ParseAsciiRequest(input, c->options_.ascii, &c->ascii_);
+  const protocol::ParseResult r = protocol::ParseAsciiRequest(input, c->options_.ascii, &c->ascii());
   if (r.incomplete()) {
     c->wait_until_ = input.size() + r.bytes_needed;
     // A complete line means a storage command waiting for its data block
@@ -40,7 +40,7 @@ bool TextProtocol::Step(Connection* c) {
     in.Consume(r.consumed);
     return !c->closing_;
   }
-  const AsciiCommand command = c->ascii_.command;
+  const AsciiCommand command = c->ascii().command;
   bool fail = false;
   Exchange* ex = c->BeginExchange(/*consult_faults=*/true, &fail);
   if (fail) {
@@ -54,7 +54,7 @@ bool TextProtocol::Step(Connection* c) {
     MetaProtocol::Run(c, ex);
   } else {
     ex->request_bytes_ = input.substr(0, r.consumed);
-    c->backend_->OnTextRequest(c->ascii_, ex);
+    c->backend_->OnTextRequest(c->ascii(), ex);
     // memcached writes after every get.
     if (protocol::IsTextRetrievalCommand(command)) ex->WritePoint();
   }
@@ -71,7 +71,7 @@ void TextProtocol::HandleError(Connection* c, absl::string_view input,
                                const protocol::ParseResult& r) {
   const protocol::ProtocolError& e = r.error;
   Exchange* ex = c->BeginOwnReply();
-  if (!c->backend_->OnTextError(input.substr(0, r.consumed), c->ascii_, e, ex->out())) {
+  if (!c->backend_->OnTextError(input.substr(0, r.consumed), c->ascii(), e, ex->out())) {
     // A get with a too-long key: memcached has looked up the keys before it
     // (the back end's OnTextError), then discards every unwritten reply.
     if (e.drop_unsent) ex->DropUnwritten();

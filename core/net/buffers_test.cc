@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/net/buffer_cache.h"
 #include "core/net/output_queue.h"
 #include "core/net/read_buffer.h"
 #include "core/net/socket.h"
@@ -334,6 +335,69 @@ TEST(OutputQueueTest, PrepareAppendFormatsInPlace) {
   q.CommitAppend(2);
   EXPECT_EQ(q.ToString(), "abc");
   EXPECT_EQ(q.piece_count(), 1u);
+}
+
+// ---- BufferCache: how empty buffers are handed back without costing mallocs
+
+TEST(BufferCacheTest, BlocksAreRoundedToTheirClassAndReused) {
+  BufferCache::TrimThread();
+  EXPECT_EQ(BufferCache::BlockSize(1), BufferCache::kMinBlock);
+  EXPECT_EQ(BufferCache::BlockSize(16 * 1024), 16 * 1024u);
+  EXPECT_EQ(BufferCache::BlockSize(16 * 1024 + 1), 32 * 1024u);
+  EXPECT_EQ(BufferCache::BlockSize(BufferCache::kMaxBlock + 1), BufferCache::kMaxBlock + 1);
+  char* a = BufferCache::Take(10000);
+  BufferCache::Give(a, BufferCache::BlockSize(10000));
+  EXPECT_EQ(BufferCache::ThreadUsage().blocks, 1u);
+  EXPECT_EQ(BufferCache::ThreadUsage().bytes, 16 * 1024u);
+  // Same class: the same block comes back; another class: a new one.
+  EXPECT_EQ(BufferCache::Take(16 * 1024), a);
+  EXPECT_EQ(BufferCache::ThreadUsage().blocks, 0u);
+  char* b = BufferCache::Take(4096);
+  EXPECT_NE(b, a);
+  BufferCache::Give(a, 16 * 1024);
+  BufferCache::Give(b, 4096);
+  // Blocks above the largest class are never cached.
+  char* big = BufferCache::Take(BufferCache::kMaxBlock + 1);
+  BufferCache::Give(big, BufferCache::kMaxBlock + 1);
+  EXPECT_EQ(BufferCache::ThreadUsage().blocks, 2u);
+  BufferCache::TrimThread();
+  EXPECT_EQ(BufferCache::ThreadUsage().bytes, 0u);
+}
+
+TEST(BufferCacheTest, KeepsNoMoreThanItsBudget) {
+  BufferCache::TrimThread();
+  std::vector<char*> blocks;
+  const size_t n = BufferCache::kMaxCachedBytesPerThread / BufferCache::kMaxBlock + 3;
+  for (size_t i = 0; i < n; ++i) blocks.push_back(BufferCache::Take(BufferCache::kMaxBlock));
+  for (char* b : blocks) BufferCache::Give(b, BufferCache::kMaxBlock);
+  EXPECT_LE(BufferCache::ThreadUsage().bytes, BufferCache::kMaxCachedBytesPerThread);
+  EXPECT_EQ(BufferCache::ThreadUsage().blocks, n - 3);
+  BufferCache::TrimThread();
+}
+
+TEST(BufferCacheTest, EmptyBuffersHandTheirStorageBack) {
+  BufferCache::TrimThread();
+  ReadBuffer in(SmallBuffer(16 * 1024, 1 << 20));
+  ASSERT_TRUE(in.Append("get k\r\n").ok());
+  EXPECT_EQ(in.capacity(), 16 * 1024u);
+  EXPECT_FALSE(in.ReleaseIfEmpty());  // not empty: kept
+  in.Consume(in.size());
+  EXPECT_TRUE(in.ReleaseIfEmpty());
+  EXPECT_EQ(in.capacity(), 0u);
+  EXPECT_EQ(BufferCache::ThreadUsage().bytes, 16 * 1024u);
+
+  OutputQueue out;
+  out.Append("VALUE k 0 1\r\nv\r\nEND\r\n");
+  // The reply's scratch came from the cache (the read buffer's block is a
+  // different class, so the cache still holds it).
+  EXPECT_EQ(BufferCache::ThreadUsage().bytes, 16 * 1024u);
+  out.Consume(out.size());  // written: the scratch goes back
+  EXPECT_EQ(BufferCache::ThreadUsage().bytes, 16 * 1024u + BufferCache::kMinBlock);
+  out.Append("again");
+  EXPECT_EQ(out.ToString(), "again");
+  EXPECT_EQ(BufferCache::ThreadUsage().bytes, 16 * 1024u);
+  out.Clear();
+  BufferCache::TrimThread();
 }
 
 }  // namespace

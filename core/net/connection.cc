@@ -33,7 +33,8 @@ Connection::Connection(EventLoop* loop, UniqueFd fd, Handler* handler, const Opt
     : loop_(loop),
       fd_(std::move(fd)),
       handler_(handler),
-      options_(options),
+      output_high_water_(options.output_high_water),
+      shrink_read_buffer_above_(options.shrink_read_buffer_above),
       input_(options.read_buffer) {}
 
 Connection::~Connection() {
@@ -73,8 +74,12 @@ void Connection::HandleReadable() {
     CloseInternal(std::move(n).status(), false);
     return;
   }
-  if (*n == ReadBuffer::kWouldBlock) return;
+  if (*n == ReadBuffer::kWouldBlock) {
+    input_.ShrinkIfEmpty(shrink_read_buffer_above_);
+    return;
+  }
   if (*n == 0) {
+    input_.ShrinkIfEmpty(shrink_read_buffer_above_);
     read_eof_ = true;
     UpdateInterest();
     handler_->OnReadEof(this);
@@ -91,7 +96,7 @@ void Connection::HandleReadable() {
         "request exceeds the read buffer limit of ", input_.max_capacity(), " bytes")));
     return;
   }
-  if (input_.empty()) input_.ShrinkIfEmpty(options_.shrink_read_buffer_above);
+  if (input_.empty()) input_.ShrinkIfEmpty(shrink_read_buffer_above_);
   Flush();
 }
 
@@ -150,7 +155,7 @@ void Connection::UpdateInterest() {
   if (state_ == State::kClosed) return;
   uint32_t want = 0;
   if (state_ == State::kOpen && !read_eof_ && !reading_paused_ &&
-      output_.size() <= options_.output_high_water) {
+      output_.size() <= output_high_water_) {
     want |= EventLoop::kReadable;
   }
   if (output_blocked_ && !output_.empty() && flush_timer_ == 0) want |= EventLoop::kWritable;

@@ -54,9 +54,11 @@ class Connection final : private EventLoop::Watcher {
     // Stop reading while more than this many reply bytes wait to be sent;
     // resume once they have drained below it.
     size_t output_high_water = 4 * 1024 * 1024;
-    // Free the input buffer when it is empty after a request and has grown
-    // past this (a one-off large value does not pin memory while idle).
-    size_t shrink_read_buffer_above = 256 * 1024;
+    // Hand the input buffer back to the thread's BufferCache when it is
+    // empty after a batch and larger than this. 0 (the default): always, so
+    // a connection with nothing buffered holds no input buffer (the next
+    // read takes one from the cache again, without a malloc).
+    size_t shrink_read_buffer_above = 0;
   };
 
   // Implemented by whoever owns the connection (a server session, a proxy
@@ -161,7 +163,10 @@ class Connection final : private EventLoop::Watcher {
   EventLoop* const loop_;
   UniqueFd fd_;
   Handler* const handler_;
-  const Options options_;
+  // From Options (the read buffer keeps its own); not the whole struct, which
+  // every one of thousands of connections would carry.
+  const size_t output_high_water_;
+  const size_t shrink_read_buffer_above_;
 
   ReadBuffer input_;
   OutputQueue output_;

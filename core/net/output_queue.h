@@ -13,8 +13,10 @@
 // an unpin function; static strings need no release function.
 //
 // Partial writes and EAGAIN are normal: WriteTo() consumes what the kernel
-// took and keeps the rest. Nothing allocates once the scratch area, piece
-// list and iovec array have reached their working size.
+// took and keeps the rest. Once everything is written the queue's state goes
+// back to per-thread caches (an idle connection holds no reply buffer and no
+// piece list), and comes from them again for the next reply: nothing
+// allocates once the caches have reached their working size.
 //
 // Thread-compatible (one thread at a time). Usable without a socket: Gather()
 // plus Consume(), or ToString() in tests.
@@ -48,7 +50,7 @@ class OutputQueue {
   static constexpr size_t kMaxIov = 256;
 
   OutputQueue() = default;
-  ~OutputQueue() { Clear(); }
+  ~OutputQueue() { Clear(); }  // Clear() hands the state back
   OutputQueue(const OutputQueue&) = delete;
   OutputQueue& operator=(const OutputQueue&) = delete;
 
@@ -71,10 +73,12 @@ class OutputQueue {
   // ---- state
 
   // Bytes not yet written.
-  size_t size() const { return pending_bytes_; }
-  bool empty() const { return pending_bytes_ == 0; }
+  size_t size() const { return state_ != nullptr ? state_->pending_bytes : 0; }
+  bool empty() const { return state_ == nullptr || state_->pending_bytes == 0; }
   // Pieces (iovecs) not yet written.
-  size_t piece_count() const { return pieces_.size() - head_; }
+  size_t piece_count() const {
+    return state_ != nullptr ? state_->pieces.size() - state_->head : 0;
+  }
 
   // ---- writing
 
@@ -96,8 +100,9 @@ class OutputQueue {
 
  private:
   struct Piece {
-    // Copied bytes live in scratch_ at logical offset `offset`; referenced
-    // bytes at `ref`. Logical offsets survive scratch_ growth and compaction.
+    // Copied bytes live in the scratch area at logical offset `offset`;
+    // referenced bytes at `ref`. Logical offsets survive scratch growth and
+    // compaction.
     const char* ref;
     size_t offset;
     size_t len;
@@ -105,27 +110,41 @@ class OutputQueue {
     void* arg;
   };
 
+  // Everything a queue with bytes in it needs. An empty queue holds none: its
+  // State goes back to a per-thread pool (the piece list's capacity with it)
+  // and its scratch block to the BufferCache, so an idle connection's reply
+  // side costs one pointer, and the next reply takes them back without a
+  // malloc.
+  struct State {
+    std::vector<Piece> pieces;
+    size_t head = 0;  // first unwritten piece
+    size_t pending_bytes = 0;
+    char* scratch = nullptr;  // a BufferCache block of scratch_capacity bytes
+    size_t scratch_capacity = 0;
+    size_t scratch_begin = 0;  // physical offset of the first unwritten copied byte
+    size_t scratch_end = 0;    // physical end of copied bytes
+    size_t scratch_base = 0;   // logical offset of physical offset 0
+    State* next_free = nullptr;  // in the thread's pool
+  };
+
+  static State* TakeState();
+  static void GiveState(State* state);
+  State& MutableState() {
+    if (state_ == nullptr) state_ = TakeState();
+    return *state_;
+  }
   const char* PieceData(const Piece& p) const {
-    return p.ref != nullptr ? p.ref : scratch_.get() + (p.offset - scratch_base_);
+    return p.ref != nullptr ? p.ref : state_->scratch + (p.offset - state_->scratch_base);
   }
   // Makes room for `n` more scratch bytes.
   void ScratchReserve(size_t n);
   // Records `n` bytes just written at the scratch end as (part of) a piece.
   void AddScratchPiece(size_t n);
+  // Hands the (written or cleared) state back.
   void Reset();
 
-  std::vector<Piece> pieces_;
-  size_t head_ = 0;  // first unwritten piece
-  size_t pending_bytes_ = 0;
-
-  std::unique_ptr<char[]> scratch_;
-  size_t scratch_capacity_ = 0;
-  size_t scratch_begin_ = 0;  // physical offset of the first unwritten copied byte
-  size_t scratch_end_ = 0;    // physical end of copied bytes
-  size_t scratch_base_ = 0;   // logical offset of physical offset 0
-
-  std::vector<struct iovec> iov_;  // reused by WriteTo
-  bool use_writev_ = false;        // fd is not a socket
+  State* state_ = nullptr;
+  bool use_writev_ = false;  // fd is not a socket
 };
 
 }  // namespace net

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/net/buffer_cache.h"
 #include "core/net/socket.h"
 
 namespace memkit {
@@ -18,6 +19,35 @@ ReadBuffer::ReadBuffer(const Options& options) : options_(options) {
   options_.initial_capacity =
       std::max<size_t>(1, std::min(options_.initial_capacity, options_.max_capacity));
   options_.min_read_size = std::max<size_t>(1, options_.min_read_size);
+}
+
+ReadBuffer::ReadBuffer(ReadBuffer&& other) noexcept
+    : options_(other.options_),
+      storage_(other.storage_),
+      capacity_(other.capacity_),
+      begin_(other.begin_),
+      end_(other.end_) {
+  other.storage_ = nullptr;
+  other.capacity_ = other.begin_ = other.end_ = 0;
+}
+
+ReadBuffer& ReadBuffer::operator=(ReadBuffer&& other) noexcept {
+  if (this == &other) return *this;
+  FreeStorage();
+  options_ = other.options_;
+  storage_ = other.storage_;
+  capacity_ = other.capacity_;
+  begin_ = other.begin_;
+  end_ = other.end_;
+  other.storage_ = nullptr;
+  other.capacity_ = other.begin_ = other.end_ = 0;
+  return *this;
+}
+
+void ReadBuffer::FreeStorage() {
+  BufferCache::Give(storage_, capacity_);
+  storage_ = nullptr;
+  capacity_ = 0;
 }
 
 void ReadBuffer::Consume(size_t n) {
@@ -33,17 +63,18 @@ void ReadBuffer::MakeRoom(size_t n) {
   // Compact when that alone makes room and the move is cheap relative to the
   // room it frees (the live bytes are at most a partial request).
   if (storage_ != nullptr && capacity_ - live >= n) {
-    std::memmove(storage_.get(), storage_.get() + begin_, live);
+    std::memmove(storage_, storage_ + begin_, live);
     begin_ = 0;
     end_ = live;
     return;
   }
   size_t wanted = std::max({live + n, capacity_ * 2, options_.initial_capacity});
   wanted = std::min(wanted, options_.max_capacity);
-  std::unique_ptr<char[]> grown(new char[wanted]);
-  if (live > 0) std::memcpy(grown.get(), storage_.get() + begin_, live);
-  storage_ = std::move(grown);
-  capacity_ = wanted;
+  char* grown = BufferCache::Take(wanted);
+  if (live > 0) std::memcpy(grown, storage_ + begin_, live);
+  FreeStorage();
+  storage_ = grown;
+  capacity_ = BufferCache::BlockSize(wanted);
   begin_ = 0;
   end_ = live;
 }
@@ -61,7 +92,10 @@ absl::Status ReadBuffer::Reserve(size_t n) {
 absl::StatusOr<absl::Span<char>> ReadBuffer::PrepareAppend(size_t min_bytes) {
   absl::Status s = Reserve(std::max<size_t>(min_bytes, 1));
   if (!s.ok()) return s;
-  return absl::Span<char>(storage_.get() + end_, capacity_ - end_);
+  // The block may be larger than the cap (rounded up to its class): offer
+  // no room past the cap.
+  return absl::Span<char>(storage_ + end_,
+                          std::min(capacity_ - end_, options_.max_capacity - size()));
 }
 
 void ReadBuffer::CommitAppend(size_t n) {
@@ -88,7 +122,7 @@ absl::StatusOr<ssize_t> ReadBuffer::ReadFrom(int fd) {
   // Read into all the free space there is, but never past the cap.
   const size_t len = std::min(capacity_ - end_, room);
   for (;;) {
-    ssize_t n = ::read(fd, storage_.get() + end_, len);
+    ssize_t n = ::read(fd, storage_ + end_, len);
     if (n >= 0) {
       end_ += static_cast<size_t>(n);
       return n;
@@ -100,9 +134,8 @@ absl::StatusOr<ssize_t> ReadBuffer::ReadFrom(int fd) {
 }
 
 bool ReadBuffer::ShrinkIfEmpty(size_t keep_capacity) {
-  if (!empty() || capacity_ <= keep_capacity) return false;
-  storage_.reset();
-  capacity_ = 0;
+  if (!empty() || storage_ == nullptr || capacity_ <= keep_capacity) return false;
+  FreeStorage();
   begin_ = end_ = 0;
   return true;
 }

@@ -1,5 +1,6 @@
 // ReadBuffer: the contiguous, growable, compacting, capped input buffer of a
-// connection.
+// connection, whose storage comes from (and goes back to) the thread's
+// BufferCache.
 //
 // Protocol parsers (core/protocol) work on data(), an absl::string_view over
 // every byte received and not yet consumed, so a request that arrived in
@@ -9,13 +10,16 @@
 //  - grows geometrically, or in one step to a size the parser asked for with
 //    Reserve(), up to max_capacity and never beyond: a client cannot make it
 //    grow without bound (PrepareAppend/ReadFrom report ResourceExhausted);
-//  - allocates nothing once it has reached its working size.
+//  - allocates nothing once it has reached its working size: its blocks
+//    come from the thread's BufferCache, so a buffer handed back while empty
+//    (ReleaseIfEmpty, what a connection does after each batch) and taken
+//    again on the next read costs a free-list pop and push, not a malloc.
 // It is usable without any socket (Append), which is how parser tests and
 // fuzzers feed it.
 //
 // View validity: data() and views into it stay valid across Consume(), and
 // are invalidated by anything that adds bytes (Append, PrepareAppend,
-// Reserve, ReadFrom) or by ShrinkIfEmpty().
+// Reserve, ReadFrom) or by ShrinkIfEmpty()/ReleaseIfEmpty().
 //
 // Thread-compatible (one thread at a time).
 
@@ -38,7 +42,8 @@ namespace net {
 class ReadBuffer {
  public:
   struct Options {
-    // Allocated on first use (idle connections cost nothing).
+    // Taken on first use (idle connections cost nothing); rounded up to a
+    // BufferCache block size.
     size_t initial_capacity = 16 * 1024;
     // Hard cap on buffered, unconsumed bytes. The server sets it to its item
     // size limit plus room for the command line.
@@ -50,17 +55,21 @@ class ReadBuffer {
 
   ReadBuffer() : ReadBuffer(Options()) {}
   explicit ReadBuffer(const Options& options);
+  ~ReadBuffer() { FreeStorage(); }
 
   ReadBuffer(const ReadBuffer&) = delete;
   ReadBuffer& operator=(const ReadBuffer&) = delete;
-  ReadBuffer(ReadBuffer&&) = default;
-  ReadBuffer& operator=(ReadBuffer&&) = default;
+  ReadBuffer(ReadBuffer&& other) noexcept;
+  ReadBuffer& operator=(ReadBuffer&& other) noexcept;
 
   // The unconsumed bytes.
-  absl::string_view data() const { return absl::string_view(storage_.get() + begin_, size()); }
+  absl::string_view data() const { return absl::string_view(storage_ + begin_, size()); }
   size_t size() const { return end_ - begin_; }
   bool empty() const { return end_ == begin_; }
-  size_t capacity() const { return capacity_; }
+  // Bytes it can hold without growing (its block, up to the cap).
+  size_t capacity() const {
+    return capacity_ < options_.max_capacity ? capacity_ : options_.max_capacity;
+  }
   size_t max_capacity() const { return options_.max_capacity; }
   // No more bytes can be added until some are consumed.
   bool full() const { return size() >= options_.max_capacity; }
@@ -88,17 +97,21 @@ class ReadBuffer {
   static constexpr ssize_t kWouldBlock = -1;
   absl::StatusOr<ssize_t> ReadFrom(int fd);
 
-  // Frees the storage if the buffer is empty and has grown past
-  // `keep_capacity`, so a connection that once received a large value does
-  // not hold the memory while idle. Returns true if it freed anything.
+  // Hands the storage back to the thread's BufferCache if the buffer is
+  // empty and has grown past `keep_capacity`, so a connection that once
+  // received a large value does not hold the memory while idle. Returns true
+  // if it released anything.
   bool ShrinkIfEmpty(size_t keep_capacity);
+  // ShrinkIfEmpty(0): an empty buffer holds no storage.
+  bool ReleaseIfEmpty() { return ShrinkIfEmpty(0); }
 
  private:
   // Makes capacity_ - end_ >= n; the caller checked the cap.
   void MakeRoom(size_t n);
+  void FreeStorage();
 
   Options options_;
-  std::unique_ptr<char[]> storage_;
+  char* storage_ = nullptr;  // a BufferCache block of capacity_ bytes
   size_t capacity_ = 0;
   size_t begin_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last byte

@@ -58,8 +58,14 @@ void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* s
   session->peer = std::move(peer);
   session->listen_slot = slot;
   const std::string name = session->peer;
-  auto conn = frontend::Connection::Start(worker->loop, std::move(fd), core->frontend_options,
-                                          std::move(session));
+  // Every connection shares the core's options (set before the first
+  // connection, outliving the last) rather than a copy each: a non-owning
+  // shared_ptr.
+  auto conn = frontend::Connection::Start(
+      worker->loop, std::move(fd),
+      std::shared_ptr<const frontend::ConnectionOptions>(std::shared_ptr<void>(),
+                                                         &core->frontend_options),
+      std::move(session));
   if (!conn.ok()) {
     core->Log(1, "failed to set up connection from %s: %s\n", name.c_str(),
               conn.status().ToString().c_str());

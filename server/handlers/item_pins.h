@@ -15,6 +15,7 @@
 #ifndef MEMKIT_SERVER_HANDLERS_ITEM_PINS_H_
 #define MEMKIT_SERVER_HANDLERS_ITEM_PINS_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -75,9 +76,12 @@ class ItemPins {
   }
 
   void Grow() {
-    blocks_.push_back(std::make_unique<Slot[]>(kBlockSize));
+    // Blocks grow 1, 2, 4, ..., kBlockSize slots: most connections pin one or
+    // two values at a time, and 10,000 idle ones should not hold 32 each.
+    const size_t n = std::min(kBlockSize, size_t{1} << blocks_.size());
+    blocks_.push_back(std::make_unique<Slot[]>(n));
     Slot* block = blocks_.back().get();
-    for (size_t i = 0; i < kBlockSize; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       block[i].owner = this;
       block[i].next_free = free_;
       free_ = &block[i];
