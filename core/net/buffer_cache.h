@@ -34,7 +34,7 @@ class BufferCache {
   // Most bytes one thread's cache keeps (beyond it, released blocks are
   // freed): enough for the buffers of the connections one loop serves at
   // once, small beside a server's item memory.
-  static constexpr size_t kMaxCachedBytesPerThread = 4 * 1024 * 1024;
+  static constexpr size_t kMaxCachedBytesPerThread = 1024 * 1024;
 
   // The block size Take(n) returns: n rounded up to its class (n itself
   // above kMaxBlock).
