@@ -2,6 +2,18 @@
 
 #include <algorithm>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// A cached block is poisoned past its link, so that AddressSanitizer still
+// reports a use of a buffer after it was handed back (as it would after
+// delete[]).
+#define MEMKIT_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define MEMKIT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define MEMKIT_POISON(p, n) ((void)(p), (void)(n))
+#define MEMKIT_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace memkit {
 namespace net {
 namespace {
@@ -27,6 +39,7 @@ struct ThreadCache {
       while (heads[c] != nullptr) {
         FreeBlock* b = heads[c];
         heads[c] = b->next;
+        MEMKIT_UNPOISON(b, BufferCache::kMinBlock << c);
         delete[] reinterpret_cast<char*>(b);
       }
       counts[c] = 0;
@@ -81,6 +94,7 @@ char* BufferCache::Take(size_t n) {
       cache->heads[c] = b->next;
       --cache->counts[c];
       cache->bytes -= size;
+      MEMKIT_UNPOISON(b, size);
       return reinterpret_cast<char*>(b);
     }
   }
@@ -94,6 +108,7 @@ void BufferCache::Give(char* block, size_t size) {
     if (cache != nullptr && cache->bytes + size <= kMaxCachedBytesPerThread) {
       const int c = ClassOf(size);
       FreeBlock* b = reinterpret_cast<FreeBlock*>(block);
+      MEMKIT_POISON(block + sizeof(FreeBlock), size - sizeof(FreeBlock));
       b->next = cache->heads[c];
       cache->heads[c] = b;
       ++cache->counts[c];
