@@ -168,7 +168,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "num_threads", static_cast<uint64_t>(o.num_threads));
   // memcached's default: one UDP thread per worker (memkit serves no UDP).
   Stat(sink, "num_threads_per_udp", static_cast<uint64_t>(o.num_threads));
-  sink("stat_key_prefix", ":");  // memcached -D; memkit's detail stats use ':'
+  sink("stat_key_prefix", std::string(1, o.prefix_delimiter));  // -D
   sink("detail_enabled", YesNo(core.settings.detail_enabled()));
   Stat(sink, "reqs_per_event", static_cast<uint64_t>(o.reqs_per_event));
   sink("cas_enabled", YesNo(o.cache.use_cas));
