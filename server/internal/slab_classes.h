@@ -25,7 +25,7 @@ namespace internal {
 
 // memcached's MAX_NUMBER_OF_SLAB_CLASSES: ids run 1..63.
 constexpr int kMaxSlabClasses = 64;
-// memcached's default slab page (-o slab_page_size).
+// memcached 1.6.18's slab page (fixed there; CacheOptions::slab_page_size).
 constexpr size_t kSlabPageSize = 1024 * 1024;
 // sizeof(item_chunk) in memcached 1.6 on 64-bit: the header of each chunk of
 // an item larger than slab_chunk_max.

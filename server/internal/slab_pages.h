@@ -1,6 +1,6 @@
 // SlabPages: memcached's slab page accounting without its allocator.
 //
-// memcached carves memory into pages (-o slab_page_size, 1 MiB) that each
+// memcached carves memory into pages (1 MiB in 1.6.18) that each
 // belong to one slab class and hold chunks_per_page chunks of that class. An
 // item takes a free chunk of its class; when the class has none, the class
 // gets a new page unless the pages already taken (`total_malloced`) plus one
