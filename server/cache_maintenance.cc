@@ -72,9 +72,7 @@ bool internal::CacheImpl::WaitForReclaimRound() {
   return !stopping_;
 }
 
-void internal::CacheImpl::SetMemoryLimit(size_t bytes) {
-  pages_.set_limit(bytes);
-}
+void internal::CacheImpl::SetMemoryLimit(size_t bytes) { pages_.set_limit(bytes); }
 
 // ---- Stats -------------------------------------------------------------------
 

@@ -174,19 +174,24 @@ TEST(DumpDifferentialTest, CachedumpMetadumpAndCrawl) {
   ASSERT_TRUE(both.ok());
   Fill(both);
   both.Steps({
-      "stats cachedump 1 0\r\n", "stats cachedump 1 2\r\n", "stats cachedump 6 0\r\n",
-      "stats cachedump 15 1\r\n", "stats cachedump 2 0\r\n", "stats cachedump 0 0\r\n",
-      "stats cachedump 63 0\r\n", "stats cachedump 64 0\r\n", "stats cachedump 99 0\r\n",
-      "stats cachedump\r\n", "stats cachedump 1\r\n", "stats cachedump x 0\r\n",
-      "lru_crawler metadump all\r\n", "lru_crawler metadump 1\r\n",
-      "lru_crawler metadump 6,1\r\n", "lru_crawler metadump 15,6\r\n",
+      "stats cachedump 1 0\r\n",       "stats cachedump 1 2\r\n",
+      "stats cachedump 6 0\r\n",       "stats cachedump 15 1\r\n",
+      "stats cachedump 2 0\r\n",       "stats cachedump 0 0\r\n",
+      "stats cachedump 63 0\r\n",      "stats cachedump 64 0\r\n",
+      "stats cachedump 99 0\r\n",      "stats cachedump\r\n",
+      "stats cachedump 1\r\n",         "stats cachedump x 0\r\n",
+      "lru_crawler metadump all\r\n",  "lru_crawler metadump 1\r\n",
+      "lru_crawler metadump 6,1\r\n",  "lru_crawler metadump 15,6\r\n",
       "lru_crawler metadump hash\r\n", "lru_crawler metadump 0\r\n",
-      "lru_crawler metadump 64\r\n", "lru_crawler metadump 1,x\r\n", "lru_crawler metadump\r\n",
-      "lru_crawler mgdump all\r\n", "lru_crawler mgdump 1\r\n", "lru_crawler mgdump hash\r\n",
-      "lru_crawler crawl all\r\n", "lru_crawler crawl 1,6\r\n", "lru_crawler crawl hash\r\n",
-      "lru_crawler crawl 99\r\n", "lru_crawler crawl 0\r\n", "lru_crawler bogus\r\n",
-      "lru_crawler disable\r\n", "lru_crawler crawl all\r\n", "lru_crawler metadump all\r\n",
-      "lru_crawler enable\r\n", "lru_crawler enable\r\n",
+      "lru_crawler metadump 64\r\n",   "lru_crawler metadump 1,x\r\n",
+      "lru_crawler metadump\r\n",      "lru_crawler mgdump all\r\n",
+      "lru_crawler mgdump 1\r\n",      "lru_crawler mgdump hash\r\n",
+      "lru_crawler crawl all\r\n",     "lru_crawler crawl 1,6\r\n",
+      "lru_crawler crawl hash\r\n",    "lru_crawler crawl 99\r\n",
+      "lru_crawler crawl 0\r\n",       "lru_crawler bogus\r\n",
+      "lru_crawler disable\r\n",       "lru_crawler crawl all\r\n",
+      "lru_crawler metadump all\r\n",  "lru_crawler enable\r\n",
+      "lru_crawler enable\r\n",
   });
   // The dumps above are not vacuous: memkit listed the items.
   const std::string dump = both.Step("lru_crawler metadump all\r\n");
@@ -215,23 +220,35 @@ TEST(DumpDifferentialTest, SizesSwitchedAtRunTime) {
 TEST(DumpDifferentialTest, SizesTrackedFromStart) {
   Both both({"-m", "64", "-o", "track_sizes"});
   ASSERT_TRUE(both.ok());
-  const std::string sizes =
-      both.Step(SetCommand("a", 5) + SetCommand("b", 300) + SetCommand("c", 300) +
-                "stats sizes\r\n");
+  const std::string sizes = both.Step(SetCommand("a", 5) + SetCommand("b", 300) +
+                                      SetCommand("c", 300) + "stats sizes\r\n");
   EXPECT_TRUE(absl::StrContains(sizes, "STAT 384 2\r\n")) << sizes;
-  both.Steps({"stats sizes_disable\r\n", "stats sizes\r\n", "stats sizes_enable\r\n",
-              "stats sizes\r\n"});
+  both.Steps(
+      {"stats sizes_disable\r\n", "stats sizes\r\n", "stats sizes_enable\r\n", "stats sizes\r\n"});
 }
 
 TEST(DumpDifferentialTest, DetailPerPrefix) {
   Both both({"-m", "64"});
   ASSERT_TRUE(both.ok());
-  both.Steps({"stats detail dump\r\n", "stats detail on\r\n", SetCommand("foo:a", 5),
-              SetCommand("foo:b", 5), SetCommand("bar:x", 5), SetCommand("noprefix", 1),
-              "get foo:a foo:c bar:x noprefix\r\n", "gets foo:b\r\n", "delete foo:b\r\n",
-              "delete nope:x\r\n", "delete noprefix\r\n", "stats detail dump\r\n",
-              "stats detail off\r\n", "get foo:a\r\n", "stats detail dump\r\n", "stats detail\r\n",
-              "stats detail foo\r\n", "stats detail on off\r\n", "stats reset\r\n",
+  both.Steps({"stats detail dump\r\n",
+              "stats detail on\r\n",
+              SetCommand("foo:a", 5),
+              SetCommand("foo:b", 5),
+              SetCommand("bar:x", 5),
+              SetCommand("noprefix", 1),
+              "get foo:a foo:c bar:x noprefix\r\n",
+              "gets foo:b\r\n",
+              "delete foo:b\r\n",
+              "delete nope:x\r\n",
+              "delete noprefix\r\n",
+              "stats detail dump\r\n",
+              "stats detail off\r\n",
+              "get foo:a\r\n",
+              "stats detail dump\r\n",
+              "stats detail\r\n",
+              "stats detail foo\r\n",
+              "stats detail on off\r\n",
+              "stats reset\r\n",
               "stats detail dump\r\n"});
 }
 

@@ -301,8 +301,9 @@ TEST(DetailDelimiterTest, DashDSetsTheDelimiterAndTurnsDetailOn) {
   ASSERT_NE(server, nullptr);
   auto conn = TestConnection::Connect(server->address());
   ASSERT_TRUE(conn.ok());
-  EXPECT_EQ((*conn)->Call("set foo/a 0 0 1\r\nx\r\nset bar:b 0 0 1\r\nx\r\n", "STORED\r\nSTORED\r\n"),
-            "STORED\r\nSTORED\r\n");
+  EXPECT_EQ(
+      (*conn)->Call("set foo/a 0 0 1\r\nx\r\nset bar:b 0 0 1\r\nx\r\n", "STORED\r\nSTORED\r\n"),
+      "STORED\r\nSTORED\r\n");
   EXPECT_EQ((*conn)->Call("get foo/a bar:b\r\n", "END\r\n"),
             "VALUE foo/a 0 1\r\nx\r\nVALUE bar:b 0 1\r\nx\r\nEND\r\n");
   EXPECT_EQ((*conn)->Call("stats detail dump\r\n", "END\r\n"),

@@ -170,14 +170,14 @@ void ExpectSame(const std::map<std::string, std::string>& mc,
   }
 }
 
-const std::vector<std::string> kSlabFields = {
-    "chunk_size", "chunks_per_page", "total_pages", "total_chunks", "used_chunks", "free_chunks",
-    "free_chunks_end", "cmd_set", "get_hits", "active_slabs", "total_malloced"};
-const std::vector<std::string> kItemFields = {"number", "mem_requested", "evicted",
-                                              "evicted_nonzero", "evicted_unfetched",
-                                              "outofmemory"};
-const std::vector<std::string> kGeneralFields = {"bytes", "curr_items", "total_items",
-                                                 "evictions", "limit_maxbytes"};
+const std::vector<std::string> kSlabFields = {"chunk_size",      "chunks_per_page", "total_pages",
+                                              "total_chunks",    "used_chunks",     "free_chunks",
+                                              "free_chunks_end", "cmd_set",         "get_hits",
+                                              "active_slabs",    "total_malloced"};
+const std::vector<std::string> kItemFields = {
+    "number", "mem_requested", "evicted", "evicted_nonzero", "evicted_unfetched", "outofmemory"};
+const std::vector<std::string> kGeneralFields = {"bytes", "curr_items", "total_items", "evictions",
+                                                 "limit_maxbytes"};
 
 void ExpectSameMemoryStats(Pair& p, const std::string& what) {
   ExpectSame(p.mc->Stats("slabs"), p.mk->Stats("slabs"), kSlabFields, what + " stats slabs");
@@ -229,6 +229,24 @@ TEST(SlabStatsDifferentialTest, TinyLimitEvictsPerClass) {
   ExpectSameMemoryStats(p, "three classes");
   EXPECT_EQ(p.mk->Stats("slabs")["total_malloced"], "4194304");
   EXPECT_EQ(p.mk->Stats("items")["items:4:evicted"], "9078");
+}
+
+TEST(SlabStatsDifferentialTest, WithoutEvictionClassesRunOutOnTheirOwn) {
+  // -M -m 2: class 4 fills its two pages, then refuses (outofmemory counted
+  // in its class); appends grow one item through classes that each still
+  // get their first page.
+  Pair p = StartBoth({"-m", "2", "-M"});
+  ASSERT_TRUE(p.mc && p.mk);
+  for (Client* c : {p.mc.get(), p.mk.get()}) {
+    c->SetMany("a", 12000, 100);
+    for (int i = 0; i < 5; ++i) {
+      c->Send("append a00001 0 0 200\r\n" + std::string(200, 'y') + "\r\n");
+      EXPECT_EQ(c->ReadUntil("\r\n"), "STORED\r\n");
+    }
+  }
+  ExpectSameMemoryStats(p, "-M");
+  EXPECT_EQ(p.mk->Stats("items")["items:4:outofmemory"], "1078");
+  EXPECT_EQ(p.mk->Stats("slabs")["total_malloced"], "7340032");  // classes 4 (2), 6, 7, 9, 11, 12
 }
 
 TEST(SlabStatsDifferentialTest, ReusedMemoryDoesNotGrowTotalMalloced) {

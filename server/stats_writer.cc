@@ -373,9 +373,9 @@ std::string FormatCachedump(const ServerCore& core, uint32_t slab_class, uint32_
   std::vector<Entry> entries;
   core.cache->ForEachItem([&](const ItemInfo& info) {
     if (static_cast<uint32_t>(info.slab_class) != slab_class) return true;
-    entries.push_back({info.cas, absl::StrFormat("ITEM %s [%u b; %lld s]\r\n", info.key,
-                                                 info.value_length,
-                                                 static_cast<long long>(info.exptime_unix))});
+    entries.push_back(
+        {info.cas, absl::StrFormat("ITEM %s [%u b; %lld s]\r\n", info.key, info.value_length,
+                                   static_cast<long long>(info.exptime_unix))});
     return true;
   });
   std::sort(entries.begin(), entries.end(),

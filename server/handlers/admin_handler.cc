@@ -321,13 +321,13 @@ void CacheSession::MetaDump(absl::string_view classes) {
     }
     Entry e;
     e.cas = info.cas;
-    e.order = by_hash ? hash::MurmurHash3_x86_32(info.key, 0) : static_cast<uint64_t>(info.slab_class);
-    e.line = absl::StrFormat("key=%s exp=%lld la=%lld cas=%llu fetch=%s cls=%d size=%zu\n",
-                             UriEncode(info.key),
-                             static_cast<long long>(info.exptime_unix == 0 ? -1 : info.exptime_unix),
-                             static_cast<long long>(info.last_access_unix),
-                             static_cast<unsigned long long>(info.cas),
-                             info.fetched ? "yes" : "no", info.slab_class, info.total_size);
+    e.order =
+        by_hash ? hash::MurmurHash3_x86_32(info.key, 0) : static_cast<uint64_t>(info.slab_class);
+    e.line = absl::StrFormat(
+        "key=%s exp=%lld la=%lld cas=%llu fetch=%s cls=%d size=%zu\n", UriEncode(info.key),
+        static_cast<long long>(info.exptime_unix == 0 ? -1 : info.exptime_unix),
+        static_cast<long long>(info.last_access_unix), static_cast<unsigned long long>(info.cas),
+        info.fetched ? "yes" : "no", info.slab_class, info.total_size);
     entries.push_back(std::move(e));
     return true;
   });
@@ -350,7 +350,8 @@ void CacheSession::MetaDump(absl::string_view classes) {
     std::vector<std::pair<uint64_t, uint64_t>> keys;  // (rank, class) per entry
     keys.reserve(entries.size());
     for (size_t i = 0; i < entries.size(); ++i) {
-      const uint64_t rank = i > 0 && entries[i - 1].order == entries[i].order ? keys.back().first + 1 : 0;
+      const uint64_t rank =
+          i > 0 && entries[i - 1].order == entries[i].order ? keys.back().first + 1 : 0;
       keys.emplace_back(rank, entries[i].order);
     }
     std::vector<size_t> index(entries.size());

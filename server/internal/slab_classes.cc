@@ -8,8 +8,7 @@ namespace memkit {
 namespace server {
 namespace internal {
 
-SlabClasses::SlabClasses(size_t chunk_size, double factor, size_t slab_chunk_max,
-                         size_t page_size)
+SlabClasses::SlabClasses(size_t chunk_size, double factor, size_t slab_chunk_max, size_t page_size)
     : page_size_(page_size) {
   sizes_.push_back(0);
   size_t size = kMemcachedItemHeader + chunk_size;
@@ -28,8 +27,8 @@ uint8_t SlabClasses::ClassFor(size_t ntotal) const {
   return static_cast<uint8_t>(it - sizes_.begin());
 }
 
-void SlabClasses::ChunksFor(size_t ntotal, size_t nkey, size_t nsuffix, size_t nbytes,
-                            bool use_cas, std::vector<uint8_t>* out) const {
+void SlabClasses::ChunksFor(size_t ntotal, size_t nkey, size_t nsuffix, size_t nbytes, bool use_cas,
+                            std::vector<uint8_t>* out) const {
   out->clear();
   const size_t chunk_max = slab_chunk_max();
   if (ntotal <= chunk_max) {

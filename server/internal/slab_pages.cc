@@ -39,7 +39,9 @@ bool SlabPages::AddPage(int id) {
   return true;
 }
 
-uint64_t SlabPages::pages(int id) const { return states_[id].pages.load(std::memory_order_relaxed); }
+uint64_t SlabPages::pages(int id) const {
+  return states_[id].pages.load(std::memory_order_relaxed);
+}
 
 uint64_t SlabPages::used_chunks(int id) const {
   return states_[id].used.load(std::memory_order_relaxed);
