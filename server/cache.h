@@ -78,7 +78,8 @@ struct CacheOptions {
   // slab_page_size. 0 means memcached's default, min(slab_page_size / 2,
   // item_size_max).
   size_t slab_chunk_max = 0;
-  // -n and -f: memcached's slab class table, used for per-class stats.
+  // -n and -f: memcached's slab class table, for the page accounting and the
+  // per-class stats.
   size_t chunk_size = 48;
   double growth_factor = 1.25;
   // -M turns this off: when full, refuse stores with "out of memory"
