@@ -27,6 +27,13 @@ constexpr size_t kKeyMaxLength = 250;
 
 bool IsPowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
 
+// memcached's default slab_chunk_max is half a slab page; -I below that
+// lowers it.
+size_t EffectiveSlabChunkMax(const CacheOptions& options) {
+  if (options.slab_chunk_max != 0) return options.slab_chunk_max;
+  return std::min<size_t>(options.slab_page_size / 2, options.item_size_max);
+}
+
 struct MultiGetSlot {
   size_t shard;
   size_t index;
@@ -79,6 +86,15 @@ absl::Status internal::ValidateCacheOptions(const CacheOptions& options) {
   if (options.slab_chunk_max != 0 && options.slab_chunk_max < 512) {
     return absl::InvalidArgumentError("slab_chunk_max must be at least 512 bytes");
   }
+  if (options.slab_page_size < 1024 || options.slab_page_size > size_t{1024} * 1024 * 1024) {
+    return absl::InvalidArgumentError("slab_page_size must be in 1 KiB .. 1 GiB");
+  }
+  if (options.slab_chunk_max > options.slab_page_size ||
+      (options.slab_chunk_max != 0 && options.slab_page_size % options.slab_chunk_max != 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("slab_chunk_max (bytes: ", options.slab_chunk_max,
+                     ") must divide evenly into ", options.slab_page_size, " (slab_page_size)"));
+  }
   if (!(options.growth_factor > 1.0)) {
     return absl::InvalidArgumentError("Factor must be greater than 1");
   }
@@ -101,17 +117,13 @@ absl::Status internal::ValidateCacheOptions(const CacheOptions& options) {
 internal::CacheImpl::CacheImpl(const CacheOptions& options)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : net::RealClock::Get()),
-      slab_classes_(options.chunk_size, options.growth_factor,
-                    options.slab_chunk_max != 0
-                        ? options.slab_chunk_max
-                        : std::min<size_t>(512 * 1024, options.item_size_max)),
-      slab_chunk_max_(options.slab_chunk_max != 0
-                          ? options.slab_chunk_max
-                          : std::min<size_t>(512 * 1024, options.item_size_max)),
+      slab_classes_(options.chunk_size, options.growth_factor, EffectiveSlabChunkMax(options),
+                    options.slab_page_size),
+      slab_chunk_max_(EffectiveSlabChunkMax(options)),
+      pages_(&slab_classes_, options.memory_limit),
       real_clock_(clock_ == net::RealClock::Get()),
       process_started_(absl::ToUnixSeconds(clock_->Now()) - kStartOffset),
-      shard_mask_(static_cast<size_t>(options.num_shards) - 1),
-      limit_(options.memory_limit) {
+      shard_mask_(static_cast<size_t>(options.num_shards) - 1) {
   // memcached's default initial hash power.
   constexpr int kDefaultHashPower = 16;
   const size_t total_buckets =
@@ -222,12 +234,13 @@ void internal::CacheImpl::Unlink(Shard& s, Item* it, uint64_t hash) {
   if ((it->iflags & internal::kItemLinked) == 0) return;
   it->iflags &= static_cast<uint8_t>(~internal::kItemLinked);
   s.Remove(it, hash);
-  const size_t size = ItemSizeOf(it);
   SlabClassCounters& cls = s.classes[it->slab_class];
   --cls.number;
-  cls.mem_requested -= size;
+  cls.mem_requested -= ItemSizeOf(it);
   s.heap_bytes -= internal::ItemAllocationSize(it->nkey, it->nbytes);
-  bytes_.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
+  // Its chunks are free again at once, even if a handle still holds the
+  // bytes (memcached frees them when the last reference goes).
+  Unreserve(it->nkey, it->client_flags, it->nbytes);
   internal::UnrefItem(it);
 }
 

@@ -58,17 +58,28 @@ struct EvictedItem {
 };
 
 struct CacheOptions {
-  // -m: bytes of items to keep, counted as memcached counts `bytes`
-  // (see Cache::ItemSize). memcached's default is 64 MiB.
+  // -m: memory for items, in bytes, counted as memcached's slab allocator
+  // counts it: whole pages of slab_page_size, each carved into chunks of one
+  // slab class (stats slabs `total_malloced`). A class always gets its first
+  // page; further pages only while total_malloced stays within this limit;
+  // then stores evict within the item's class. memcached's default is 64 MiB.
+  // 64-bit: limits above 4 GiB are fine.
   size_t memory_limit = 64 * 1024 * 1024;
+  // Bytes per slab page (1 KiB .. 1 GiB). memcached 1.6.18 fixes it at
+  // 1 MiB (it has no option for it: "-o slab_page_size" is an illegal
+  // suboption there); smaller pages let tests reach page limits with little
+  // memory.
+  size_t slab_page_size = 1024 * 1024;
   // -I: largest item, in memcached's item size (key, value and overhead);
   // 1024 .. 1 GiB and at most memory_limit / 2, as memcached requires.
   size_t item_size_max = 1024 * 1024;
   // -o slab_chunk_max: memcached splits items larger than this into chunks,
-  // and incr/decr refuse chunked items as non-numeric. 0 means memcached's
-  // default, min(512 KiB, item_size_max).
+  // and incr/decr refuse chunked items as non-numeric. It must divide
+  // slab_page_size. 0 means memcached's default, min(slab_page_size / 2,
+  // item_size_max).
   size_t slab_chunk_max = 0;
-  // -n and -f: memcached's slab class table, used for per-class stats.
+  // -n and -f: memcached's slab class table, for the page accounting and the
+  // per-class stats.
   size_t chunk_size = 48;
   double growth_factor = 1.25;
   // -M turns this off: when full, refuse stores with "out of memory"

@@ -72,15 +72,14 @@ bool internal::CacheImpl::WaitForReclaimRound() {
   return !stopping_;
 }
 
-void internal::CacheImpl::SetMemoryLimit(size_t bytes) {
-  limit_.store(bytes, std::memory_order_relaxed);
-}
+void internal::CacheImpl::SetMemoryLimit(size_t bytes) { pages_.set_limit(bytes); }
 
 // ---- Stats -------------------------------------------------------------------
 
 CacheStats internal::CacheImpl::GetStats() const {
   CacheStats st;
-  st.limit_maxbytes = limit_.load(std::memory_order_relaxed);
+  st.limit_maxbytes = pages_.limit();
+  st.total_malloced = pages_.total_malloced();
   st.item_size_max = options_.item_size_max;
   st.slab_chunk_max = slab_chunk_max_;
   st.evictions_enabled = options_.evict;
@@ -95,8 +94,12 @@ CacheStats internal::CacheImpl::GetStats() const {
     Shard& s = *shard;
     MutexLock lock(&s.mu);
     buckets += s.bucket_count();
-    if (const Item* tail = s.lru_tail(); tail != nullptr && now > tail->time) {
-      st.lru_tail_age = std::max<uint64_t>(st.lru_tail_age, now - tail->time);
+    for (int id = 1; id < internal::kMaxSlabClasses; ++id) {
+      if (const Item* tail = s.lru_tail(id); tail != nullptr && now > tail->time) {
+        uint64_t& age = classes[static_cast<size_t>(id)].age;
+        age = std::max<uint64_t>(age, now - tail->time);
+        st.lru_tail_age = std::max<uint64_t>(st.lru_tail_age, age);
+      }
     }
     st.curr_items += s.item_count();
     st.heap_bytes += s.heap_bytes;
@@ -125,6 +128,8 @@ CacheStats internal::CacheImpl::GetStats() const {
     c.id = id;
     c.chunk_size = slab_classes_.chunk_size(id);
     c.chunks_per_page = slab_classes_.chunks_per_page(id);
+    c.total_pages = pages_.pages(id);
+    c.used_chunks = pages_.used_chunks(id);
     st.bytes += c.mem_requested;
     st.cmd_set += c.cmd_set;
     st.get_hits += c.get_hits;
@@ -141,7 +146,7 @@ CacheStats internal::CacheImpl::GetStats() const {
     st.reclaimed += c.reclaimed;
     st.crawler_reclaimed += c.crawler_reclaimed;
     st.outofmemory += c.outofmemory;
-    if (c.active()) st.slab_classes.push_back(c);
+    if (c.active() || c.total_pages != 0) st.slab_classes.push_back(c);
   }
   st.hash_bytes = buckets * sizeof(Item*);
   while ((uint64_t{1} << (st.hash_power_level + 1)) <= buckets) ++st.hash_power_level;
@@ -172,10 +177,12 @@ std::vector<std::pair<size_t, uint64_t>> internal::CacheImpl::SizeHistogram(
     MutexLock lock(&s.mu);
     // Every linked item, expired or flushed ones too until they are removed:
     // memcached counts items as it links and unlinks them.
-    for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
-      if (it->cas < min_cas) continue;
-      const size_t size = ItemSizeOf(it);
-      ++buckets[(size + 31) / 32 * 32];
+    for (int id = 0; id < internal::kMaxSlabClasses; ++id) {
+      for (Item* it = s.lru_head(id); it != nullptr; it = it->next) {
+        if (it->cas < min_cas) continue;
+        const size_t size = ItemSizeOf(it);
+        ++buckets[(size + 31) / 32 * 32];
+      }
     }
   }
   return std::vector<std::pair<size_t, uint64_t>>(buckets.begin(), buckets.end());
@@ -186,9 +193,11 @@ void internal::CacheImpl::ForEachItem(absl::FunctionRef<bool(const ItemInfo&)> v
   for (const auto& shard : shards_) {
     Shard& s = *shard;
     MutexLock lock(&s.mu);
-    for (Item* it = s.lru_head(); it != nullptr; it = it->next) {
-      if (IsFlushed(it, now) || (it->exptime != 0 && it->exptime <= now)) continue;
-      if (!visit(InfoOf(it, now))) return;
+    for (int id = 0; id < internal::kMaxSlabClasses; ++id) {
+      for (Item* it = s.lru_head(id); it != nullptr; it = it->next) {
+        if (IsFlushed(it, now) || (it->exptime != 0 && it->exptime <= now)) continue;
+        if (!visit(InfoOf(it, now))) return;
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
-// Memory accounting, the item size limit, eviction and -M refusal.
+// Memory accounting (memcached's slab pages and chunks), the item size limit,
+// per-class eviction and -M refusal.
 
 #include <string>
 #include <vector>
@@ -22,10 +23,14 @@ std::string Key(int i) { return absl::StrFormat("k%03d", i); }
 
 class MemoryTest : public ::testing::Test {
  protected:
-  // 64 KiB of items, 1 KiB items at most, one shard so the LRU is global.
+  // Four 16 KiB slab pages, 1 KiB items at most, one shard so each class has
+  // one LRU. A 100-byte value under a 3- or 4-byte key is 162-163 bytes:
+  // class 4 (192-byte chunks), 85 to a page, 340 in all.
+  static constexpr size_t kFit = 4 * (16 * 1024 / 192);
   CacheOptions SmallOptions(bool evict = true, int shards = 1) {
     CacheOptions options = TestOptions(&clock_);
     options.memory_limit = 64 * 1024;
+    options.slab_page_size = 16 * 1024;
     options.item_size_max = 1024;
     options.evict = evict;
     options.num_shards = shards;
@@ -95,8 +100,7 @@ TEST_F(MemoryTest, AppendBeyondTheItemLimitIsNotStored) {
 
 TEST_F(MemoryTest, EvictsTheLeastRecentlyUsed) {
   auto cache = MakeCache(SmallOptions());
-  const size_t per_item = cache->ItemSize(4, 0, 100);  // 163
-  const size_t fit = 64 * 1024 / per_item;              // 402
+  const size_t fit = kFit;
   Set(*cache, "hot", std::string(100, 'h'));
   for (int i = 0; i < 1000; ++i) {
     ASSERT_EQ(Set(*cache, Key(i), std::string(100, 'x'), i % 2 == 0 ? 0 : 1000).code, McCode::kOk);
@@ -105,7 +109,7 @@ TEST_F(MemoryTest, EvictsTheLeastRecentlyUsed) {
     }
   }
   CacheStats st = cache->GetStats();
-  EXPECT_LE(st.bytes, 64u * 1024);
+  EXPECT_EQ(st.total_malloced, 64u * 1024);
   EXPECT_EQ(st.curr_items, fit);
   EXPECT_EQ(st.evictions, 1001 - fit);
   EXPECT_EQ(st.evicted_unfetched, 1001 - fit);
@@ -119,7 +123,7 @@ TEST_F(MemoryTest, EvictsTheLeastRecentlyUsed) {
 
 TEST_F(MemoryTest, EvictedTimeReportsTheVictimsIdleSeconds) {
   auto cache = MakeCache(SmallOptions());
-  for (int i = 0; i < 402; ++i) Set(*cache, Key(i), std::string(100, 'x'));
+  for (int i = 0; i < static_cast<int>(kFit); ++i) Set(*cache, Key(i), std::string(100, 'x'));
   clock_.Advance(absl::Seconds(7));
   EXPECT_EQ(cache->GetStats().lru_tail_age, 7u);
   Set(*cache, "new", std::string(100, 'x'));
@@ -152,11 +156,19 @@ TEST_F(MemoryTest, EvictionReachesIntoOtherShards) {
     const std::string value(i % 3 == 0 ? 900 : 50, 'x');
     ASSERT_EQ(Set(*cache, Key(i), value).code, McCode::kOk) << i;
   }
+  // Two classes (964-byte items in the 1024 class, 114-byte ones in 120)
+  // share the four pages and evict within themselves.
   CacheStats st = cache->GetStats();
-  EXPECT_LE(st.bytes, 64u * 1024);
-  EXPECT_GT(st.bytes, 60u * 1024);
+  EXPECT_EQ(st.total_malloced, 64u * 1024);
   EXPECT_GT(st.evictions, 0u);
   EXPECT_EQ(st.outofmemory, 0u);
+  uint64_t used = 0;
+  for (const SlabClassStats& c : st.slab_classes) {
+    used += c.used_chunks;
+    EXPECT_EQ(c.used_chunks, c.total_pages * c.chunks_per_page) << c.id;  // full
+    EXPECT_EQ(c.used_chunks, c.number) << c.id;
+  }
+  EXPECT_EQ(used, st.curr_items);
 }
 
 TEST_F(MemoryTest, WithoutEvictionStoresFailWhenFull) {
@@ -168,7 +180,7 @@ TEST_F(MemoryTest, WithoutEvictionStoresFailWhenFull) {
     if (last == McCode::kOk) ++stored;
   }
   EXPECT_EQ(last, McCode::kOutOfMemory);
-  EXPECT_EQ(stored, 402);
+  EXPECT_EQ(stored, static_cast<int>(kFit));
   CacheStats st = cache->GetStats();
   EXPECT_EQ(st.evictions, 0u);
   EXPECT_EQ(st.store_no_memory, 1u);
@@ -182,13 +194,19 @@ TEST_F(MemoryTest, WithoutEvictionStoresFailWhenFull) {
   EXPECT_FALSE(testing::Present(*cache, Key(0)));
   // Room was made by the drop, so the next store fits.
   EXPECT_EQ(Set(*cache, Key(0), std::string(100, 'z')).code, McCode::kOk);
-  // A new key does not fit either.
-  EXPECT_EQ(Set(*cache, "n", "99").code, McCode::kOutOfMemory);
+  // A new key of the same class does not fit either...
+  EXPECT_EQ(Set(*cache, "n", std::string(100, 'x')).code, McCode::kOutOfMemory);
+  // ...but one of a class without a page gets its first page, past -m, as in
+  // memcached.
+  EXPECT_EQ(Set(*cache, "n", "99").code, McCode::kOk);
+  EXPECT_EQ(cache->GetStats().total_malloced, 80u * 1024);
 }
 
 TEST_F(MemoryTest, WithoutEvictionExpiredItemsStillMakeRoom) {
   auto cache = MakeCache(SmallOptions(/*evict=*/false));
-  for (int i = 0; i < 402; ++i) ASSERT_EQ(Set(*cache, Key(i), std::string(100, 'x'), 5).code, McCode::kOk);
+  for (int i = 0; i < static_cast<int>(kFit); ++i) {
+    ASSERT_EQ(Set(*cache, Key(i), std::string(100, 'x'), 5).code, McCode::kOk);
+  }
   EXPECT_EQ(Set(*cache, "more", std::string(100, 'x')).code, McCode::kOutOfMemory);
   clock_.Advance(absl::Seconds(6));
   for (int i = 0; i < 100; ++i) {
@@ -197,15 +215,96 @@ TEST_F(MemoryTest, WithoutEvictionExpiredItemsStillMakeRoom) {
   EXPECT_GE(cache->GetStats().reclaimed, 100u);
 }
 
-TEST_F(MemoryTest, LoweringTheLimitEvictsOnLaterStores) {
+TEST_F(MemoryTest, LoweringTheLimitStopsNewPages) {
+  // cache_memlimit frees no page (memcached neither): the classes keep what
+  // they have and evict once that is full.
   auto cache = MakeCache(SmallOptions());
-  for (int i = 0; i < 402; ++i) Set(*cache, Key(i), std::string(100, 'x'));
+  for (int i = 0; i < 170; ++i) Set(*cache, Key(i), std::string(100, 'x'));  // two pages
   cache->SetMemoryLimit(32 * 1024);
   EXPECT_EQ(cache->GetStats().limit_maxbytes, 32u * 1024);
-  Set(*cache, "trigger", std::string(100, 'x'));
+  for (int i = 170; i < 270; ++i) Set(*cache, Key(i), std::string(100, 'x'));
   CacheStats st = cache->GetStats();
-  EXPECT_LE(st.bytes, 32u * 1024);
-  EXPECT_EQ(st.curr_items, 32u * 1024 / cache->ItemSize(4, 0, 100));
+  EXPECT_EQ(st.total_malloced, 32u * 1024);
+  EXPECT_EQ(st.curr_items, 170u);
+  EXPECT_EQ(st.evictions, 100u);
+}
+
+TEST_F(MemoryTest, TinyLimitEvictsPerClassAsMemcached) {
+  // memcached 1.6.18 -m 2: 20000 sets of 100 bytes under "a%05d" (class 4)
+  // then 1000 of 3000 bytes under "b%05d" (class 17) give these stats.
+  CacheOptions options = TestOptions(&clock_);
+  options.memory_limit = 2 * 1024 * 1024;
+  options.num_shards = 1;
+  auto cache = MakeCache(options);
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_EQ(Set(*cache, absl::StrFormat("a%05d", i), std::string(100, 'x')).code, McCode::kOk);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(Set(*cache, absl::StrFormat("b%05d", i), std::string(3000, 'x')).code, McCode::kOk);
+  }
+  CacheStats st = cache->GetStats();
+  EXPECT_EQ(st.total_malloced, 3u * 1024 * 1024);
+  ASSERT_EQ(st.slab_classes.size(), 2u);
+  const SlabClassStats& small = st.slab_classes[0];
+  EXPECT_EQ(small.id, 4);
+  EXPECT_EQ(small.total_pages, 2u);
+  EXPECT_EQ(small.used_chunks, 10922u);
+  EXPECT_EQ(small.number, 10922u);
+  EXPECT_EQ(small.evicted, 9078u);
+  const SlabClassStats& big = st.slab_classes[1];
+  EXPECT_EQ(big.id, 17);
+  EXPECT_EQ(big.total_pages, 1u);  // its first page, past -m
+  EXPECT_EQ(big.used_chunks, 288u);
+  EXPECT_EQ(big.evicted, 712u);
+  EXPECT_EQ(st.evictions, 9790u);
+}
+
+TEST_F(MemoryTest, ReplacingExpiredItemsTakesNoNewPage) {
+  auto cache = MakeCache(TestOptions(&clock_));
+  for (int i = 0; i < 3000; ++i) Set(*cache, Key(i), std::string(1000, 'x'), 10);
+  const uint64_t malloced = cache->GetStats().total_malloced;
+  EXPECT_EQ(malloced, 4u * 1024 * 1024);  // 1063-byte items: 1184-byte chunks, 885 a page
+  clock_.Advance(absl::Seconds(11));
+  // The same keys again, then as many new keys of the same size: the expired
+  // items' chunks are reused.
+  for (int i = 0; i < 3000; ++i) Set(*cache, Key(i), std::string(1000, 'y'), 10);
+  EXPECT_EQ(cache->GetStats().total_malloced, malloced);
+  clock_.Advance(absl::Seconds(11));
+  for (int i = 0; i < 3000; ++i) Set(*cache, "n" + Key(i).substr(1), std::string(1000, 'z'));
+  CacheStats st = cache->GetStats();
+  EXPECT_EQ(st.total_malloced, malloced);
+  EXPECT_EQ(st.curr_items, 3000u);
+}
+
+TEST_F(MemoryTest, ItemsAboveTheChunkMaxAreCountedInChunks) {
+  // memcached 1.6.18 -m 64, after 100 sets of 100 bytes and 3 of 600000:
+  // classes 2 (headers, 3 used), 4 (100 used), 31 (the tails, 3 used) and
+  // 39 (2 pages, 3 used); total_malloced 5 MiB; items:39:number 3.
+  auto cache = MakeCache(TestOptions(&clock_));
+  for (int i = 0; i < 100; ++i) Set(*cache, "k" + std::to_string(i), std::string(100, 'x'));
+  for (int i = 0; i < 3; ++i) Set(*cache, "big" + std::to_string(i), std::string(600000, 'x'));
+  CacheStats st = cache->GetStats();
+  EXPECT_EQ(st.total_malloced, 5u * 1024 * 1024);
+  std::vector<std::vector<uint64_t>> got;
+  for (const SlabClassStats& c : st.slab_classes) {
+    got.push_back({static_cast<uint64_t>(c.id), c.total_pages, c.used_chunks, c.number});
+  }
+  EXPECT_EQ(got, (std::vector<std::vector<uint64_t>>{
+                     {2, 1, 3, 0}, {4, 1, 100, 100}, {31, 1, 3, 0}, {39, 2, 3, 3}}));
+  EXPECT_EQ(st.slab_classes[3].mem_requested, 3 * 600063u);  // items:39:mem_requested
+  cache->Delete("big0");
+  st = cache->GetStats();
+  EXPECT_EQ(st.slab_classes[0].used_chunks, 2u);
+  EXPECT_EQ(st.slab_classes[3].used_chunks, 2u);
+}
+
+TEST_F(MemoryTest, LimitsAbove4GiB) {
+  CacheOptions options = TestOptions(&clock_);
+  options.memory_limit = size_t{8} << 30;  // -m 8192
+  auto cache = MakeCache(options);
+  EXPECT_EQ(cache->GetStats().limit_maxbytes, uint64_t{8} << 30);
+  Set(*cache, "k", "v");
+  EXPECT_EQ(cache->GetStats().total_malloced, 1024u * 1024);
 }
 
 TEST_F(MemoryTest, StatsArePerMemcachedSlabClass) {
@@ -230,6 +329,11 @@ TEST_F(MemoryTest, StatsArePerMemcachedSlabClass) {
   EXPECT_EQ(big.number, 2u);
   EXPECT_EQ(big.mem_requested, 320u);
   EXPECT_EQ(big.get_hits, 2u);
+  EXPECT_EQ(small.total_pages, 1u);
+  EXPECT_EQ(small.used_chunks, 1u);
+  EXPECT_EQ(big.total_pages, 1u);
+  EXPECT_EQ(big.used_chunks, 2u);
+  EXPECT_EQ(st.total_malloced, 2u * 1024 * 1024);
   EXPECT_EQ(st.hash_bytes, 256u * 8);
   EXPECT_EQ(st.hash_power_level, 8u);
 }

@@ -16,7 +16,8 @@ namespace server {
 
 // memcached keeps item and hit counters per slab class. The engine does not
 // allocate from slabs; it files each item under the class memcached would
-// use for its size (same -n/-f table), so these line up with memcached's.
+// use for its size (same -n/-f table) and counts the slab pages and chunks
+// memcached would take, so these line up with memcached's.
 // Each shard keeps one per class; GetStats() adds the shards' up with +=.
 struct SlabClassCounters {
   uint64_t number = 0;         // items:N:number, slabs used_chunks
@@ -74,11 +75,17 @@ struct SlabClassCounters {
   }
 };
 
-// One slab class's counters with its place in the class table.
+// One slab class's counters with its place in the class table and its pages.
 struct SlabClassStats : SlabClassCounters {
   int id = 0;
   size_t chunk_size = 0;       // stats slabs chunk_size
   size_t chunks_per_page = 0;  // stats slabs chunks_per_page
+  uint64_t total_pages = 0;    // stats slabs total_pages (never shrinks)
+  // stats slabs used_chunks: chunks of this class taken by linked items,
+  // including the header and last chunks of larger items filed elsewhere.
+  // free_chunks is total_pages * chunks_per_page - used_chunks.
+  uint64_t used_chunks = 0;
+  uint64_t age = 0;  // items:N:age: seconds since this class's LRU tail was used
 };
 
 struct CacheStats {
@@ -95,6 +102,9 @@ struct CacheStats {
   uint64_t curr_items = 0;
   uint64_t bytes = 0;       // Sum of memcached item sizes of stored items.
   uint64_t heap_bytes = 0;  // What those items really take (header+key+value).
+  // stats slabs total_malloced: slab pages memcached would have taken, in
+  // bytes. It grows a page at a time and never shrinks.
+  uint64_t total_malloced = 0;
   uint64_t total_items = 0;
   uint64_t hash_power_level = 0;  // log2 of all shards' buckets.
   uint64_t hash_bytes = 0;
@@ -135,7 +145,7 @@ struct CacheStats {
   uint64_t crawler_items_checked = 0;
   uint64_t outofmemory = 0;
 
-  // Classes with items or activity, in ascending id.
+  // Classes with items, pages or activity, in ascending id.
   std::vector<SlabClassStats> slab_classes;
 };
 

@@ -1,8 +1,10 @@
-// Cache: stores (memcached's do_store_item), the memory limit and eviction
-// (lru_pull_tail), and incr/decr (do_add_delta).
+// Cache: stores (memcached's do_store_item), the memory limit counted in slab
+// pages and per-class eviction (slabs_alloc, lru_pull_tail), and incr/decr
+// (do_add_delta).
 
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "core/text/numbers.h"
 #include "server/internal/cache_impl.h"
@@ -26,19 +28,10 @@ bool ValidKey(absl::string_view key) { return !key.empty() && key.size() <= kKey
 
 // ---- Memory limit and eviction -----------------------------------------------
 
-bool internal::CacheImpl::TryCharge(size_t ntotal) {
-  const int64_t limit = static_cast<int64_t>(limit_.load(std::memory_order_relaxed));
-  const int64_t size = static_cast<int64_t>(ntotal);
-  int64_t current = bytes_.load(std::memory_order_relaxed);
-  do {
-    if (current + size > limit) return false;
-  } while (!bytes_.compare_exchange_weak(current, current + size, std::memory_order_relaxed));
-  return true;
-}
-
-bool internal::CacheImpl::PullTail(Shard& s, uint32_t now, bool evict, const Item* keep) {
+bool internal::CacheImpl::PullTail(Shard& s, int cls_id, uint32_t now, bool evict,
+                                   const Item* keep) {
   bool removed = false;
-  Item* search = s.lru_tail();
+  Item* search = s.lru_tail(cls_id);
   for (int tries = kTailTries; tries > 0 && search != nullptr; --tries) {
     Item* prev = search->prev;
     if (search == keep) {  // memcached skips the item whose lock it holds.
@@ -86,13 +79,13 @@ bool internal::CacheImpl::PullTail(Shard& s, uint32_t now, bool evict, const Ite
   return removed;
 }
 
-bool internal::CacheImpl::Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep) {
+bool internal::CacheImpl::ReserveChunk(Shard& s, int cls, uint32_t now, const Item* keep) {
   for (;;) {
-    if (TryCharge(ntotal)) return true;
-    if (PullTail(s, now, options_.evict, keep)) continue;
-    // Nothing to free here: take from other shards, but only through
-    // try_lock, since this thread already holds a shard lock (memcached's
-    // item_trylock plays the same part).
+    if (pages_.TakeChunk(cls)) return true;
+    if (PullTail(s, cls, now, options_.evict, keep)) continue;
+    // Nothing of this class to free here: take from other shards, but only
+    // through try_lock, since this thread already holds a shard lock
+    // (memcached's item_trylock plays the same part).
     bool freed = false;
     for (int round = 0; round < 3 && !freed; ++round) {
       bool contended = false;
@@ -102,7 +95,7 @@ bool internal::CacheImpl::Reserve(Shard& s, size_t ntotal, uint32_t now, const I
           contended = true;
           continue;
         }
-        freed = PullTail(other, now, options_.evict, nullptr);
+        freed = PullTail(other, cls, now, options_.evict, nullptr);
         other.mu.Unlock();
       }
       if (!contended) break;
@@ -110,6 +103,34 @@ bool internal::CacheImpl::Reserve(Shard& s, size_t ntotal, uint32_t now, const I
     }
     if (!freed) return false;
   }
+}
+
+bool internal::CacheImpl::Reserve(Shard& s, size_t nkey, uint32_t client_flags, size_t nbytes,
+                                  uint32_t now, const Item* keep) {
+  const size_t ntotal = ItemSize(nkey, client_flags, nbytes);
+  if (ntotal <= slab_chunk_max_) return ReserveChunk(s, slab_classes_.ClassFor(ntotal), now, keep);
+  std::vector<uint8_t> chunks;
+  slab_classes_.ChunksFor(ntotal, nkey, client_flags != 0 ? 4 : 0, nbytes, options_.use_cas,
+                          &chunks);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (!ReserveChunk(s, chunks[i], now, keep)) {
+      for (size_t j = 0; j < i; ++j) pages_.ReturnChunk(chunks[j]);
+      return false;
+    }
+  }
+  return true;
+}
+
+void internal::CacheImpl::Unreserve(size_t nkey, uint32_t client_flags, size_t nbytes) {
+  const size_t ntotal = ItemSize(nkey, client_flags, nbytes);
+  if (ntotal <= slab_chunk_max_) {
+    pages_.ReturnChunk(slab_classes_.ClassFor(ntotal));
+    return;
+  }
+  std::vector<uint8_t> chunks;
+  slab_classes_.ChunksFor(ntotal, nkey, client_flags != 0 ? 4 : 0, nbytes, options_.use_cas,
+                          &chunks);
+  for (uint8_t cls : chunks) pages_.ReturnChunk(cls);
 }
 
 // ---- Stores ------------------------------------------------------------------
@@ -186,14 +207,14 @@ Item* internal::CacheImpl::Combine(Shard& s, Item* old_it, const Item* add, bool
   const size_t ntotal = ItemSize(old_it->nkey, old_it->client_flags, total);
   if (ntotal > options_.item_size_max) return nullptr;  // Too large: NOT_STORED.
   const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
-  if (!Reserve(s, ntotal, now, old_it)) {
+  if (!Reserve(s, old_it->nkey, old_it->client_flags, total, now, old_it)) {
     ++s.classes[slab_class].outofmemory;
     return nullptr;
   }
   Item* combined =
       internal::AllocateItem(old_it->key(), old_it->client_flags, static_cast<uint32_t>(total));
   if (combined == nullptr) {
-    Unreserve(ntotal);
+    Unreserve(old_it->nkey, old_it->client_flags, total);
     return nullptr;
   }
   combined->slab_class = slab_class;
@@ -210,7 +231,6 @@ StoreResult internal::CacheImpl::StoreItem(Item* it, const StoreRequest& request
   const absl::string_view key = it->key();
   const uint64_t hash = KeyHash(key);
   const uint32_t now = CurrentTime();
-  const size_t ntotal = ItemSizeOf(it);
   it->exptime = RelTime(request.exptime, now);
   StoreResult r;
   Shard& s = ShardFor(hash);
@@ -228,7 +248,7 @@ StoreResult internal::CacheImpl::StoreItem(Item* it, const StoreRequest& request
     r.code = McCode::kOk;
     r.cas = it->cas;
   } else {
-    Unreserve(ntotal);
+    Unreserve(it->nkey, it->client_flags, it->nbytes);
   }
   internal::UnrefItem(it);  // The table holds its own reference if linked.
   return r;
@@ -238,8 +258,8 @@ bool internal::CacheImpl::ReserveForStore(Shard& s, Item* it, const StoreRequest
                                           uint64_t hash, uint32_t now) {
   // memcached allocates before it looks at the old item, reclaiming an
   // expired tail item when it can, else evicting, else failing.
-  PullTail(s, now, /*evict=*/false, nullptr);
-  if (Reserve(s, ItemSizeOf(it), now, nullptr)) return true;
+  PullTail(s, it->slab_class, now, /*evict=*/false, nullptr);
+  if (Reserve(s, it->nkey, it->client_flags, it->nbytes, now, nullptr)) return true;
   ++s.classes[it->slab_class].outofmemory;
   ++s.counters.store_no_memory;
   if (request.drop_on_failure.value_or(request.mode == StoreMode::kSet)) {
@@ -335,13 +355,13 @@ Item* internal::CacheImpl::CreateLinked(Shard& s, absl::string_view key, absl::s
   const size_t ntotal = ItemSize(key.size(), 0, value.size());
   if (ntotal > options_.item_size_max) return nullptr;
   const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
-  if (!Reserve(s, ntotal, now, nullptr)) {
+  if (!Reserve(s, key.size(), 0, value.size(), now, nullptr)) {
     ++s.classes[slab_class].outofmemory;
     return nullptr;
   }
   Item* it = internal::AllocateItem(key, 0, static_cast<uint32_t>(value.size()));
   if (it == nullptr) {
-    Unreserve(ntotal);
+    Unreserve(key.size(), 0, value.size());
     return nullptr;
   }
   it->slab_class = slab_class;
@@ -419,14 +439,14 @@ ArithmeticResult internal::CacheImpl::Arithmetic(absl::string_view key,
     } else {
       const size_t ntotal = ItemSize(it->nkey, it->client_flags, len);
       const uint8_t slab_class = slab_classes_.ClassFor(ntotal);
-      if (!Reserve(s, ntotal, now, it)) {
+      if (!Reserve(s, it->nkey, it->client_flags, len, now, it)) {
         ++s.classes[slab_class].outofmemory;
         r.code = McCode::kOutOfMemory;
         return r;
       }
       Item* fresh = internal::AllocateItem(key, it->client_flags, static_cast<uint32_t>(len));
       if (fresh == nullptr) {
-        Unreserve(ntotal);
+        Unreserve(it->nkey, it->client_flags, len);
         r.code = McCode::kOutOfMemory;
         return r;
       }

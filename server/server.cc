@@ -71,8 +71,10 @@ namespace internal {
 ServerCore::ServerCore(const ServerOptions& o)
     : options(o),
       clock(o.clock),
-      settings(o.verbosity, o.cache.reclaim_interval > absl::ZeroDuration(), o.track_sizes) {
+      settings(o.verbosity, o.cache.reclaim_interval > absl::ZeroDuration(), o.track_sizes),
+      prefix_stats(o.prefix_delimiter) {
   pid = static_cast<int64_t>(getpid());
+  settings.set_detail_enabled(o.detail_enabled);
   frontend_options.protocols = o.protocol == BindingProtocol::kAuto    ? frontend::Protocols::kAuto
                                : o.protocol == BindingProtocol::kAscii ? frontend::Protocols::kText
                                                                        : frontend::Protocols::kBinary;

@@ -100,6 +100,13 @@ struct ServerOptions {
   bool watch_enabled = true;
   // -o track_sizes: "stats sizes" prints the size histogram.
   bool track_sizes = false;
+  // -D <char>: the byte that ends a key's prefix for "stats detail" (":" by
+  // default; "stats settings" prints it as stat_key_prefix). memcached's -D
+  // also turns detail on: set detail_enabled with it.
+  char prefix_delimiter = ':';
+  // -D: "stats detail" counting on from the start ("stats detail on|off"
+  // switches it at run time).
+  bool detail_enabled = false;
   // memcached-debug's "debugtime <secs>|p|r" text command (moves the server
   // clock). memkit extension; off in memcached's release build and here.
   bool enable_debugtime = false;

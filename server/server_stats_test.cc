@@ -291,6 +291,28 @@ TEST_F(StatsTest, CachedumpAndErrors) {
   EXPECT_EQ(Call("stats detail on\r\n", "\r\n"), "OK\r\n");
 }
 
+// memcached -D /: "/" ends a prefix, and detail counting is on from the start
+// (checked against memcached 1.6.18 -D /). flags.cc maps -D to these fields.
+TEST(DetailDelimiterTest, DashDSetsTheDelimiterAndTurnsDetailOn) {
+  ServerOptions o = testing::TestServerOptions();
+  o.prefix_delimiter = '/';
+  o.detail_enabled = true;
+  std::unique_ptr<Server> server = StartServer(o);
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->address());
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(
+      (*conn)->Call("set foo/a 0 0 1\r\nx\r\nset bar:b 0 0 1\r\nx\r\n", "STORED\r\nSTORED\r\n"),
+      "STORED\r\nSTORED\r\n");
+  EXPECT_EQ((*conn)->Call("get foo/a bar:b\r\n", "END\r\n"),
+            "VALUE foo/a 0 1\r\nx\r\nVALUE bar:b 0 1\r\nx\r\nEND\r\n");
+  EXPECT_EQ((*conn)->Call("stats detail dump\r\n", "END\r\n"),
+            "PREFIX foo get 1 hit 1 set 1 del 0\r\nEND\r\n");
+  const std::string settings = (*conn)->Call("stats settings\r\n", "END\r\n");
+  EXPECT_EQ(StatValue(settings, "stat_key_prefix"), "/");
+  EXPECT_EQ(StatValue(settings, "detail_enabled"), "yes");
+}
+
 }  // namespace
 }  // namespace server
 }  // namespace memkit

@@ -4,8 +4,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -166,7 +168,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "num_threads", static_cast<uint64_t>(o.num_threads));
   // memcached's default: one UDP thread per worker (memkit serves no UDP).
   Stat(sink, "num_threads_per_udp", static_cast<uint64_t>(o.num_threads));
-  sink("stat_key_prefix", ":");  // memcached -D; memkit's detail stats use ':'
+  sink("stat_key_prefix", std::string(1, o.prefix_delimiter));  // -D
   sink("detail_enabled", YesNo(core.settings.detail_enabled()));
   Stat(sink, "reqs_per_event", static_cast<uint64_t>(o.reqs_per_event));
   sink("cas_enabled", YesNo(o.cache.use_cas));
@@ -251,9 +253,9 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
       if (temp_lru) Stat(sink, p + "number_temp", 0);
       Stat(sink, p + "age_hot", 0);
       Stat(sink, p + "age_warm", 0);
-      // The age of the oldest item of the whole LRU (memkit has one per shard,
-      // not per class).
-      Stat(sink, p + "age", cs.lru_tail_age);
+      // Seconds since the class's least recently used item (over all shards'
+      // LRUs of that class) was last used.
+      Stat(sink, p + "age", c.age);
       Stat(sink, p + "mem_requested", c.mem_requested);
       Stat(sink, p + "evicted", c.evicted);
       Stat(sink, p + "evicted_nonzero", c.evicted_nonzero);
@@ -279,18 +281,19 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
     const CacheStats cs = core.cache->GetStats();
     uint64_t active = 0;
     for (const SlabClassStats& c : cs.slab_classes) {
+      // memcached lists the classes that have taken a page.
+      if (c.total_pages == 0) continue;
       ++active;
       const std::string p = absl::StrCat(c.id, ":");
-      // memkit does not carve slab pages; pages are what memcached would
-      // need for the items this class holds.
-      const uint64_t per_page = c.chunks_per_page == 0 ? 1 : c.chunks_per_page;
-      const uint64_t pages = (c.number + per_page - 1) / per_page;
+      // The pages and chunks memcached's allocator would have taken for the
+      // same stores (the engine counts them; it mallocs items itself).
+      const uint64_t total_chunks = c.total_pages * c.chunks_per_page;
       Stat(sink, p + "chunk_size", c.chunk_size);
       Stat(sink, p + "chunks_per_page", c.chunks_per_page);
-      Stat(sink, p + "total_pages", pages);
-      Stat(sink, p + "total_chunks", pages * per_page);
-      Stat(sink, p + "used_chunks", c.number);
-      Stat(sink, p + "free_chunks", pages * per_page - c.number);
+      Stat(sink, p + "total_pages", c.total_pages);
+      Stat(sink, p + "total_chunks", total_chunks);
+      Stat(sink, p + "used_chunks", c.used_chunks);
+      Stat(sink, p + "free_chunks", total_chunks - std::min(total_chunks, c.used_chunks));
       Stat(sink, p + "free_chunks_end", 0);
       Stat(sink, p + "get_hits", c.get_hits);
       Stat(sink, p + "cmd_set", c.cmd_set);
@@ -302,7 +305,7 @@ bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink 
       Stat(sink, p + "touch_hits", c.touch_hits);
     }
     Stat(sink, "active_slabs", active);
-    Stat(sink, "total_malloced", cs.heap_bytes);
+    Stat(sink, "total_malloced", cs.total_malloced);
     return true;
   }
   if (which == "sizes") {
@@ -360,19 +363,33 @@ void WriteConnsStats(ServerCore& core, const CacheSession* self, StatSink sink) 
 }
 
 std::string FormatCachedump(const ServerCore& core, uint32_t slab_class, uint32_t limit) {
+  // memcached lists its class's COLD LRU from the head: the most recently
+  // stored items first. The engine's items sit in shards, so they are
+  // gathered and put in that order (by CAS, which grows with each store).
+  struct Entry {
+    uint64_t cas;
+    std::string line;
+  };
+  std::vector<Entry> entries;
+  core.cache->ForEachItem([&](const ItemInfo& info) {
+    if (static_cast<uint32_t>(info.slab_class) != slab_class) return true;
+    entries.push_back(
+        {info.cas, absl::StrFormat("ITEM %s [%u b; %lld s]\r\n", info.key, info.value_length,
+                                   static_cast<long long>(info.exptime_unix))});
+    return true;
+  });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.cas > b.cas; });
   std::string out;
   uint32_t shown = 0;
   // memcached caps a dump at 2 MB.
   constexpr size_t kMaxDump = 2 * 1024 * 1024;
-  core.cache->ForEachItem([&](const ItemInfo& info) {
-    if (static_cast<uint32_t>(info.slab_class) != slab_class) return true;
-    std::string line = absl::StrFormat("ITEM %s [%u b; %lld s]\r\n", info.key, info.value_length,
-                                       static_cast<long long>(info.exptime_unix));
-    if (out.size() + line.size() + 5 > kMaxDump) return false;
-    out += line;
+  for (const Entry& e : entries) {
+    if (limit != 0 && shown >= limit) break;
+    if (out.size() + e.line.size() + 6 > kMaxDump) break;
+    out += e.line;
     ++shown;
-    return limit == 0 || shown < limit;
-  });
+  }
   out += "END\r\n";
   return out;
 }

@@ -4,15 +4,18 @@
 // machinery memkit does not have (slab mover, segmented LRU, extstore) are
 // accepted and remembered for "stats settings", as memcached remembers them.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "core/hash/hash.h"
 #include "core/protocol/text_reply_writer.h"
 #include "core/status/status.h"
 #include "server/handlers/cache_session.h"
@@ -113,6 +116,10 @@ void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
   if (ntokens == 4 && sub == "crawl") {
     if (!enabled) {
       out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
+    } else if (args[1] == "hash") {
+      // memcached 1.6.18 walks the hash table only to dump; a hash crawl
+      // fails as its crawler reports it.
+      out_->Append("ERROR an unknown error happened\r\n");
     } else if (!ValidClassList(args[1])) {
       out_->Append("BADCLASS invalid class id\r\n");
     } else {
@@ -130,7 +137,7 @@ void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
     } else if (ex_->HasUnwrittenReplies()) {
       // Replies memcached has not written yet (a get or mn writes them).
       out_->Append("ERROR cannot pipeline other commands before metadump\r\n");
-    } else if (!ValidClassList(args[1])) {
+    } else if (args[1] != "hash" && !ValidClassList(args[1])) {
       out_->Append("BADCLASS invalid class id\r\n");
     } else {
       MetaDump(args[1]);
@@ -281,35 +288,90 @@ bool SetExtstoreKnob(absl::Span<const absl::string_view> args, RuntimeSettings::
 
 }  // namespace
 
+// memcached's crawler dumps in an order tests and tools see, so memkit
+// reproduces it from what the engine keeps (which is not in that order: items
+// sit in shards): for a class list, its crawlers take one item per class in
+// turn, class ids ascending, each class from its LRU tail, i.e. oldest stored
+// (smallest CAS) first; for "hash", bucket by bucket of memcached's table
+// (MurmurHash3 of the key, 2^hashpower buckets, newest first within one).
+// The lines are gathered and sorted before sending: a dump takes memory in
+// proportion to its output, which memcached streams instead.
 void CacheSession::MetaDump(absl::string_view classes) {
   const bool all = classes == "all";
+  const bool by_hash = classes == "hash";
   bool wanted[64] = {};
-  if (!all) {
+  if (!all && !by_hash) {
     for (absl::string_view id : absl::StrSplit(classes, ',')) {
       uint32_t n = 0;
       if (absl::SimpleAtoi(id, &n) && n < 64) wanted[n] = true;
     }
   }
-  std::string chunk;
-  net::OutputQueue* out = out_;
+  struct Entry {
+    uint64_t order;  // the bucket for "hash"; else the class
+    uint64_t cas;
+    std::string line;
+  };
+  std::vector<Entry> entries;
+  uint64_t items = 0;
   core_->cache->ForEachItem([&](const ItemInfo& info) {
-    if (!all && (info.slab_class < 0 || info.slab_class >= 64 || !wanted[info.slab_class])) {
+    ++items;
+    if (!all && !by_hash &&
+        (info.slab_class < 0 || info.slab_class >= 64 || !wanted[info.slab_class])) {
       return true;
     }
-    absl::StrAppendFormat(&chunk, "key=%s exp=%lld la=%lld cas=%llu fetch=%s cls=%d size=%zu\n",
-                          UriEncode(info.key),
-                          static_cast<long long>(info.exptime_unix == 0 ? -1 : info.exptime_unix),
-                          static_cast<long long>(info.last_access_unix),
-                          static_cast<unsigned long long>(info.cas), info.fetched ? "yes" : "no",
-                          info.slab_class, info.total_size);
-    if (chunk.size() > 64 * 1024) {
-      out->Append(chunk);
-      chunk.clear();
-    }
+    Entry e;
+    e.cas = info.cas;
+    e.order =
+        by_hash ? hash::MurmurHash3_x86_32(info.key, 0) : static_cast<uint64_t>(info.slab_class);
+    e.line = absl::StrFormat(
+        "key=%s exp=%lld la=%lld cas=%llu fetch=%s cls=%d size=%zu\n", UriEncode(info.key),
+        static_cast<long long>(info.exptime_unix == 0 ? -1 : info.exptime_unix),
+        static_cast<long long>(info.last_access_unix), static_cast<unsigned long long>(info.cas),
+        info.fetched ? "yes" : "no", info.slab_class, info.total_size);
+    entries.push_back(std::move(e));
     return true;
   });
+  if (by_hash) {
+    // memcached's table starts at hashpower 16 (or -o hashpower) and doubles
+    // once it holds more than 1.5 items per bucket.
+    int power = core_->cache->options().hash_power != 0 ? core_->cache->options().hash_power : 16;
+    while (items > (uint64_t{3} << power) / 2 && power < 32) ++power;
+    const uint64_t mask = (uint64_t{1} << power) - 1;
+    for (Entry& e : entries) e.order &= mask;
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.order != b.order ? a.order < b.order : a.cas > b.cas;
+    });
+  } else {
+    // Rank within the class (oldest first), then the class: one item of each
+    // class per round.
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.order != b.order ? a.order < b.order : a.cas < b.cas;
+    });
+    std::vector<std::pair<uint64_t, uint64_t>> keys;  // (rank, class) per entry
+    keys.reserve(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const uint64_t rank =
+          i > 0 && entries[i - 1].order == entries[i].order ? keys.back().first + 1 : 0;
+      keys.emplace_back(rank, entries[i].order);
+    }
+    std::vector<size_t> index(entries.size());
+    for (size_t i = 0; i < index.size(); ++i) index[i] = i;
+    std::sort(index.begin(), index.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+    std::vector<Entry> ordered;
+    ordered.reserve(entries.size());
+    for (size_t i : index) ordered.push_back(std::move(entries[i]));
+    entries.swap(ordered);
+  }
+  std::string chunk;
+  for (const Entry& e : entries) {
+    chunk += e.line;
+    if (chunk.size() > 64 * 1024) {
+      out_->Append(chunk);
+      chunk.clear();
+    }
+  }
   chunk += "END\r\n";
-  out->Append(chunk);
+  out_->Append(chunk);
 }
 
 }  // namespace internal

@@ -11,8 +11,8 @@ namespace internal {
 
 PrefixStats::Entry* PrefixStats::Find(absl::string_view key) {
   size_t length = 0;
-  while (length < key.size() && key[length] != '\0' && key[length] != ':') ++length;
-  if (length == key.size() || key[length] != ':') return nullptr;
+  while (length < key.size() && key[length] != '\0' && key[length] != delimiter_) ++length;
+  if (length == key.size() || key[length] != delimiter_) return nullptr;
   const absl::string_view prefix = key.substr(0, length);
   auto& bucket = buckets_[hash::MurmurHash3_x86_32(prefix, 0) % kBuckets];
   // Newest first; memcached's strncmp(prefix, key, length) also accepts a

@@ -1,7 +1,8 @@
 // PrefixStats: memcached's "stats detail" counters. While detail is on
 // ("stats detail on"), every text get/gets/gat/gats key, text storage
 // command, text delete, and binary get/touch/gat, storage and delete counts
-// against the key's prefix (the bytes before its first ':'); "stats detail
+// against the key's prefix (the bytes before its first delimiter, ':' unless
+// memcached's -D chose another); "stats detail
 // dump" prints them as memcached does:
 //
 //   PREFIX foo get 2 hit 1 set 1 del 0\r\n ... END\r\n
@@ -34,7 +35,7 @@ namespace internal {
 
 class PrefixStats {
  public:
-  PrefixStats() = default;
+  explicit PrefixStats(char delimiter = ':') : delimiter_(delimiter) {}
   PrefixStats(const PrefixStats&) = delete;
   PrefixStats& operator=(const PrefixStats&) = delete;
 
@@ -62,6 +63,7 @@ class PrefixStats {
   // if needed; null when the key has no prefix or the table is full.
   Entry* Find(absl::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const char delimiter_;
   mutable Mutex mu_;
   // Each bucket oldest first (memcached prepends; Dump() walks backwards).
   std::array<std::vector<std::unique_ptr<Entry>>, kBuckets> buckets_ ABSL_GUARDED_BY(mu_);

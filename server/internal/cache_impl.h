@@ -32,6 +32,7 @@
 #include "server/internal/item.h"
 #include "server/internal/shard.h"
 #include "server/internal/slab_classes.h"
+#include "server/internal/slab_pages.h"
 
 namespace memkit {
 namespace server {
@@ -156,16 +157,23 @@ class CacheImpl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   void Bump(Shard& s, Item* it, uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   void Update(Shard& s, Item* it, uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  // Charges `ntotal` bytes against the limit, reclaiming expired items and
-  // (when evicting) LRU tails first. Never removes `keep`.
-  bool Reserve(Shard& s, size_t ntotal, uint32_t now, const Item* keep)
+  // Takes the slab chunks memcached would take for an item of this shape
+  // (SlabClasses::ChunksFor), each from its class: a free chunk, else a new
+  // page if -m allows, else by reclaiming expired items and (when evicting)
+  // evicting the LRU tail of that class, here and then in other shards.
+  // Never removes `keep`. On failure nothing stays taken.
+  bool Reserve(Shard& s, size_t nkey, uint32_t client_flags, size_t nbytes, uint32_t now,
+               const Item* keep) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // One chunk of class `cls`, as Reserve.
+  bool ReserveChunk(Shard& s, int cls, uint32_t now, const Item* keep)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
-  void Unreserve(size_t ntotal) { bytes_.fetch_sub(static_cast<int64_t>(ntotal)); }
-  bool TryCharge(size_t ntotal);
-  // memcached's lru_pull_tail: reclaims expired items among the last five
-  // and, when `evict`, moves active ones back to the head and evicts the
-  // first inactive one. True if anything was removed or moved.
-  bool PullTail(Shard& s, uint32_t now, bool evict, const Item* keep)
+  // Returns the chunks Reserve took for an item of this shape.
+  void Unreserve(size_t nkey, uint32_t client_flags, size_t nbytes);
+  // memcached's lru_pull_tail on class `cls`'s LRU: reclaims expired items
+  // among the last five and, when `evict`, moves active ones back to the
+  // head and evicts the first inactive one. True if anything was removed or
+  // moved.
+  bool PullTail(Shard& s, int cls, uint32_t now, bool evict, const Item* keep)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   Item* CreateLinked(Shard& s, absl::string_view key, absl::string_view value, uint64_t hash,
                      uint32_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
@@ -204,13 +212,13 @@ class CacheImpl {
   const net::Clock* const clock_;
   const internal::SlabClasses slab_classes_;
   const size_t slab_chunk_max_;
+  // Pages and chunks memcached would have taken; enforces -m.
+  internal::SlabPages pages_;
   const bool real_clock_;  // clock_ is RealClock: read seconds with time(2).
   const int64_t process_started_;
   std::vector<std::unique_ptr<Shard>> shards_;
   size_t shard_mask_ = 0;
 
-  std::atomic<uint64_t> limit_;
-  std::atomic<int64_t> bytes_{0};  // memcached sizes of linked items + reservations.
   std::atomic<uint64_t> next_cas_{0};
   std::atomic<uint32_t> oldest_live_{0};  // settings.oldest_live
   std::atomic<uint64_t> oldest_cas_{0};   // settings.oldest_cas

@@ -11,6 +11,7 @@
 #include "server/internal/item.h"
 #include "server/internal/shard.h"
 #include "server/internal/slab_classes.h"
+#include "server/internal/slab_pages.h"
 
 namespace memkit {
 namespace server {
@@ -71,6 +72,42 @@ TEST(SlabClassesTest, SmallFactorsStopAtTheClassLimit) {
   EXPECT_EQ(classes.chunk_size(classes.largest()), 512u * 1024);
 }
 
+TEST(SlabClassesTest, ChunksForMatchesMemcachedStatsSlabs) {
+  SlabClasses classes(48, 1.25, 512 * 1024);
+  std::vector<uint8_t> chunks;
+  // Up to slab_chunk_max: one chunk of the item's class.
+  classes.ChunksFor(MemcachedItemSize(4, 0, 100, true), 4, 0, 100, true, &chunks);
+  EXPECT_EQ(chunks, std::vector<uint8_t>({4}));  // 163 bytes: class 4 (192)
+  // memcached 1.6.18, "set big0 0 0 600000" then stats slabs: one chunk in
+  // each of classes 2 (the header), 39 (524288) and 31 (the rest).
+  classes.ChunksFor(MemcachedItemSize(4, 0, 600000, true), 4, 0, 600000, true, &chunks);
+  EXPECT_EQ(chunks, std::vector<uint8_t>({2, 39, 31}));
+  // 1000000 bytes: two full chunks (2 x 524240 > 1000002).
+  classes.ChunksFor(MemcachedItemSize(4, 0, 1000000, true), 4, 0, 1000000, true, &chunks);
+  EXPECT_EQ(chunks, std::vector<uint8_t>({2, 39, 39}));
+}
+
+TEST(SlabPagesTest, FirstPagePerClassAlwaysThenTheLimit) {
+  SlabClasses classes(48, 1.25, 512 * 1024);
+  SlabPages pages(&classes, 2 * kSlabPageSize);
+  // Class 4 (192 bytes): 5461 per page, two pages fit -m 2.
+  for (int i = 0; i < 2 * 5461; ++i) ASSERT_TRUE(pages.TakeChunk(4)) << i;
+  EXPECT_FALSE(pages.TakeChunk(4));
+  EXPECT_EQ(pages.pages(4), 2u);
+  EXPECT_EQ(pages.total_malloced(), 2 * kSlabPageSize);
+  // A class without a page gets one past the limit (do_slabs_newslab).
+  EXPECT_TRUE(pages.TakeChunk(17));
+  EXPECT_EQ(pages.total_malloced(), 3 * kSlabPageSize);
+  // Returned chunks are reused; no page is added.
+  pages.ReturnChunk(4);
+  EXPECT_TRUE(pages.TakeChunk(4));
+  EXPECT_EQ(pages.used_chunks(4), 2u * 5461);
+  EXPECT_EQ(pages.total_malloced(), 3 * kSlabPageSize);
+  pages.set_limit(8 * kSlabPageSize);
+  EXPECT_TRUE(pages.TakeChunk(4));
+  EXPECT_EQ(pages.pages(4), 3u);
+}
+
 class ShardTest : public ::testing::Test {
  protected:
   ~ShardTest() override {
@@ -101,23 +138,45 @@ TEST_F(ShardTest, FindInsertRemoveAndGrow) {
   }
   EXPECT_EQ(shard.Find("nope", KeyHash("nope")), nullptr);
   // LRU: newest at the head, oldest at the tail.
-  EXPECT_EQ(shard.lru_head(), items[99]);
-  EXPECT_EQ(shard.lru_tail(), items[0]);
+  EXPECT_EQ(shard.lru_head(0), items[99]);
+  EXPECT_EQ(shard.lru_tail(0), items[0]);
   shard.MoveToHead(items[0]);
-  EXPECT_EQ(shard.lru_head(), items[0]);
-  EXPECT_EQ(shard.lru_tail(), items[1]);
+  EXPECT_EQ(shard.lru_head(0), items[0]);
+  EXPECT_EQ(shard.lru_tail(0), items[1]);
   for (int i = 0; i < 100; i += 2) shard.Remove(items[static_cast<size_t>(i)], KeyHash(items[static_cast<size_t>(i)]->key()));
   EXPECT_EQ(shard.item_count(), 50u);
-  EXPECT_EQ(shard.lru_tail(), items[1]);
-  EXPECT_EQ(shard.lru_head(), items[99]);
+  EXPECT_EQ(shard.lru_tail(0), items[1]);
+  EXPECT_EQ(shard.lru_head(0), items[99]);
   EXPECT_EQ(shard.Find("key2", KeyHash("key2")), nullptr);
   EXPECT_EQ(shard.Find("key3", KeyHash("key3")), items[3]);
   size_t walked = 0;
-  for (Item* it = shard.lru_head(); it != nullptr; it = it->next) ++walked;
+  for (Item* it = shard.lru_head(0); it != nullptr; it = it->next) ++walked;
   EXPECT_EQ(walked, 50u);
   for (int i = 1; i < 100; i += 2) shard.Remove(items[static_cast<size_t>(i)], KeyHash(items[static_cast<size_t>(i)]->key()));
-  EXPECT_EQ(shard.lru_head(), nullptr);
-  EXPECT_EQ(shard.lru_tail(), nullptr);
+  EXPECT_EQ(shard.lru_head(0), nullptr);
+  EXPECT_EQ(shard.lru_tail(0), nullptr);
+}
+
+TEST_F(ShardTest, OneLruPerSlabClass) {
+  Shard shard(16);
+  MutexLock lock(&shard.mu);
+  Item* a = Make("a");
+  Item* b = Make("b");
+  Item* c = Make("c");
+  a->slab_class = 1;
+  b->slab_class = 2;
+  c->slab_class = 1;
+  for (Item* it : {a, b, c}) shard.Insert(it, KeyHash(it->key()));
+  EXPECT_EQ(shard.lru_head(1), c);
+  EXPECT_EQ(shard.lru_tail(1), a);
+  EXPECT_EQ(shard.lru_head(2), b);
+  EXPECT_EQ(shard.lru_tail(2), b);
+  EXPECT_EQ(a->prev, c);  // b is not in class 1's list
+  shard.Remove(b, KeyHash(b->key()));
+  EXPECT_EQ(shard.lru_head(2), nullptr);
+  EXPECT_EQ(shard.lru_tail(2), nullptr);
+  shard.Remove(a, KeyHash(a->key()));
+  shard.Remove(c, KeyHash(c->key()));
 }
 
 TEST(ItemTest, LayoutAndSizes) {

@@ -19,15 +19,17 @@ Shard::Shard(size_t initial_buckets)
 
 Shard::~Shard() {
   MutexLock lock(&mu);
-  Item* it = head_;
-  while (it != nullptr) {
-    Item* next = it->next;
-    it->iflags &= static_cast<uint8_t>(~kItemLinked);
-    it->h_next = it->prev = it->next = nullptr;
-    UnrefItem(it);
-    it = next;
+  for (int cls = 0; cls < kMaxSlabClasses; ++cls) {
+    Item* it = heads_[cls];
+    while (it != nullptr) {
+      Item* next = it->next;
+      it->iflags &= static_cast<uint8_t>(~kItemLinked);
+      it->h_next = it->prev = it->next = nullptr;
+      UnrefItem(it);
+      it = next;
+    }
+    heads_[cls] = tails_[cls] = nullptr;
   }
-  head_ = tail_ = nullptr;
   count_ = 0;
 }
 
@@ -44,11 +46,12 @@ void Shard::Insert(Item* it, uint64_t hash) {
   Item** bucket = &buckets_[hash & mask_];
   it->h_next = *bucket;
   *bucket = it;
+  Item*& head = heads_[it->slab_class];
   it->prev = nullptr;
-  it->next = head_;
-  if (head_ != nullptr) head_->prev = it;
-  head_ = it;
-  if (tail_ == nullptr) tail_ = it;
+  it->next = head;
+  if (head != nullptr) head->prev = it;
+  head = it;
+  if (tails_[it->slab_class] == nullptr) tails_[it->slab_class] = it;
   ++count_;
   if (count_ > (mask_ + 1) + (mask_ + 1) / 2 && mask_ + 1 < kMaxBuckets) Grow();
 }
@@ -61,30 +64,31 @@ void Shard::Remove(Item* it, uint64_t hash) {
   if (it->prev != nullptr) {
     it->prev->next = it->next;
   } else {
-    head_ = it->next;
+    heads_[it->slab_class] = it->next;
   }
   if (it->next != nullptr) {
     it->next->prev = it->prev;
   } else {
-    tail_ = it->prev;
+    tails_[it->slab_class] = it->prev;
   }
   it->prev = it->next = nullptr;
   --count_;
 }
 
 void Shard::MoveToHead(Item* it) {
-  if (head_ == it) return;
+  Item*& head = heads_[it->slab_class];
+  if (head == it) return;
   // Unlink from the list (it is not the head, so it->prev is set).
   it->prev->next = it->next;
   if (it->next != nullptr) {
     it->next->prev = it->prev;
   } else {
-    tail_ = it->prev;
+    tails_[it->slab_class] = it->prev;
   }
   it->prev = nullptr;
-  it->next = head_;
-  head_->prev = it;
-  head_ = it;
+  it->next = head;
+  head->prev = it;
+  head = it;
 }
 
 void Shard::Grow() {

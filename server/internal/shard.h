@@ -1,5 +1,7 @@
-// One shard of the storage engine: an intrusive chained hash table and an
-// LRU list over the same items, plus the shard's share of the statistics.
+// One shard of the storage engine: an intrusive chained hash table and one
+// LRU list per slab class over the same items (memcached keeps an LRU per
+// class and evicts within the class that needs a chunk), plus the shard's
+// share of the statistics.
 //
 // Items carry their own chain and list pointers (see item.h), so the shard
 // allocates nothing per item. The table doubles when it holds 1.5 items per
@@ -66,15 +68,18 @@ class Shard {
 
   // The item stored under `key`, or nullptr. Expiry is the caller's business.
   Item* Find(absl::string_view key, uint64_t hash) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Links `it` (not yet linked) into the table and at the LRU head.
+  // Links `it` (not yet linked) into the table and at the head of the LRU of
+  // its slab class (it->slab_class, which must not change while linked).
   void Insert(Item* it, uint64_t hash) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Unlinks `it` (linked) from the table and the LRU.
+  // Unlinks `it` (linked) from the table and its LRU.
   void Remove(Item* it, uint64_t hash) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Moves a linked item to the LRU head.
+  // Moves a linked item to the head of its LRU.
   void MoveToHead(Item* it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
-  Item* lru_tail() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return tail_; }
-  Item* lru_head() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return head_; }
+  // The LRU of slab class `cls` (0..kMaxSlabClasses-1), head to tail through
+  // Item::next.
+  Item* lru_tail(int cls) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return tails_[cls]; }
+  Item* lru_head(int cls) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return heads_[cls]; }
   size_t item_count() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return count_; }
   size_t bucket_count() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return mask_ + 1; }
   Item* bucket(size_t index) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return buckets_[index]; }
@@ -95,8 +100,8 @@ class Shard {
   std::unique_ptr<Item*[]> buckets_ ABSL_GUARDED_BY(mu);
   size_t mask_ ABSL_GUARDED_BY(mu);
   size_t count_ ABSL_GUARDED_BY(mu) = 0;
-  Item* head_ ABSL_GUARDED_BY(mu) = nullptr;
-  Item* tail_ ABSL_GUARDED_BY(mu) = nullptr;
+  Item* heads_[kMaxSlabClasses] ABSL_GUARDED_BY(mu) = {};
+  Item* tails_[kMaxSlabClasses] ABSL_GUARDED_BY(mu) = {};
 };
 
 }  // namespace internal
