@@ -197,7 +197,7 @@ def check_sh(block, args, src):
                     if p:
                         problems.append(p)
         for w in words:
-            if re.match(r"^(tools|tests|python|docs)/[\w/.-]+\.(sh|py)$", w) and \
+            if re.match(r"^[a-z_]+/[\w/.-]+\.(sh|py)$", w) and \
                     not os.path.exists(os.path.join(src, w)):
                 problems.append("no file %s" % w)
     return problems
