@@ -3,8 +3,10 @@
 // memcached sends in request order) to them, recording each request's
 // latency, hits, misses and errors into RunStats.
 //
-// Thread-safety: a LoadConnection belongs to one load thread. RunStats is
-// shared by all of them (atomics and lock-free histograms).
+// Thread-safety: a LoadConnection belongs to one load thread, and so does the
+// RunStats it records into (one per thread, so recording never contends);
+// other threads may read a RunStats while it is written (atomics and
+// lock-free histograms).
 
 #ifndef MEMKIT_TOOLS_BENCH_LOAD_CONNECTION_H_
 #define MEMKIT_TOOLS_BENCH_LOAD_CONNECTION_H_
