@@ -15,6 +15,7 @@
 #include "core/protocol/binary_response_writer.h"
 #include "core/protocol/text_reply_writer.h"
 #include "core/protocol/text_request_writer.h"
+#include "proxy/translate.h"
 
 namespace memkit {
 namespace proxy {
@@ -427,6 +428,10 @@ void ProxySession::ForwardBinary(const protocol::BinaryRequest& request, fronten
                                                "no backend available"),
                  ex->out());
     ex->Finish();
+    return;
+  }
+  if (worker_->pool()->options().backend_protocol == BackendProtocol::kMeta) {
+    ForwardBinaryAsMeta(worker_, server, id_, request, ex);
     return;
   }
   net::EventLoop* loop = worker_->loop();
