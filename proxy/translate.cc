@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/frontend/connection.h"
 #include "core/net/output_queue.h"
 #include "core/protocol/ascii_response_parser.h"
@@ -187,6 +188,11 @@ std::string BinaryForMetaReply(const BinaryToMeta& r, absl::string_view reply, b
     default:
       return Status(r, BinaryStatus::kInternalError);
   }
+}
+
+std::string TextFlushForBinary(const protocol::BinaryRequest& request) {
+  if (request.exptime == 0) return "flush_all\r\n";
+  return absl::StrCat("flush_all ", request.exptime, "\r\n");
 }
 
 void ForwardBinaryAsMeta(WorkerPool* worker, size_t server, uint64_t session,

@@ -16,6 +16,7 @@
 //   incr/decr (+q)             ma <key> v c M<I|D> D<delta> [N<exp> J<initial>]
 //                              (N and J unless the expiration is 0xffffffff,
 //                              memcached's "do not create")
+//   flush/flushq               flush_all [<delay>]       to every server up
 //
 // Status codes as memcached gives them: a miss is Key not found (getk: with
 // the key, no text); add of an existing key and a cas mismatch Key exists;
@@ -66,6 +67,10 @@ absl::StatusOr<BinaryToMeta> WriteMetaForBinary(const protocol::BinaryRequest& r
 // set for a retrieval that found its key.
 std::string BinaryForMetaReply(const BinaryToMeta& request, absl::string_view reply,
                                bool* hit = nullptr);
+
+// flush / flushq as the text "flush_all [<delay>]\r\n" (the proxy sends it
+// to every server up and answers once all have).
+std::string TextFlushForBinary(const protocol::BinaryRequest& request);
 
 // Routes `request` to member `server` of `worker`'s pool in meta (on the
 // text connection of `session`), counts it in the member's stats, and

@@ -193,6 +193,16 @@ TEST_F(TranslateTest, RepliesMatchMemcachedByteForByte) {
   cas_batch.Add(BuildBinaryGet(BinaryOpcode::kGetK, "new", 601, &cas_batch.p()), cas_batch.p());
   ExpectSame(cas_batch, "cas");
   EXPECT_EQ(static_cast<uint8_t>(last_[0][7]), 0) << "the cas set stored";
+
+  // flush (loud and quiet) reaches the meta server as flush_all.
+  Batch flush;
+  flush.Add(BuildBinaryFlush(BinaryOpcode::kFlush, absl::nullopt, 700, &flush.p()), flush.p());
+  flush.Add(BuildBinaryGet(BinaryOpcode::kGet, "new", 701, &flush.p()), flush.p());
+  flush.Add(BuildBinaryStore(BinaryOpcode::kSet, "f", "1", 0, 0, 0, 702, &flush.p()), flush.p());
+  flush.Add(BuildBinaryFlush(BinaryOpcode::kFlushQ, absl::nullopt, 703, &flush.p()), flush.p());
+  flush.Add(BuildBinaryGet(BinaryOpcode::kGet, "f", 704, &flush.p()), flush.p());
+  ExpectSame(flush, "flush");
+  EXPECT_EQ(static_cast<uint8_t>(last_[1][7]), 1) << "flushed: a miss";
 }
 
 TEST(TranslateFunctionsTest, ServerErrorsBecomeMemcachedStatuses) {
