@@ -18,6 +18,26 @@ bool IsErrorKind(AsciiResponseKind k) {
          k == AsciiResponseKind::kServerError;
 }
 
+// What a storage, delete, arithmetic, touch, meta, flush_all or verbosity
+// request can be answered with.
+bool IsSingleReplyKind(AsciiResponseKind k) {
+  switch (k) {
+    case AsciiResponseKind::kStored:
+    case AsciiResponseKind::kNotStored:
+    case AsciiResponseKind::kExists:
+    case AsciiResponseKind::kNotFound:
+    case AsciiResponseKind::kDeleted:
+    case AsciiResponseKind::kTouched:
+    case AsciiResponseKind::kOk:
+    case AsciiResponseKind::kNumber:
+    case AsciiResponseKind::kMeta:
+    case AsciiResponseKind::kMetaDebug:
+      return true;
+    default:
+      return IsErrorKind(k);
+  }
+}
+
 bool IsMissElement(const protocol::AsciiResponse& r) {
   if (r.kind == AsciiResponseKind::kNotFound) return true;
   return r.kind == AsciiResponseKind::kMeta &&
@@ -170,6 +190,10 @@ BackendConn::Parse BackendConn::ParseReply(Op& op, absl::string_view data, size_
     op.parsed += r.consumed;
     switch (op.shape) {
       case ReplyShape::kTextLine:
+        // A line no command the proxy sends on this shape is answered with
+        // (a server gone wrong, or not a memcached): fail the connection
+        // rather than hand the client something memcached would not say.
+        if (!IsSingleReplyKind(resp.kind)) return Parse::kBad;
         reply->bytes = data.substr(0, op.parsed);
         reply->text_error = IsErrorKind(resp.kind);
         reply->miss = IsMissElement(resp);

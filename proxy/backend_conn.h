@@ -15,7 +15,8 @@
 //
 // The connection is opened on the first request (AsyncConnect, with the
 // connect timeout) and reopened on the next request after a failure. A
-// failure (refused, reset, a reply that does not parse, or the oldest
+// failure (refused, reset, a reply that does not parse or that no request
+// of its shape is answered with, or the oldest
 // request unanswered past the read timeout, see CheckTimeout) answers every
 // pending request's callback with Unavailable or DeadlineExceeded, so no
 // client waits forever, and is reported to the Observer (health).
