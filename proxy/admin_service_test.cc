@@ -7,7 +7,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -205,13 +207,21 @@ TEST_F(ProxyAdminTest, StatsAndMetricsPerPoolAndServer) {
   EXPECT_EQ(server_requests, 50);
   EXPECT_EQ(latency_count, 50u);
 
-  // The text "stats proxy" has each server's latency percentiles too.
+  // The text "stats proxy" has each server's latency percentiles and
+  // histogram too (every request answered within a second).
   const std::string text = c->Call("stats proxy\r\n", "END\r\n");
+  uint64_t within_a_second = 0;
   for (const auto& b : backends_) {
-    EXPECT_TRUE(absl::StrContains(text, absl::StrCat("STAT server:", b->address(),
-                                                     ":latency_p99_us ")))
-        << text;
+    const std::string prefix = absl::StrCat("STAT server:", b->address(), ":");
+    EXPECT_TRUE(absl::StrContains(text, prefix + "latency_p99_us ")) << text;
+    const size_t at = text.find(prefix + "latency_le_1000000us ");
+    ASSERT_NE(at, std::string::npos) << text;
+    uint64_t n = 0;
+    const size_t start = at + prefix.size() + strlen("latency_le_1000000us ");
+    ASSERT_TRUE(absl::SimpleAtoi(text.substr(start, text.find('\r', start) - start), &n));
+    within_a_second += n;
   }
+  EXPECT_EQ(within_a_second, 50u);
 
   auto scrape = admin::testing::HttpGet(metrics_port_, "/metrics");
   ASSERT_TRUE(scrape.ok()) << scrape.status();
@@ -375,7 +385,7 @@ TEST_F(ProxyAdminTest, AddRemoveAndReweightPlaceAsLibketama) {
 }
 
 // A client thread keeps setting and getting through the proxy while a member
-// is drained, restored and ejected: no request fails.
+// is drained (then stopped) and another ejected: no request gets an error.
 TEST_F(ProxyAdminTest, DrainAndEjectUnderLoadFailNothing) {
   Start(3);
   std::atomic<bool> stop{false};
@@ -388,7 +398,9 @@ TEST_F(ProxyAdminTest, DrainAndEjectUnderLoadFailNothing) {
       const std::string key = Key(i % kKeys);
       const std::string set = c->Call(absl::StrCat("set ", key, " 0 0 2\r\nok\r\n"));
       const std::string get = c->Call(absl::StrCat("get ", key, "\r\n"), "END\r\n");
-      if (set == "STORED\r\n" && absl::StartsWith(get, "VALUE")) {
+      // A get may miss right after its key moved (as with any client whose
+      // server list changed); an error reply is a failure.
+      if (set == "STORED\r\n" && (absl::StartsWith(get, "VALUE") || get == "END\r\n")) {
         ok.fetch_add(1);
       } else {
         if (failed.fetch_add(1) == 0) first_failure = set + get;
@@ -414,11 +426,11 @@ TEST_F(ProxyAdminTest, DrainAndEjectUnderLoadFailNothing) {
   ASSERT_TRUE(test_support::Eventually([&] { return ok.load() > mark + 200; }));
   EXPECT_EQ(Member(GetPool(), backends_[0]->address())->requests_total(), sent);
 
-  v1::RestoreServerRequest restore;
-  restore.set_address(backends_[0]->address());
-  v1::RestoreServerResponse restore_resp;
-  auto rctx = admin::testing::MakeContext();
-  ASSERT_TRUE(pools_->RestoreServer(rctx.get(), restore, &restore_resp).ok());
+  // Drained means safe to stop: the load goes on without an error.
+  backends_[0]->Stop();
+  const int stopped = ok.load();
+  ASSERT_TRUE(test_support::Eventually([&] { return ok.load() > stopped + 200; }));
+
   v1::EjectServerRequest eject;
   eject.set_address(backends_[1]->address());
   v1::EjectServerResponse eject_resp;

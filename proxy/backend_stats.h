@@ -49,7 +49,10 @@ struct ProxyStatsTotal {
 
   void Add(const ProxyStats& s);
   void Add(const ProxyStatsTotal& t);
-  // Appends "STAT <prefix>:<name> <value>\r\n" lines for every number.
+  // Appends "STAT <prefix>:<name> <value>\r\n" lines for every number:
+  // the counters, then latency_count, latency_p50_us ... latency_max_us and
+  // the cumulative histogram latency_le_<N>us (requests answered within N
+  // microseconds, N from 100 to 1000000).
   void AppendStatLines(absl::string_view prefix, std::string* out) const;
 };
 
