@@ -466,6 +466,47 @@ TEST_F(ProxyAdminTest, TokenRequired) {
   EXPECT_EQ(resp.pools(0).name(), "main");
 }
 
+TEST_F(ProxyAdminTest, TlsOnlyWithTlsFlags) {
+  auto dir = test_support::ScratchDir::Create("proxy-admin-tls");
+  ASSERT_TRUE(dir.ok());
+  auto cert = admin::testing::MakeTestCertificate((*dir)->path());
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  Start(1, {"--admin-tls-cert=" + cert->cert_file, "--admin-tls-key=" + cert->key_file});
+  v1::ListPoolsResponse resp;
+  auto plain = admin::testing::MakeContext();
+  EXPECT_EQ(pools_->ListPools(plain.get(), v1::ListPoolsRequest(), &resp).error_code(),
+            grpc::StatusCode::UNAVAILABLE)
+      << "plaintext refused";
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = cert->cert_pem;
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", admin_port_),
+                                           grpc::SslCredentials(ssl), args);
+  auto ctx = admin::testing::MakeContext();
+  grpc::Status s = v1::Pools::NewStub(channel)->ListPools(ctx.get(), v1::ListPoolsRequest(), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.pools(0).servers_size(), 1);
+}
+
+TEST_F(ProxyAdminTest, BadAdminFlagsExitWithUsage) {
+  auto backends = testing::StartMemcached(1);
+  ASSERT_TRUE(backends.ok()) << backends.status();
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--admin-listen=0.0.0.0:0"},
+        std::vector<std::string>{"--admin-listen=127.0.0.1:0",
+                                 "--admin-token-file=/nonexistent/token"},
+        std::vector<std::string>{"--admin_port=x"}}) {
+    std::vector<std::string> args = {"--servers=" + (*backends)[0]->address()};
+    args.insert(args.end(), bad.begin(), bad.end());
+    test_support::ServerCommand command =
+        test_support::CommandFor(testing::ProxyBinary(), std::move(args));
+    auto exit = test_support::RunServerToExit(command, absl::Seconds(20));
+    ASSERT_TRUE(exit.ok()) << exit.status();
+    EXPECT_EQ(exit->exit_code, 64) << absl::StrJoin(bad, " ") << ": " << exit->output;
+  }
+}
+
 }  // namespace
 }  // namespace proxy
 }  // namespace memkit
