@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -31,6 +32,9 @@
 #include "absl/strings/str_split.h"
 #include "core/hash/placement.h"
 #include "core/hash/server_spec.h"
+#include "core/protocol/binary_codes.h"
+#include "core/protocol/binary_request_writer.h"
+#include "core/protocol/binary_response_parser.h"
 #include "core/sync/mutex.h"
 #include "gtest/gtest.h"
 #include "proxy/proxy_test_util.h"
@@ -209,7 +213,7 @@ class Load {
 class ProxyFaultTest : public ::testing::Test {
  protected:
   // A proxy over `servers` ("host:port" each; the victim last).
-  void StartProxy(const std::vector<std::string>& servers) {
+  void StartProxy(const std::vector<std::string>& servers, const std::string& extra_json = "") {
     auto dir = test_support::ScratchDir::Create("proxy-fault");
     ASSERT_TRUE(dir.ok());
     dir_ = std::move(*dir);
@@ -219,7 +223,8 @@ class ProxyFaultTest : public ::testing::Test {
     std::ofstream(config) << "{\"threads\": 2, \"pools\": [{\"servers\": ["
                           << absl::StrJoin(quoted, ",") << "], \"connectTimeoutMs\": 300,"
                           << " \"readTimeoutMs\": " << absl::ToInt64Milliseconds(kReadTimeout)
-                          << ", \"failureLimit\": 2, \"probeInitialMs\": 50, \"probeMaxMs\": 200}]}";
+                          << ", \"failureLimit\": 2, \"probeInitialMs\": 50, \"probeMaxMs\": 200"
+                          << extra_json << "}]}";
     auto proxy = testing::StartProxy({"--config", config});
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = std::move(*proxy);
@@ -325,6 +330,72 @@ TEST_F(ProxyFaultTest, GarbageAnsweringBackendIsEjected) {
   EXPECT_EQ(load.victim_errors(), errors) << "no errors once it is ejected";
   EXPECT_TRUE(VictimUp(false));
   ExpectBounded(load);
+}
+
+// Binary clients of a pool that speaks meta to its servers (translation):
+// while a server is killed and restarted, every binary reply is a success,
+// a miss, or Temporary failure (0x86) for the victim's keys only, with the
+// client's opaque, and none comes late.
+TEST_F(ProxyFaultTest, MetaPoolBinaryClientsWhileKilledAndRestarted) {
+  auto backends = testing::StartMemcached(3);
+  ASSERT_TRUE(backends.ok()) << backends.status();
+  StartProxy({(*backends)[0]->address(), (*backends)[1]->address(), (*backends)[2]->address()},
+             ", \"backendProtocol\": \"meta\"");
+  std::atomic<bool> stop{false};
+  std::atomic<int> requests{0}, victim_failures{0}, bad{0};
+  std::string first_bad;
+  absl::Duration slowest;
+  std::thread client([&] {
+    auto conn = Conn::Open(proxy_->port());
+    if (!conn.ok()) {
+      bad.fetch_add(1);
+      return;
+    }
+    absl::Time last = absl::Now();
+    for (uint32_t i = 0; !stop.load(); ++i) {
+      const bool victim = i % 2 == 0;
+      const auto& keys = victim ? victim_keys_ : other_keys_;
+      const std::string& key = keys[(i / 2) % keys.size()];
+      protocol::BinaryPacket p;
+      const bool get = i % 4 >= 2;
+      if (get) {
+        (void)protocol::BuildBinaryGet(protocol::BinaryOpcode::kGetK, key, i, &p);
+      } else {
+        (void)protocol::BuildBinaryStore(protocol::BinaryOpcode::kSet, key, "v", 0, 0, 0, i, &p);
+      }
+      (*conn)->Send(p.ToString());
+      const std::string reply = (*conn)->ReadPacket(absl::Seconds(10));
+      const absl::Time now = absl::Now();
+      slowest = std::max(slowest, now - last);
+      last = now;
+      requests.fetch_add(1);
+      protocol::BinaryResponse r;
+      if (!protocol::ParseBinaryResponse(reply, {}, &r).ok() || r.opaque != i) {
+        if (bad.fetch_add(1) == 0) first_bad = absl::CEscape(reply);
+        return;
+      }
+      if (r.status_code == 0 || (get && r.status_code == 1)) continue;
+      if (r.status_code == 0x86 && victim) {
+        victim_failures.fetch_add(1);
+        continue;
+      }
+      if (bad.fetch_add(1) == 0) first_bad = absl::StrCat("status ", r.status_code, " ", key);
+    }
+  });
+  ASSERT_TRUE(Eventually([&] { return requests.load() > 200; }));
+  (*backends)[2]->Stop();
+  ASSERT_TRUE(Eventually([&] { return VictimUp(false); }));
+  int mark = requests.load();
+  ASSERT_TRUE(Eventually([&] { return requests.load() > mark + 200; }));
+  ASSERT_TRUE((*backends)[2]->Restart().ok());
+  ASSERT_TRUE(Eventually([&] { return VictimUp(true); }));
+  mark = requests.load();
+  ASSERT_TRUE(Eventually([&] { return requests.load() > mark + 200; }));
+  stop.store(true);
+  client.join();
+  EXPECT_EQ(bad.load(), 0) << first_bad;
+  EXPECT_GT(victim_failures.load(), 0) << "the kill was noticed";
+  EXPECT_LT(slowest, kReadTimeout + kSlack);
 }
 
 }  // namespace
