@@ -45,6 +45,8 @@ void AddBackendMetrics(const ProxyStatsTotal& t, admin::StatsBuilder* b) {
   b->AddCounter("ejections_total", "Times a server was taken out of placement.", t.ejections);
   b->AddGauge("in_flight", "Requests sent and not yet answered.",
               static_cast<double>(t.in_flight < 0 ? 0 : t.in_flight));
+  b->AddGauge("connections", "Connections open to the server(s).",
+              static_cast<double>(t.connections < 0 ? 0 : t.connections));
   b->AddHistogram("backend_latency", "Time from sending a request to a server to its reply.",
                   t.latency_ns, admin::kNanosToMicros);
 }
@@ -134,6 +136,7 @@ void FillPool(const Pool& pool, v1::PoolInfo* info) {
     s->set_consecutive_failures(m.consecutive_failures);
     s->set_requests_total(m.stats.requests);
     s->set_failures_total(m.stats.errors);
+    s->set_connections(m.stats.connections);
     s->set_placement_share(m.placement_share);
   }
   const PoolOptions& o = pool.options();

@@ -205,6 +205,10 @@ TEST_F(ProxyAdminTest, StatsAndMetricsPerPoolAndServer) {
     server_requests += by_scope[id]["requests_total"];
   }
   EXPECT_EQ(server_requests, 50);
+  // One text client on a 2-thread proxy: one connection to each server used.
+  EXPECT_EQ(by_scope[absl::StrCat(v1::SCOPE_KIND_SERVER, "/", backends_[0]->address())]
+                    ["connections"],
+            1);
   EXPECT_EQ(latency_count, 50u);
 
   // The text "stats proxy" has each server's latency percentiles and

@@ -63,6 +63,7 @@ BackendConn::BackendConn(net::EventLoop* loop, const net::Address& address,
 BackendConn::~BackendConn() {
   // Whoever destroys a worker's connections answers nothing more: the loop
   // has stopped. Callbacks still run so no Exchange stays unfinished.
+  if (state_ == State::kConnected) observer_->OnConnectionCountChange(-1);
   std::deque<Op> ops;
   ops.swap(ops_);
   BackendReply reply;
@@ -119,6 +120,7 @@ void BackendConn::OnConnected(absl::StatusOr<net::UniqueFd> fd) {
   }
   conn_ = std::move(*conn);
   state_ = State::kConnected;
+  observer_->OnConnectionCountChange(1);
   if (!unsent_.empty()) {
     conn_->output().Append(unsent_);
     unsent_.clear();
@@ -128,6 +130,7 @@ void BackendConn::OnConnected(absl::StatusOr<net::UniqueFd> fd) {
 
 void BackendConn::Fail(const absl::Status& status) {
   const bool had_work = !ops_.empty() || state_ == State::kConnecting;
+  if (state_ == State::kConnected) observer_->OnConnectionCountChange(-1);
   if (conn_ != nullptr) {
     net::Connection* c = conn_.get();
     closing_.push_back(std::move(conn_));

@@ -88,6 +88,9 @@ class BackendConn final : private net::Connection::Handler {
     // Requests were queued: call conn->Flush() soon (the worker does it once
     // per loop turn, so requests of many clients go out in one write).
     virtual void OnPendingOutput(BackendConn* conn) = 0;
+    // The connection opened (+1) or closed (-1): for the open-connection
+    // gauge.
+    virtual void OnConnectionCountChange(int delta) { (void)delta; }
   };
 
   // `observer` must outlive the BackendConn. On `loop`'s thread.

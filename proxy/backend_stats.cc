@@ -23,6 +23,7 @@ void ProxyStatsTotal::Add(const ProxyStats& s) {
   timeouts += s.timeouts.value();
   ejections += s.ejections.value();
   in_flight += s.in_flight.value();
+  connections += s.connections.value();
   latency_ns.Merge(s.latency_ns.Snapshot());
 }
 
@@ -34,6 +35,7 @@ void ProxyStatsTotal::Add(const ProxyStatsTotal& t) {
   timeouts += t.timeouts;
   ejections += t.ejections;
   in_flight += t.in_flight;
+  connections += t.connections;
   latency_ns.Merge(t.latency_ns);
 }
 
@@ -45,6 +47,7 @@ void ProxyStatsTotal::AppendStatLines(absl::string_view prefix, std::string* out
   Line(prefix, "timeouts", timeouts, out);
   Line(prefix, "ejections", ejections, out);
   Line(prefix, "in_flight", in_flight < 0 ? 0 : static_cast<uint64_t>(in_flight), out);
+  Line(prefix, "connections", connections < 0 ? 0 : static_cast<uint64_t>(connections), out);
   const stats::HistogramSnapshot& s = latency_ns;
   Line(prefix, "latency_count", s.count(), out);
   Line(prefix, "latency_p50_us", s.Percentile(50) / 1000, out);

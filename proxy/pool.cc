@@ -496,9 +496,12 @@ void Pool::AppendStatLines(std::string* out) const {
 
 class WorkerPool::Observer final : public BackendConn::Observer {
  public:
-  Observer(WorkerPool* worker, Pool* pool, size_t index)
-      : worker_(worker), pool_(pool), index_(index) {}
+  // `stats`: this worker's of the member (owned by the Pool, which outlives
+  // the worker's connections).
+  Observer(WorkerPool* worker, Pool* pool, size_t index, ProxyStats* stats)
+      : worker_(worker), pool_(pool), index_(index), stats_(stats) {}
   void OnPendingOutput(BackendConn* conn) override { worker_->RequestFlush(conn); }
+  void OnConnectionCountChange(int delta) override { stats_->connections.Add(delta); }
   void OnBackendSuccess() override { pool_->ReportSuccess(index_); }
   void OnBackendFailure(const absl::Status& status) override {
     pool_->ReportFailure(index_, status);
@@ -508,6 +511,7 @@ class WorkerPool::Observer final : public BackendConn::Observer {
   WorkerPool* const worker_;
   Pool* const pool_;
   const size_t index_;
+  ProxyStats* const stats_;
 };
 
 WorkerPool::WorkerPool(net::EventLoop* loop, Pool* pool) : loop_(loop), pool_(pool) {
@@ -525,8 +529,8 @@ WorkerPool::~WorkerPool() {
 
 void WorkerPool::Grow(size_t n) {
   for (size_t i = observers_.size(); i < n; ++i) {
-    observers_.push_back(std::make_unique<Observer>(this, pool_, i));
     server_stats_.push_back(pool_->WorkerServerStats(worker_, i));
+    observers_.push_back(std::make_unique<Observer>(this, pool_, i, server_stats_.back()));
     for (auto& by_server : conns_) {
       by_server.emplace_back(pool_->options().backend.connections_per_server);
     }
