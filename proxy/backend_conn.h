@@ -15,7 +15,8 @@
 //
 // The connection is opened on the first request (AsyncConnect, with the
 // connect timeout) and reopened on the next request after a failure. A
-// failure (refused, reset, a reply that does not parse, or the oldest
+// failure (refused, reset, a reply that does not parse or that no request
+// of its shape is answered with, or the oldest
 // request unanswered past the read timeout, see CheckTimeout) answers every
 // pending request's callback with Unavailable or DeadlineExceeded, so no
 // client waits forever, and is reported to the Observer (health).
@@ -87,6 +88,9 @@ class BackendConn final : private net::Connection::Handler {
     // Requests were queued: call conn->Flush() soon (the worker does it once
     // per loop turn, so requests of many clients go out in one write).
     virtual void OnPendingOutput(BackendConn* conn) = 0;
+    // The connection opened (+1) or closed (-1): for the open-connection
+    // gauge.
+    virtual void OnConnectionCountChange(int delta) { (void)delta; }
   };
 
   // `observer` must outlive the BackendConn. On `loop`'s thread.

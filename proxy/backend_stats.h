@@ -36,6 +36,8 @@ struct ProxyStats {
   stats::Counter ejections;
   // Requests sent and not yet answered.
   stats::Gauge in_flight;
+  // Connections open to the server (per server only).
+  stats::Gauge connections;
   // Send to reply, nanoseconds (loop-turn resolution).
   stats::Histogram latency_ns;
 
@@ -44,12 +46,15 @@ struct ProxyStats {
 // The sum of several ProxyStats (workers, servers), read at one moment.
 struct ProxyStatsTotal {
   uint64_t requests = 0, hits = 0, misses = 0, errors = 0, timeouts = 0, ejections = 0;
-  int64_t in_flight = 0;
+  int64_t in_flight = 0, connections = 0;
   stats::HistogramSnapshot latency_ns;
 
   void Add(const ProxyStats& s);
   void Add(const ProxyStatsTotal& t);
-  // Appends "STAT <prefix>:<name> <value>\r\n" lines for every number.
+  // Appends "STAT <prefix>:<name> <value>\r\n" lines for every number:
+  // the counters, then latency_count, latency_p50_us ... latency_max_us and
+  // the cumulative histogram latency_le_<N>us (requests answered within N
+  // microseconds, N from 100 to 1000000).
   void AppendStatLines(absl::string_view prefix, std::string* out) const;
 };
 

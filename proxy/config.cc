@@ -107,6 +107,13 @@ absl::Status PoolFromConfig(const admin::v1::ProxyPoolConfig& pc, const std::str
   if (pool->health.probe_max < pool->health.probe_initial) {
     return FieldError(field + ".probe_max_ms", "must not be below probe_initial_ms");
   }
+  if (pc.backend_protocol() == "meta") {
+    pool->backend_protocol = BackendProtocol::kMeta;
+  } else if (!pc.backend_protocol().empty() && pc.backend_protocol() != "binary") {
+    return FieldError(field + ".backend_protocol",
+                      absl::StrCat("want \"binary\" or \"meta\", got \"", pc.backend_protocol(),
+                                   "\""));
+  }
   // The placement must build (weights, sizes, hash/distribution pairs).
   auto placement = hash::Placement::Create(pool->servers, pool->placement);
   if (!placement.ok()) return FieldError(field, placement.status().message());

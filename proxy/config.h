@@ -44,8 +44,15 @@ struct HealthOptions {
   absl::Duration probe_max = absl::Seconds(5);
 };
 
+// How binary clients' requests reach a pool's servers.
+enum class BackendProtocol : uint8_t {
+  kBinary,  // forwarded as sent
+  kMeta,    // translated to meta commands (proxy/translate.h)
+};
+
 struct PoolOptions {
   std::string name = "default";
+  BackendProtocol backend_protocol = BackendProtocol::kBinary;
   // As written in the config (ketama labels use these hosts).
   std::vector<hash::ServerSpec> servers;
   // Where to connect, one per server (resolved at start-up).

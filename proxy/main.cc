@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "proxy/admin_service.h"
 #include "proxy/config.h"
 #include "proxy/proxy.h"
 
@@ -42,7 +44,13 @@ constexpr char kUsage[] =
     "  -p PORT           listen port (default 11211; 0 or -1: any, printed)\n"
     "  -t THREADS        worker threads (default 4)\n"
     "  -U PORT           accepted for memcached compatibility; only 0 (no UDP)\n"
-    "  -V, --version     print the version\n";
+    "  -V, --version     print the version\n"
+    "  --admin-listen=HOST:PORT  serve the gRPC admin API (port 0: any, printed as\n"
+    "                    \"admin-listen: HOST:PORT\"); --admin_port=N: 127.0.0.1:N\n"
+    "  --admin-token-file=FILE   require \"authorization: Bearer <token>\" on admin calls\n"
+    "  --admin-tls-cert=FILE, --admin-tls-key=FILE  serve the admin API over TLS\n"
+    "  --admin-insecure  allow a non-loopback --admin-listen without a token\n"
+    "  --metrics-listen=HOST:PORT  Prometheus /metrics (printed as \"metrics-listen: ...\")\n";
 
 struct Flags {
   std::string config;
@@ -52,6 +60,13 @@ struct Flags {
   int threads = 0;
   bool help = false;
   bool version = false;
+  // The admin API and /metrics (memkit-server's flag names).
+  std::string admin_listen;
+  std::string admin_token_file;
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
+  bool admin_insecure = false;
+  std::string metrics_listen;
 };
 
 absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
@@ -103,6 +118,22 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
       int udp = 0;
       st = take_int(&udp, 0, 65535);
       if (st.ok() && udp != 0) st = absl::InvalidArgumentError("-U: memkit-proxy has no UDP");
+    } else if (name == "--admin-listen") {
+      st = take(&f.admin_listen);
+    } else if (name == "--admin_port" || name == "--admin-port") {
+      int port = 0;
+      st = take_int(&port, 0, 65535);
+      f.admin_listen = absl::StrCat("127.0.0.1:", port);
+    } else if (name == "--admin-token-file") {
+      st = take(&f.admin_token_file);
+    } else if (name == "--admin-tls-cert") {
+      st = take(&f.admin_tls_cert);
+    } else if (name == "--admin-tls-key") {
+      st = take(&f.admin_tls_key);
+    } else if (name == "--admin-insecure") {
+      f.admin_insecure = true;
+    } else if (name == "--metrics-listen") {
+      st = take(&f.metrics_listen);
     } else if (name == "-h" || name == "--help") {
       f.help = true;
     } else if (name == "-V" || name == "--version") {
@@ -213,6 +244,36 @@ int main(int argc, char** argv) {
                options->version.c_str(), address.ToString().c_str(), options->threads,
                options->pool.servers.size());
   std::fflush(stderr);
+  std::unique_ptr<memkit::proxy::ProxyAdmin> admin;
+  if (!flags->admin_listen.empty() || !flags->metrics_listen.empty()) {
+    memkit::proxy::ProxyAdminOptions ao;
+    ao.admin.listen = flags->admin_listen;
+    ao.admin.token_file = flags->admin_token_file;
+    ao.admin.tls_cert_file = flags->admin_tls_cert;
+    ao.admin.tls_key_file = flags->admin_tls_key;
+    ao.admin.insecure = flags->admin_insecure;
+    ao.metrics_listen = flags->metrics_listen;
+    ao.command_line.assign(argv, argv + argc);
+    memkit::proxy::Pool* pool = (*proxy)->context().pool;
+    ao.pools = [pool] { return std::vector<memkit::proxy::Pool*>{pool}; };
+    auto created = memkit::proxy::ProxyAdmin::Create(&(*proxy)->context(), ao);
+    if (!created.ok()) {
+      std::fprintf(stderr, "memkit-proxy: %s\n", std::string(created.status().message()).c_str());
+      const absl::StatusCode code = created.status().code();
+      return code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kNotFound
+                 ? kExitUsage
+                 : kExitOsErr;
+    }
+    admin = std::move(*created);
+    if (admin->admin_port() != 0) {
+      std::fprintf(stderr, "admin-listen: %s\n", admin->admin_address().c_str());
+    }
+    if (admin->metrics_port() != 0) {
+      std::fprintf(stderr, "metrics-listen: %s\n", admin->metrics_address().c_str());
+    }
+    std::fflush(stderr);
+  }
+  // The port file last: who waits for it can reach the admin API too.
   if (const char* port_file = std::getenv("MEMCACHED_PORT_FILENAME");
       port_file != nullptr && *port_file != '\0' && !WritePortFile(port_file, address)) {
     std::fprintf(stderr, "memkit-proxy: cannot write the port file %s\n", port_file);
@@ -220,6 +281,7 @@ int main(int argc, char** argv) {
   }
   int signo = 0;
   sigwait(&stop_signals, &signo);
+  if (admin != nullptr) admin->Shutdown();
   (*proxy)->Stop();
   std::fflush(stderr);
   _exit(0);

@@ -1,23 +1,34 @@
 // Pool: one pool of memcached servers as every worker thread shares it: the
-// placement (core/hash, libketama-compatible by default) over the servers
-// that are up, each server's health and stats, and the prober that brings
-// ejected servers back.
+// placement (core/hash, libketama-compatible by default) over the members
+// that are up, each member's state and stats, the prober that brings
+// ejected members back, and the runtime changes of the admin API.
 //
-// Health: a server is ejected after HealthOptions::failure_limit consecutive
-// failures (connect errors, resets, read timeouts, seen by any worker). The
-// placement is then rebuilt with that server left out of the live mask, so
-// only its keys move (Placement::Create with `live`). An ejected server is
-// probed ("version" on a fresh connection) after probe_initial, then with a
-// doubling backoff (plus up to 25% jitter) capped at probe_max; the first
-// probe it answers restores it.
+// Members: a member keeps its index for the Pool's life, so a worker's
+// connections and stats to it, and a request already routed to it, stay
+// valid whatever changes. AddServer appends a member (or revives a removed
+// one of the same address); RemoveServer leaves a tombstone, out of the
+// placement for good. Every placement is built over all members with only
+// the UP ones live (Placement::Create with `live`), so ejecting, draining,
+// removing, adding or reweighting one member moves only that member's keys
+// (libketama's continuum: the other members' points do not move).
+//
+// Health: a member is ejected after HealthOptions::failure_limit consecutive
+// failures (connect errors, resets, read timeouts, seen by any worker). An
+// ejected member is probed ("version" on a fresh connection) after
+// probe_initial, then with a doubling backoff (plus up to 25% jitter) capped
+// at probe_max; the first probe it answers restores it. A member ejected or
+// drained through the admin API is not probed: it stays out until
+// RestoreServer (or the end of its ejection's duration).
 //
 // WorkerPool: one worker thread's view of a Pool: its persistent
-// connections to each server (BackendOptions::connections_per_server of
-// them), a cached copy of the current placement, and a timer that fails
-// connections whose oldest request has waited past the read timeout.
+// connections to each member (BackendOptions::connections_per_server of
+// them, opened on first use), a cached copy of the current placement, and a
+// timer that fails connections whose oldest request has waited past the
+// read timeout and closes idle connections to removed members.
 //
-// Thread-safety: Pool: any thread (the placement behind a mutex, health and
-// stats atomic; probes run on the probe loop). WorkerPool: its loop thread.
+// Thread-safety: Pool: any thread (membership, placement and states behind
+// a mutex; the request path reads atomics only; probes run on the probe
+// loop). WorkerPool: its loop thread.
 
 #ifndef MEMKIT_PROXY_POOL_H_
 #define MEMKIT_PROXY_POOL_H_
@@ -31,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core/hash/placement.h"
 #include "core/net/event_loop.h"
 #include "core/sync/mutex.h"
@@ -41,61 +53,147 @@
 namespace memkit {
 namespace proxy {
 
+// A member's state, as the admin API's ServerState reports it.
+enum class MemberState : uint8_t {
+  kUp,        // in placement
+  kEjected,   // out after failures (probed) or EjectServer (not probed)
+  kDraining,  // DrainServer: out of placement, requests still in flight
+  kDrained,   // drained: out until RestoreServer
+  kRemoved,   // RemoveServer: gone (not listed)
+};
+
+// One member as the admin API shows it.
+struct MemberInfo {
+  std::string address;  // "host:port" as configured
+  uint32_t weight = 1;
+  MemberState state = MemberState::kUp;
+  std::string reason;   // why it is not up
+  int64_t ejected_until_unix_nanos = 0;
+  uint64_t consecutive_failures = 0;
+  // Summed over the workers (ejections from the pool itself).
+  ProxyStatsTotal stats;
+  // Share of the placement (0..1).
+  double placement_share = 0;
+};
+
 class Pool {
  public:
-  // `probe_loop` runs the probes; it must outlive the Pool's use.
+  // The most members a pool ever has (removed ones included).
+  static constexpr size_t kMaxMembers = 1024;
+
+  // `probe_loop` runs the probes and timed restores; it must outlive the
+  // Pool's use.
   static absl::StatusOr<std::unique_ptr<Pool>> Create(const PoolOptions& options,
                                                       net::EventLoop* probe_loop);
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
+  // The options the pool was created with (runtime changes are not in them:
+  // see Members()).
   const PoolOptions& options() const { return options_; }
-  size_t size() const { return servers_.size(); }
+  const std::string& name() const { return options_.name; }
+  // Member slots so far (removed ones included); indices below it are valid.
+  size_t size() const { return size_.load(std::memory_order_acquire); }
 
-  // The placement over the servers up now, and a number that changes
+  // The placement over the members up now, and a number that changes
   // whenever it does (so workers re-read it only then).
   std::shared_ptr<const hash::Placement> placement() const;
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
-  // A worker's stats, summed by AppendStatLines: `pool` counts client
-  // requests, `servers` (one per server) the backend requests. They must
-  // outlive the Pool's use.
-  void RegisterWorkerStats(const ProxyStats* pool, std::vector<const ProxyStats*> servers);
-  bool is_down(size_t i) const { return servers_[i]->down.load(std::memory_order_acquire); }
+  // A worker joins: its client-request stats (`pool`, must outlive the
+  // Pool's use) are summed with the others'. Returns the worker's number.
+  size_t RegisterWorker(const ProxyStats* pool);
+  // Worker `worker`'s stats of member `i` (owned by the Pool).
+  ProxyStats* WorkerServerStats(size_t worker, size_t i);
+  // Worker `worker` now routes with placement `generation` (see DrainServer).
+  void WorkerSawGeneration(size_t worker, uint64_t generation);
+
+  // True when member `i` is out of placement (for any reason); true for
+  // indices past size().
+  bool is_down(size_t i) const;
+  bool is_removed(size_t i) const;
+  const net::Address& address(size_t i) const;
 
   void ReportSuccess(size_t i);
   void ReportFailure(size_t i, const absl::Status& status);
 
+  // ---- runtime changes (the admin API's Pools service); any thread.
+  // `address`: "host:port" or "host:port:weight" as in the config.
+  // InvalidArgument (bad address, weight), AlreadyExists, NotFound,
+  // FailedPrecondition (the last member, a full pool).
+  absl::Status AddServer(absl::string_view address, uint32_t weight);
+  absl::Status RemoveServer(absl::string_view address);
+  absl::Status SetServerWeight(absl::string_view address, uint32_t weight);
+  // `duration` zero: until RestoreServer.
+  absl::Status EjectServer(absl::string_view address, absl::Duration duration,
+                           absl::string_view reason);
+  absl::Status RestoreServer(absl::string_view address);
+  // Takes the member out of placement, waits until every worker routes with
+  // the new placement and the member's in-flight requests are answered (at
+  // most `timeout`), then marks it drained. Returns the requests still in
+  // flight (0 when drained).
+  absl::StatusOr<int64_t> DrainServer(absl::string_view address, absl::Duration timeout);
+
+  // Every member but removed ones, in order.
+  std::vector<MemberInfo> Members() const;
+
   // "STAT pool:<name>:..." then "STAT server:<host:port>:..." lines (with
-  // each server's "up" 0/1).
+  // each member's "up" 0/1 and its latency percentiles).
   void AppendStatLines(std::string* out) const;
 
  private:
   class Probe;
   struct Server {
+    // Constant once the slot is published.
+    net::Address address;
     ProxyStats stats;  // ejections only; the rest is per worker
     std::atomic<int> failures{0};
+    // Out of placement (any state but kUp): the request path's view.
     std::atomic<bool> down{false};
+    std::atomic<uint8_t> state{static_cast<uint8_t>(MemberState::kUp)};
     // Probe loop only.
     absl::Duration backoff;
     std::unique_ptr<Probe> probe;
   };
+  // What the mutex guards per member.
+  struct Member {
+    hash::ServerSpec spec;
+    std::string reason;
+    bool admin_out = false;  // ejected/drained by the admin API: no probes
+    int64_t ejected_until_unix_nanos = 0;
+    uint64_t eject_sequence = 0;  // a timed restore applies to its own ejection only
+    std::vector<std::unique_ptr<ProxyStats>> per_worker;
+  };
 
   Pool(const PoolOptions& options, net::EventLoop* probe_loop);
-  absl::Status RebuildPlacement();
+  Server& server(size_t i) const { return *slots_[i]; }
+  MemberState state(size_t i) const {
+    return static_cast<MemberState>(server(i).state.load(std::memory_order_acquire));
+  }
+  void SetState(size_t i, MemberState state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RebuildPlacementLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<size_t> FindLocked(absl::string_view address) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t InFlightLocked(size_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ProxyStatsTotal MemberTotalLocked(size_t i) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Probe loop only.
   void ScheduleProbe(size_t i);
   void OnProbeResult(size_t i, bool ok);
 
   const PoolOptions options_;
   net::EventLoop* const probe_loop_;
-  std::vector<std::unique_ptr<Server>> servers_;
+  // kMaxMembers slots, filled in order; a slot is written before size_
+  // publishes it and never freed before the Pool.
+  std::unique_ptr<std::unique_ptr<Server>[]> slots_;
+  std::atomic<size_t> size_{0};
   std::atomic<uint64_t> generation_{1};
   mutable Mutex mu_;
+  std::vector<Member> members_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const hash::Placement> placement_ ABSL_GUARDED_BY(mu_);
   std::vector<const ProxyStats*> worker_pool_stats_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::vector<const ProxyStats*>> worker_server_stats_ ABSL_GUARDED_BY(mu_);
+  // The placement generation each worker routes with.
+  std::vector<uint64_t> worker_generation_ ABSL_GUARDED_BY(mu_);
 };
 
 class WorkerPool {
@@ -110,30 +208,34 @@ class WorkerPool {
   net::EventLoop* loop() const { return loop_; }
   // The current placement (refreshed when the pool's changed).
   const hash::Placement& placement();
-  // The connection to server `i` that client session `session` uses: always
+  // The connection to member `i` that client session `session` uses: always
   // the same one, so one client's requests to a server stay in order. Text
   // (and meta) and binary requests use separate connections, since memcached
   // fixes a connection's protocol by its first byte.
   BackendConn* Conn(size_t i, uint64_t session, bool binary);
-  // This worker's stats: client requests routed to the pool, and per server.
+  // This worker's stats: client requests routed to the pool, and per member.
   ProxyStats& stats() { return stats_; }
-  ProxyStats& server_stats(size_t i) { return *server_stats_[i]; }
+  ProxyStats& server_stats(size_t i);
 
  private:
   class Observer;
+  // Grows the per-member vectors to `n` members.
+  void Grow(size_t n);
   void Tick();
   void RequestFlush(BackendConn* conn);
   void FlushPending();
 
   net::EventLoop* const loop_;
   Pool* const pool_;
+  size_t worker_ = 0;
   std::vector<std::unique_ptr<Observer>> observers_;
-  // [binary][server][k]
+  // [binary][member][k]; null until first used (and after a removed
+  // member's idle connections are closed).
   std::vector<std::vector<std::unique_ptr<BackendConn>>> conns_[2];
   std::shared_ptr<const hash::Placement> placement_;
   uint64_t generation_ = 0;
   ProxyStats stats_;
-  std::vector<std::unique_ptr<ProxyStats>> server_stats_;
+  std::vector<ProxyStats*> server_stats_;
   net::EventLoop::TimerId tick_ = 0;
   // Connections with requests queued this turn, written at its end.
   std::vector<BackendConn*> to_flush_;

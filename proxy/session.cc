@@ -15,6 +15,7 @@
 #include "core/protocol/binary_response_writer.h"
 #include "core/protocol/text_reply_writer.h"
 #include "core/protocol/text_request_writer.h"
+#include "proxy/translate.h"
 
 namespace memkit {
 namespace proxy {
@@ -429,6 +430,10 @@ void ProxySession::ForwardBinary(const protocol::BinaryRequest& request, fronten
     ex->Finish();
     return;
   }
+  if (worker_->pool()->options().backend_protocol == BackendProtocol::kMeta) {
+    ForwardBinaryAsMeta(worker_, server, id_, request, ex);
+    return;
+  }
   net::EventLoop* loop = worker_->loop();
   BackendConn* conn = worker_->Conn(server, id_, true);
   conn->sink()->Append(ex->request_bytes());
@@ -495,15 +500,23 @@ void ProxySession::BroadcastBinaryFlush(const protocol::BinaryRequest& request,
   // Always the loud form to each server, so every server's answer is seen.
   std::string packet(ex->request_bytes());
   packet[1] = static_cast<char>(BinaryOpcode::kFlush);
+  // A meta pool's servers get the text flush_all (translate.h).
+  const bool meta = pool->options().backend_protocol == BackendProtocol::kMeta;
+  const std::string text = TextFlushForBinary(request);
   for (size_t server : targets) {
-    BackendConn* conn = worker_->Conn(server, id_, true);
-    conn->sink()->Append(packet);
+    BackendConn* conn = worker_->Conn(server, id_, !meta);
+    conn->sink()->Append(meta ? absl::string_view(text) : absl::string_view(packet));
     Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
-    conn->Send(ReplyShape::kBinary, [b, tracker, loop](const BackendReply& reply) {
+    conn->Send(meta ? ReplyShape::kTextLine : ReplyShape::kBinary,
+               [b, tracker, loop, meta](const BackendReply& reply) {
       tracker.Done(reply, loop->cached_now_ns(), 0, 0);
       if (!reply.status.ok()) {
         if (b->failure.ok()) b->failure = reply.status;
-      } else if (reply.binary_status != 0 && b->error_packet.empty()) {
+      } else if (meta && reply.bytes != protocol::kTextOk && b->error_packet.empty()) {
+        b->error_packet = protocol::BinaryErrorResponse(b->opcode, b->opaque,
+                                                        BinaryStatus::kInternalError)
+                              .ToString();
+      } else if (!meta && reply.binary_status != 0 && b->error_packet.empty()) {
         b->error_packet = std::string(reply.bytes);
       }
       if (--b->remaining != 0) return;
