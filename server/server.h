@@ -42,6 +42,7 @@
 #include "server/log_event.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
+#include "server/tunables.h"
 
 namespace memkit {
 namespace stats {
@@ -61,6 +62,9 @@ struct ServerOptions {
   std::vector<std::string> listen;
   // -p: TCP port; 0 lets the OS choose (see port()).
   int port = 11211;
+  // -U: UDP port (memcached's UDP protocol, server/udp_listener.h); 0: off,
+  // memcached 1.6's default. Bound on the same interfaces as TCP.
+  int udp_port = 0;
   // -s: a unix socket path. When set, no TCP listener is opened (as memcached).
   std::string unix_socket;
   // -a: permissions of the unix socket file.
@@ -119,6 +123,10 @@ struct ServerOptions {
   // -o persist_strict: Create() fails (DataLoss) when the snapshot is damaged
   // or not a snapshot, instead of starting cold or with what could be read.
   bool persist_strict = false;
+
+  // ---- memcached's settings without machinery in memkit (-o slab_*, lru_*,
+  // ext_*, -L, -N, -e, ...): accepted, reported by "stats settings".
+  Tunables tunables;
 
   // ---- not flags
   // What "version" answers (clients parse it; memkit reports the memcached
