@@ -94,6 +94,8 @@ struct ParseState {
   int item_size_max = 1024 * 1024;  // memcached keeps -I in an int
   int64_t port = 11211;
   int64_t udp_port = 0;
+  bool tcp_specified = false;
+  bool udp_specified = false;
 };
 
 // The memkit-only flags that have no short form, other than --persist.
@@ -155,12 +157,14 @@ absl::Status Apply(const FlagSpec& f, const std::optional<std::string>& arg, Ser
       break;
     case 'p':
       st->port = CAtoi(value);
+      st->tcp_specified = true;
       break;
     case 's':
       o.unix_socket = value;
       break;
     case 'U':
       st->udp_port = CAtoi(value);
+      st->udp_specified = true;
       break;
     case 'm':
       // atoi megabytes: "64k" is 64 MB and "1g" 1 MB, as in memcached.
@@ -360,7 +364,9 @@ absl::Status CheckAfterParse(ParseState* st, ServerFlags* out) {
   }
   // -1 is memcached's "any free port" (with MEMCACHED_PORT_FILENAME to learn
   // it), as 0 is; below that getaddrinfo refuses the service name.
-  if (st->port < -1 || st->udp_port < 0 || st->udp_port > 65535) {
+  // -U without -p: TCP on the same port, as memcached.
+  if (st->udp_specified && st->udp_port != 0 && !st->tcp_specified) st->port = st->udp_port;
+  if (st->port < -1 || st->udp_port < -1 || st->udp_port > 65535) {
     return FlagError(
         absl::StrCat("getaddrinfo(): Servname not supported for ai_socktype\n"
                      "failed to listen on port ",
@@ -368,6 +374,7 @@ absl::Status CheckAfterParse(ParseState* st, ServerFlags* out) {
         kExitOsErr);
   }
   o.port = st->port < 0 ? 0 : static_cast<int>(st->port);
+  // -1 stays: any free port, and "stats settings" says -1 as memcached does.
   o.udp_port = static_cast<int>(st->udp_port);
   return absl::OkStatus();
 }

@@ -112,15 +112,18 @@ absl::StatusOr<std::unique_ptr<memkit::server::ServerAdmin>> StartAdmin(
 }
 
 // memcached's port file: one "TCP INET: <port>" (or INET6) line per TCP
-// listener, written whole (see WriteFileAtomically) so that a harness that
-// polls for the file never reads half of it.
+// listener, then one "UDP INET: <port>" line per UDP one (-U binds the same
+// interfaces), written whole (see WriteFileAtomically) so that a harness
+// that polls for the file never reads half of it.
 bool WritePortFile(const std::string& path, const memkit::server::Server& server) {
   std::string content;
-  for (const memkit::net::Address& a : server.listen_addresses()) {
-    if (!a.is_ip()) continue;
+  auto add = [&content](const char* proto, const memkit::net::Address& a) {
+    if (!a.is_ip()) return;
     const bool v6 = a.family() == memkit::net::Address::Family::kIPv6;
-    content += "TCP INET" + std::string(v6 ? "6" : "") + ": " + std::to_string(a.port()) + "\n";
-  }
+    content += std::string(proto) + " INET" + (v6 ? "6" : "") + ": " + std::to_string(a.port()) + "\n";
+  };
+  for (const memkit::net::Address& a : server.listen_addresses()) add("TCP", a);
+  for (const memkit::net::Address& a : server.udp_addresses()) add("UDP", a);
   return WriteFileAtomically(path, content);
 }
 

@@ -401,6 +401,9 @@ const net::Address& Server::address() const { return core_->listeners.client_add
 const std::vector<net::Address>& Server::listen_addresses() const {
   return core_->listeners.addresses();
 }
+std::vector<net::Address> Server::udp_addresses() const {
+  return core_->listeners.udp_addresses();
+}
 const ServerOptions& Server::options() const { return core_->options; }
 Cache* Server::cache() { return core_->cache.get(); }
 ServerClock* Server::clock() { return &core_->clock; }

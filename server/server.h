@@ -63,7 +63,8 @@ struct ServerOptions {
   // -p: TCP port; 0 lets the OS choose (see port()).
   int port = 11211;
   // -U: UDP port (memcached's UDP protocol, server/udp_listener.h); 0: off,
-  // memcached 1.6's default. Bound on the same interfaces as TCP.
+  // memcached 1.6's default; -1: any free port (udp_addresses() says which).
+  // Bound on the same interfaces as TCP.
   int udp_port = 0;
   // -s: a unix socket path. When set, no TCP listener is opened (as memcached).
   std::string unix_socket;
@@ -172,6 +173,8 @@ class Server {
   const net::Address& address() const;
   // Every bound listener.
   const std::vector<net::Address>& listen_addresses() const;
+  // Every bound UDP socket (-U), with its real port.
+  std::vector<net::Address> udp_addresses() const;
 
   const ServerOptions& options() const;
   // The engine, for inspection and direct use (thread-safe).

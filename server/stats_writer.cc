@@ -154,7 +154,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "maxbytes", cs.limit_maxbytes);
   Stat(sink, "maxconns", static_cast<uint64_t>(o.max_connections));
   Stat(sink, "tcpport", static_cast<uint64_t>(o.unix_socket.empty() ? core.listeners.tcp_port() : 0));
-  Stat(sink, "udpport", static_cast<uint64_t>(o.udp_port));
+  sink("udpport", absl::StrCat(o.udp_port));  // -1 as given, like memcached
   sink("inter", o.listen.empty() ? std::string("NULL") : absl::StrJoin(o.listen, ","));
   Stat(sink, "verbosity", static_cast<uint64_t>(core.settings.verbosity()));
   Stat(sink, "oldest", cs.oldest_live);
