@@ -304,7 +304,6 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
       t.slab_reassign = false;
       t.slab_automove = 0;
       t.maxconns_fast = false;
-      t.inline_ascii_response = true;
       t.lru_segmented = false;
       t.hash_algorithm = "jenkins";
       o->cache.reclaim_interval = absl::ZeroDuration();

@@ -207,7 +207,8 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "worker_logbuf_size", t.worker_logbuf_size);
   Stat(sink, "read_buf_mem_limit", t.read_buf_mem_limit);
   sink("track_sizes", YesNo(core.settings.track_sizes()));
-  sink("inline_ascii_response", YesNo(t.inline_ascii_response));
+  // memcached 1.6 accepts -o inline_ascii_resp but always answers "no".
+  sink("inline_ascii_response", "no");
   // extstore is compiled into Debian's memcached but not in use; its
   // settings are printed (and set by "extstore ...") all the same.
   Stat(sink, "ext_item_size", rs.ext_item_size);
@@ -234,7 +235,8 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("ssl_kernel_tls", "no");
   sink("ssl_min_version", "tlsv1.2");
   sink("num_napi_ids", t.napi_ids > 0 ? absl::StrCat(t.napi_ids) : std::string("(null)"));
-  sink("memory_file", t.memory_file.empty() ? std::string("(null)") : t.memory_file);
+  // memcached formats a stat's value into 128 bytes: a long path is cut at 126.
+  sink("memory_file", t.memory_file.empty() ? std::string("(null)") : t.memory_file.substr(0, 126));
 }
 
 bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink sink) {

@@ -26,7 +26,9 @@ struct Tunables {
   uint32_t read_buf_mem_limit = 0;      // -o read_buf_mem_limit (MB in, bytes here)
   uint32_t sock_cookie_id = 0;          // -o sock_cookie_id (SO_MARK)
   int napi_ids = 0;                     // -N (0: "(null)" in stats)
-  bool inline_ascii_response = false;   // -o inline_ascii_resp / no_inline_ascii_resp
+  // -o inline_ascii_resp / no_inline_ascii_resp: memcached 1.6 keeps the flag
+  // but reports "no" whatever it is (responses are never inlined).
+  bool inline_ascii_response = false;
   bool large_pages = false;             // -L
   std::string memory_file;              // -e (memkit persists with -o persist)
 
