@@ -1,5 +1,6 @@
 #include "server/flags.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -167,8 +168,11 @@ absl::Status Apply(const FlagSpec& f, const std::optional<std::string>& arg, Ser
       st->udp_specified = true;
       break;
     case 'm':
-      // atoi megabytes: "64k" is 64 MB and "1g" 1 MB, as in memcached.
-      o.cache.memory_limit = static_cast<size_t>(static_cast<int64_t>(CAtoi(value))) * 1024 * 1024;
+      // atoi megabytes: "64k" is 64 MB and "1g" 1 MB, as in memcached. A
+      // negative one wraps to a huge size_t there; the engine counts in
+      // int64, so memkit caps it at INT64_MAX (as good as no limit).
+      o.cache.memory_limit = std::min<size_t>(
+          static_cast<size_t>(static_cast<int64_t>(CAtoi(value))) * 1024 * 1024, INT64_MAX);
       break;
     case 'M':
       o.cache.evict = false;
@@ -309,11 +313,12 @@ absl::Status Apply(const FlagSpec& f, const std::optional<std::string>& arg, Ser
 // memcached's checks after the option loop, in its order (exit 64).
 absl::Status CheckAfterParse(ParseState* st, ServerFlags* out) {
   ServerOptions& o = out->options;
-  const int64_t maxbytes = static_cast<int64_t>(o.cache.memory_limit);
+  // Unsigned, as memcached's size_t maxbytes: "-m -5" is a huge limit.
+  const uint64_t maxbytes = o.cache.memory_limit;
   if (st->item_size_max < 1024) {
     return FlagError("Item max size cannot be less than 1024 bytes.", kExitUsage);
   }
-  if (st->item_size_max > maxbytes / 2) {
+  if (static_cast<uint64_t>(st->item_size_max) > maxbytes / 2) {
     return FlagError("Cannot set item size limit higher than 1/2 of memory max.", kExitUsage);
   }
   if (st->item_size_max > 1024 * 1024 * 1024) {

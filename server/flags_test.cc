@@ -1,5 +1,6 @@
 #include "server/flags.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,13 @@ TEST(FlagsTest, EveryMemcachedOptionIsAccepted) {
   EXPECT_EQ(f->options.tunables.hash_algorithm, "jenkins");
   EXPECT_EQ(f->options.cache.slab_chunk_max, 1024u * 1024);
   EXPECT_EQ(f->options.cache.reclaim_interval, absl::ZeroDuration());
+  // memcached's atoi megabytes: "64k" is 64 MB; a negative -m is no limit.
+  f = Parse({"-m", "64k"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->options.cache.memory_limit, 64u << 20);
+  f = Parse({"-m", "-5"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->options.cache.memory_limit, static_cast<size_t>(INT64_MAX));
   // -t above 64 warns, as memcached.
   f = Parse({"-t", "65"});
   ASSERT_TRUE(f.ok());
