@@ -1,157 +1,110 @@
 #include "server/flags.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "server/flags_extended.h"
 
 namespace memkit {
 namespace server {
 namespace {
 
+using internal::CAtof;
+using internal::CAtoi;
+using internal::FlagError;
+using internal::kExitBadValue;
+using internal::kExitOsErr;
+using internal::kExitUsage;
+
+enum class Arg { kNone, kRequired, kOptional };
+
 struct FlagSpec {
   char short_name;  // 0: long form only
-  const char* long_name;
-  bool takes_value;
+  const char* long_name;  // null: short form only (-D)
+  Arg arg;
 };
 
-// The flags memkit-server understands (see ServerUsage()).
+// memcached 1.6.18's options in its getopt_long table's order (that order
+// is what an ambiguous abbreviation's message lists), then memkit's own.
+// -S, -Y, -Z are authentication/TLS's, parsed elsewhere (not yet).
 constexpr FlagSpec kFlags[] = {
-    {'p', "port", true},
-    {'U', "udp-port", true},
-    {'s', "unix-socket", true},
-    {'a', "unix-mask", true},
-    {'A', "enable-shutdown", false},
-    {'l', "listen", true},
-    {'u', "user", true},
-    {'m', "memory-limit", true},
-    {'M', "disable-evictions", false},
-    {'c', "conn-limit", true},
-    {'v', "verbose", false},
-    {'h', "help", false},
-    {'V', "version", false},
-    {'P', "pidfile", true},
-    {'f', "slab-growth-factor", true},
-    {'n', "slab-min-size", true},
-    {'t', "threads", true},
-    {'R', "max-reqs-per-event", true},
-    {'C', "disable-cas", false},
-    {'b', "listen-backlog", true},
-    {'B', "protocol", true},
-    {'I', "max-item-size", true},
-    {'F', "disable-flush-all", false},
-    {'X', "disable-dumping", false},
-    {'W', "disable-watch", false},
-    {'o', "extended", true},
-    {0, "persist", true},  // memkit: -o persist=DIR, for paths with commas
+    {'a', "unix-mask", Arg::kRequired},
+    {'A', "enable-shutdown", Arg::kNone},
+    {'p', "port", Arg::kRequired},
+    {'s', "unix-socket", Arg::kRequired},
+    {'U', "udp-port", Arg::kRequired},
+    {'m', "memory-limit", Arg::kRequired},
+    {'M', "disable-evictions", Arg::kNone},
+    {'c', "conn-limit", Arg::kRequired},
+    {'k', "lock-memory", Arg::kNone},
+    {'h', "help", Arg::kNone},
+    {'i', "license", Arg::kNone},
+    {'V', "version", Arg::kNone},
+    {'r', "enable-coredumps", Arg::kNone},
+    {'v', "verbose", Arg::kOptional},
+    {'d', "daemon", Arg::kNone},
+    {'l', "listen", Arg::kRequired},
+    {'u', "user", Arg::kRequired},
+    {'P', "pidfile", Arg::kRequired},
+    {'f', "slab-growth-factor", Arg::kRequired},
+    {'n', "slab-min-size", Arg::kRequired},
+    {'t', "threads", Arg::kRequired},
+    {'L', "enable-largepages", Arg::kNone},
+    {'R', "max-reqs-per-event", Arg::kRequired},
+    {'C', "disable-cas", Arg::kNone},
+    {'b', "listen-backlog", Arg::kRequired},
+    {'B', "protocol", Arg::kRequired},
+    {'I', "max-item-size", Arg::kRequired},
+    {'F', "disable-flush-all", Arg::kNone},
+    {'X', "disable-dumping", Arg::kNone},
+    {'W', "disable-watch", Arg::kNone},
+    {'e', "memory-file", Arg::kRequired},
+    {'N', "napi-ids", Arg::kRequired},
+    {'o', "extended", Arg::kRequired},
+    {'D', nullptr, Arg::kRequired},
+    {0, "persist", Arg::kRequired},  // memkit: -o persist=DIR, for paths with commas
     // memkit: the admin API (docs/admin.md)
-    {0, "admin-listen", true},
-    {0, "admin-port-file", true},
-    {0, "admin-token-file", true},
-    {0, "admin-tls-cert", true},
-    {0, "admin-tls-key", true},
-    {0, "admin-insecure", false},
-    {0, "metrics-listen", true},
-    {0, "enable-test-controls", false},
+    {0, "admin-listen", Arg::kRequired},
+    {0, "admin-port-file", Arg::kRequired},
+    {0, "admin-token-file", Arg::kRequired},
+    {0, "admin-tls-cert", Arg::kRequired},
+    {0, "admin-tls-key", Arg::kRequired},
+    {0, "admin-insecure", Arg::kNone},
+    {0, "metrics-listen", Arg::kRequired},
+    {0, "enable-test-controls", Arg::kNone},
 };
 
-// memcached flags memkit-server knows but does not implement.
-constexpr FlagSpec kUnsupported[] = {
-    {'d', "daemon", false},          {'r', "enable-coredumps", false},
-    {'k', "lock-memory", false},     {'i', "license", false},
-    {'L', "enable-largepages", false}, {'D', nullptr, true},
-    {'S', "enable-sasl", false},
-    {'Y', "auth-file", true},        {'e', "memory-file", true},
-    {'Z', "enable-ssl", false},
+// What getopt_long reports and memcached adds ("Illegal argument" for '?').
+absl::Status GetoptError(const std::string& program, absl::string_view what) {
+  return FlagError(absl::StrCat(program, ": ", what, "\nIllegal argument \"?\""), kExitBadValue);
+}
+
+// State the checks after the option loop need.
+struct ParseState {
+  internal::ExtendedState ext;
+  int item_size_max = 1024 * 1024;  // memcached keeps -I in an int
+  int64_t port = 11211;
+  int64_t udp_port = 0;
+  bool tcp_specified = false;
+  bool udp_specified = false;
 };
-
-absl::Status Bad(absl::string_view message) { return absl::InvalidArgumentError(message); }
-
-std::string FlagName(const FlagSpec& f) {
-  if (f.short_name == 0) return absl::StrCat("--", f.long_name);
-  if (f.long_name == nullptr) return absl::StrCat("-", std::string(1, f.short_name));
-  return absl::StrCat("-", std::string(1, f.short_name), " (--", f.long_name, ")");
-}
-
-absl::Status BadValue(const FlagSpec& f, absl::string_view value, absl::string_view why = "") {
-  return Bad(absl::StrCat("invalid value for ", FlagName(f), ": \"", value, "\"",
-                          why.empty() ? "" : " (", why, why.empty() ? "" : ")"));
-}
-
-absl::StatusOr<int> ParseInt(const FlagSpec& f, const std::string& value, int min, int max) {
-  int v = 0;
-  if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
-    return BadValue(f, value, absl::StrCat("expected an integer from ", min, " to ", max));
-  }
-  return v;
-}
-
-absl::Status ApplyExtended(const std::string& value, ServerOptions* o) {
-  for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-    const size_t eq = item.find('=');
-    const std::string key(item.substr(0, eq));
-    const std::string arg(eq == absl::string_view::npos ? "" : item.substr(eq + 1));
-    const bool has_arg = eq != absl::string_view::npos;
-    auto need_arg = [&]() -> absl::Status {
-      if (!has_arg || arg.empty()) return Bad(absl::StrCat("missing value for -o ", key));
-      return absl::OkStatus();
-    };
-    auto bad_arg = [&]() {
-      return Bad(absl::StrCat("invalid value for -o ", key, ": \"", arg, "\""));
-    };
-    if (key == "idle_timeout") {
-      if (absl::Status s = need_arg(); !s.ok()) return s;
-      int64_t seconds = 0;
-      if (!absl::SimpleAtoi(arg, &seconds) || seconds < 0) return bad_arg();
-      o->idle_timeout = absl::Seconds(seconds);
-    } else if (key == "hashpower") {
-      if (absl::Status s = need_arg(); !s.ok()) return s;
-      int power = 0;
-      if (!absl::SimpleAtoi(arg, &power) || power < 12 || power > 32) return bad_arg();
-      o->cache.hash_power = power;
-    } else if (key == "slab_chunk_max") {
-      // Kilobytes, as memcached's help says; a k/m suffix gives the unit.
-      if (absl::Status s = need_arg(); !s.ok()) return s;
-      auto bytes = ParseSizeFlag(arg, 1024);
-      if (!bytes.ok() || *bytes == 0) return bad_arg();
-      o->cache.slab_chunk_max = *bytes;
-    } else if (key == "track_sizes") {
-      o->track_sizes = true;
-    } else if (key == "no_lru_crawler") {
-      o->cache.reclaim_interval = absl::ZeroDuration();
-    } else if (key == "lru_crawler") {
-      o->cache.reclaim_interval = CacheOptions().reclaim_interval;
-    } else if (key == "maxconns_fast" || key == "modern") {
-      // memkit's behaviour already (reject over-limit connections at once).
-    } else if (key == "debugtime") {
-      o->enable_debugtime = true;
-    } else if (key == "persist") {
-      if (absl::Status s = need_arg(); !s.ok()) return s;
-      o->persist_dir = arg;
-    } else if (key == "persist_interval") {
-      if (absl::Status s = need_arg(); !s.ok()) return s;
-      int64_t seconds = 0;
-      if (!absl::SimpleAtoi(arg, &seconds) || seconds < 0 || seconds > 86400 * 365) {
-        return bad_arg();
-      }
-      o->persist_interval = absl::Seconds(seconds);
-    } else if (key == "persist_strict") {
-      o->persist_strict = true;
-    } else {
-      return Bad(absl::StrCat("Illegal suboption \"", key, "\""));
-    }
-  }
-  return absl::OkStatus();
-}
 
 // The memkit-only flags that have no short form, other than --persist.
 absl::Status ApplyAdminFlag(const FlagSpec& f, const std::string& value, ServerFlags* out) {
   const absl::string_view name = f.long_name;
-  if (f.takes_value && value.empty()) return BadValue(f, value, "expected a value");
+  if (f.arg == Arg::kRequired && value.empty()) {
+    return FlagError(absl::StrCat("invalid value for --", name, ": \"\" (expected a value)"));
+  }
   if (name == "admin-listen") {
     out->admin_listen = value;
   } else if (name == "admin-port-file") {
@@ -170,183 +123,293 @@ absl::Status ApplyAdminFlag(const FlagSpec& f, const std::string& value, ServerF
     out->enable_test_controls = true;
     // The Testing service moves the item clock, as FakeServer does.
     out->options.adjustable_clock = true;
-  } else {
-    return Bad(absl::StrCat("unhandled option --", name));
+  } else if (name == "persist") {
+    if (value.empty()) return FlagError("invalid value for --persist: \"\" (expected a directory)");
+    out->options.persist_dir = value;
   }
   return absl::OkStatus();
 }
 
-absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out) {
-  ServerOptions& o = out->options;
-  if (f.short_name == 0 && absl::string_view(f.long_name) != "persist") {
-    return ApplyAdminFlag(f, value, out);
+// -I: a number with an optional k/m suffix, in an int as memcached keeps it
+// (so "4096m" wraps negative, and "1g" is 1).
+int ParseItemSize(const std::string& value) {
+  if (value.empty()) return 0;
+  const char unit = value.back();
+  if (unit == 'k' || unit == 'K' || unit == 'm' || unit == 'M') {
+    int64_t n = CAtoi(value.substr(0, value.size() - 1));
+    n *= (unit == 'k' || unit == 'K') ? 1024 : 1024 * 1024;
+    return static_cast<int>(static_cast<uint32_t>(n));
   }
+  return CAtoi(value);
+}
+
+absl::Status Apply(const FlagSpec& f, const std::optional<std::string>& arg, ServerFlags* out,
+                   ParseState* st) {
+  ServerOptions& o = out->options;
+  const std::string value = arg.value_or("");
+  if (f.short_name == 0) return ApplyAdminFlag(f, value, out);
   switch (f.short_name) {
-    case 'p': {
-      // -1 is memcached's "any free port" (with MEMCACHED_PORT_FILENAME to
-      // learn it); memkit-server also takes 0 for that.
-      auto v = ParseInt(f, value, -1, 65535);
-      if (!v.ok()) return v.status();
-      o.port = *v < 0 ? 0 : *v;
-      return absl::OkStatus();
-    }
-    case 'U': {
-      auto v = ParseInt(f, value, 0, 65535);
-      if (!v.ok()) return v.status();
-      if (*v != 0) return Bad("UDP is not supported by memkit-server: -U must be 0");
-      return absl::OkStatus();
-    }
-    case 's':
-      if (value.empty()) return BadValue(f, value);
-      o.unix_socket = value;
-      return absl::OkStatus();
-    case 'a': {
-      int mask = 0;
-      if (value.empty() || value.size() > 4 ||
-          value.find_first_not_of("01234567") != std::string::npos) {
-        return BadValue(f, value, "expected an octal mask");
-      }
-      mask = static_cast<int>(std::stol(value, nullptr, 8));
-      if (mask > 0777) return BadValue(f, value, "expected an octal mask");
-      o.unix_mask = mask;
-      return absl::OkStatus();
-    }
+    case 'a':
+      // strtol(optarg, NULL, 8): an octal prefix, the rest ignored.
+      o.unix_mask = static_cast<int>(std::strtol(value.c_str(), nullptr, 8)) & 0777;
+      break;
     case 'A':
       o.shutdown_command = true;
-      return absl::OkStatus();
-    case 'l':
-      for (absl::string_view a : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-        o.listen.emplace_back(a);
-      }
-      if (o.listen.empty()) return BadValue(f, value);
-      return absl::OkStatus();
-    case 'u':
-      if (value.empty()) return BadValue(f, value);
-      out->user = value;
-      return absl::OkStatus();
-    case 'm': {
-      auto v = ParseSizeFlag(value, 1024 * 1024);
-      if (!v.ok() || *v == 0) return BadValue(f, value, "expected megabytes");
-      o.cache.memory_limit = *v;
-      return absl::OkStatus();
-    }
+      break;
+    case 'p':
+      st->port = CAtoi(value);
+      st->tcp_specified = true;
+      break;
+    case 's':
+      o.unix_socket = value;
+      break;
+    case 'U':
+      st->udp_port = CAtoi(value);
+      st->udp_specified = true;
+      break;
+    case 'm':
+      // atoi megabytes: "64k" is 64 MB and "1g" 1 MB, as in memcached. A
+      // negative one wraps to a huge size_t there; the engine counts in
+      // int64, so memkit caps it at INT64_MAX (as good as no limit).
+      o.cache.memory_limit = std::min<size_t>(
+          static_cast<size_t>(static_cast<int64_t>(CAtoi(value))) * 1024 * 1024, INT64_MAX);
+      break;
     case 'M':
       o.cache.evict = false;
-      return absl::OkStatus();
+      break;
     case 'c': {
-      auto v = ParseInt(f, value, 1, INT_MAX);
-      if (!v.ok()) return Bad("Maximum connections must be greater than 0");
-      o.max_connections = *v;
-      return absl::OkStatus();
+      const int n = CAtoi(value);
+      if (n <= 0) return FlagError("Maximum connections must be greater than 0");
+      o.max_connections = n;
+      break;
     }
-    case 'v':
-      ++o.verbosity;
-      return absl::OkStatus();
     case 'h':
       out->help = true;
-      return absl::OkStatus();
+      break;
+    case 'i':
+      out->license = true;
+      break;
     case 'V':
       out->version = true;
-      return absl::OkStatus();
-    case 'P':
-      if (value.empty()) return BadValue(f, value);
-      out->pidfile = value;
-      return absl::OkStatus();
-    case 'f': {
-      double factor = 0;
-      if (!absl::SimpleAtod(value, &factor) || !(factor > 1.0)) {
-        return Bad("Factor must be greater than 1");
+      break;
+    case 'k':
+      out->lock_memory = true;
+      break;
+    case 'v':
+      ++o.verbosity;
+      break;
+    case 'l':
+      for (absl::string_view a : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+        bool seen = false;
+        for (const std::string& l : o.listen) seen = seen || l == a;
+        if (!seen) o.listen.emplace_back(a);
       }
+      break;
+    case 'd':
+      out->daemonize = true;
+      break;
+    case 'r':
+      out->enable_coredumps = true;
+      break;
+    case 'R': {
+      const int n = CAtoi(value);
+      if (n == 0) return FlagError("Number of requests per event must be greater than 0");
+      // A negative -R makes memcached yield after every request.
+      o.reqs_per_event = n > 0 ? n : 1;
+      break;
+    }
+    case 'u':
+      out->user = value;
+      break;
+    case 'P':
+      out->pidfile = value;
+      break;
+    case 'f': {
+      const double factor = CAtof(value);
+      if (factor <= 1.0) return FlagError("Factor must be greater than 1");
       o.cache.growth_factor = factor;
-      return absl::OkStatus();
+      break;
     }
     case 'n': {
-      auto v = ParseInt(f, value, 1, 1024 * 1024);
-      if (!v.ok()) return Bad("Chunk size must be greater than 0");
-      o.cache.chunk_size = static_cast<size_t>(*v);
-      return absl::OkStatus();
+      const int n = CAtoi(value);
+      if (n == 0) return FlagError("Chunk size must be greater than 0");
+      // memcached keeps it in an int and sizes its classes from it; a
+      // negative one behaves as its minimum.
+      o.cache.chunk_size = n > 0 ? static_cast<size_t>(n) : 48;
+      break;
     }
     case 't': {
-      auto v = ParseInt(f, value, 1, 1024);
-      if (!v.ok()) return Bad("Number of threads must be greater than 0");
-      o.num_threads = *v;
-      return absl::OkStatus();
+      const int n = CAtoi(value);
+      if (n <= 0) return FlagError("Number of threads must be greater than 0");
+      if (n > 64) {
+        out->warnings.push_back(
+            "WARNING: Setting a high number of worker threads is not recommended.\n"
+            " Set this value to the number of cores in your machine or less.");
+      }
+      o.num_threads = n;
+      break;
     }
-    case 'R': {
-      auto v = ParseInt(f, value, 1, INT_MAX);
-      if (!v.ok()) return Bad("Number of requests per event must be greater than 0");
-      o.reqs_per_event = *v;
-      return absl::OkStatus();
-    }
+    case 'D':
+      if (value.empty()) return FlagError("No delimiter specified");
+      o.tunables.prefix_delimiter = value[0];
+      o.tunables.detail_enabled = true;
+      break;
+    case 'L':
+      // memcached checks for transparent huge pages; memkit's allocations
+      // are the C++ allocator's, so there is nothing to turn on.
+      o.tunables.large_pages = true;
+      break;
     case 'C':
       o.cache.use_cas = false;
-      return absl::OkStatus();
+      break;
     case 'b': {
-      auto v = ParseInt(f, value, 1, INT_MAX);
-      if (!v.ok()) return v.status();
-      o.backlog = *v;
-      return absl::OkStatus();
+      // listen(2) takes any int; <= 0 means the kernel's minimum.
+      const int n = CAtoi(value);
+      o.backlog = n > 0 ? n : 1;
+      break;
     }
     case 'B':
       if (value == "auto") {
         o.protocol = BindingProtocol::kAuto;
-      } else if (value == "ascii") {
-        o.protocol = BindingProtocol::kAscii;
       } else if (value == "binary") {
         o.protocol = BindingProtocol::kBinary;
+      } else if (value == "ascii") {
+        o.protocol = BindingProtocol::kAscii;
       } else {
-        return Bad(absl::StrCat("Invalid value for binding protocol: ", value,
-                                " -- should be one of auto, binary, or ascii"));
+        return FlagError(absl::StrCat("Invalid value for binding protocol: ", value,
+                                      "\n -- should be one of auto, binary, or ascii"),
+                         kExitUsage);
       }
-      return absl::OkStatus();
-    case 'I': {
-      auto v = ParseSizeFlag(value, 1);
-      if (!v.ok()) return BadValue(f, value, "expected bytes with an optional k or m suffix");
-      o.cache.item_size_max = *v;
-      return absl::OkStatus();
-    }
+      break;
+    case 'I':
+      st->item_size_max = ParseItemSize(value);
+      break;
     case 'F':
       o.flush_enabled = false;
-      return absl::OkStatus();
+      break;
     case 'X':
       o.dump_enabled = false;
-      return absl::OkStatus();
+      break;
     case 'W':
       o.watch_enabled = false;
-      return absl::OkStatus();
+      break;
+    case 'e':
+      o.tunables.memory_file = value;
+      break;
+    case 'N': {
+      const int n = CAtoi(value);
+      if (n <= 0) return FlagError("Maximum number of NAPI IDs must be greater than 0");
+      o.tunables.napi_ids = n;
+      break;
+    }
     case 'o':
-      return ApplyExtended(value, &o);
-    case 0:  // --persist
-      if (value.empty()) return BadValue(f, value, "expected a directory");
-      o.persist_dir = value;
-      return absl::OkStatus();
+      return internal::ApplyExtendedOptions(value, &o, &st->ext);
     default:
-      return Bad(absl::StrCat("unhandled option -", std::string(1, f.short_name)));
+      return FlagError(absl::StrCat("Illegal argument \"", std::string(1, f.short_name), "\""));
   }
+  return absl::OkStatus();
 }
 
-const FlagSpec* FindShort(char c, bool* unsupported) {
+// memcached's checks after the option loop, in its order (exit 64).
+absl::Status CheckAfterParse(ParseState* st, ServerFlags* out) {
+  ServerOptions& o = out->options;
+  // Unsigned, as memcached's size_t maxbytes: "-m -5" is a huge limit.
+  const uint64_t maxbytes = o.cache.memory_limit;
+  if (st->item_size_max < 1024) {
+    return FlagError("Item max size cannot be less than 1024 bytes.", kExitUsage);
+  }
+  if (static_cast<uint64_t>(st->item_size_max) > maxbytes / 2) {
+    return FlagError("Cannot set item size limit higher than 1/2 of memory max.", kExitUsage);
+  }
+  if (st->item_size_max > 1024 * 1024 * 1024) {
+    return FlagError("Cannot set item size limit higher than a gigabyte.", kExitUsage);
+  }
+  o.cache.item_size_max = static_cast<size_t>(st->item_size_max);
+  constexpr int64_t kSlabPageSize = 1024 * 1024;
+  const int64_t chunk_max =
+      o.cache.slab_chunk_max != 0 ? static_cast<int64_t>(o.cache.slab_chunk_max) : kSlabPageSize / 2;
+  if (chunk_max > st->item_size_max) {
+    return FlagError(absl::StrCat("slab_chunk_max (bytes: ", chunk_max,
+                                  ") cannot be larger than -I (item_size_max ",
+                                  st->item_size_max, ")"),
+                     kExitUsage);
+  }
+  if (st->item_size_max % chunk_max != 0) {
+    return FlagError(absl::StrCat("-I (item_size_max: ", st->item_size_max,
+                                  ") must be evenly divisible by slab_chunk_max (bytes: ",
+                                  chunk_max, ")"),
+                     kExitUsage);
+  }
+  if (kSlabPageSize % chunk_max != 0) {
+    return FlagError(absl::StrCat("slab_chunk_max (bytes: ", chunk_max,
+                                  ") must divide evenly into ", kSlabPageSize,
+                                  " (slab_page_size)"),
+                     kExitUsage);
+  }
+  if (st->ext.has_slab_sizes) {
+    absl::Status s = internal::CheckSlabSizes(st->ext.slab_sizes, o.cache.chunk_size,
+                                              static_cast<size_t>(chunk_max));
+    if (!s.ok()) return s;
+  }
+  const Tunables& t = o.tunables;
+  if (t.hot_lru_pct + t.warm_lru_pct > 80) {
+    return FlagError("hot_lru_pct + warm_lru_pct cannot be more than 80% combined", kExitUsage);
+  }
+  if (t.temp_lru && !st->ext.lru_maintainer) {
+    return FlagError("temporary_ttl requires lru_maintainer to be enabled", kExitUsage);
+  }
+  if (t.napi_ids > o.num_threads) {
+    return FlagError(absl::StrCat("Number of napi_ids(", t.napi_ids,
+                                  ") cannot be greater than number of threads(", o.num_threads,
+                                  ")"),
+                     kExitUsage);
+  }
+  if (st->port > 65535) {
+    return FlagError(absl::StrCat("ERROR: Invalid port number ", st->port, "."), kExitUsage);
+  }
+  // -1 is memcached's "any free port" (with MEMCACHED_PORT_FILENAME to learn
+  // it), as 0 is; below that getaddrinfo refuses the service name.
+  // -U without -p: TCP on the same port, as memcached.
+  if (st->udp_specified && st->udp_port != 0 && !st->tcp_specified) st->port = st->udp_port;
+  if (st->port < -1 || st->udp_port < -1 || st->udp_port > 65535) {
+    return FlagError(
+        absl::StrCat("getaddrinfo(): Servname not supported for ai_socktype\n"
+                     "failed to listen on port ",
+                     st->port < -1 ? st->port : st->udp_port),
+        kExitOsErr);
+  }
+  o.port = st->port < 0 ? 0 : static_cast<int>(st->port);
+  // -1 stays: any free port, and "stats settings" says -1 as memcached does.
+  o.udp_port = static_cast<int>(st->udp_port);
+  return absl::OkStatus();
+}
+
+// getopt_long's lookup of "--name": an exact match, else the one option
+// `name` abbreviates; `*ambiguous` lists the candidates when several do.
+const FlagSpec* FindLong(absl::string_view name, std::string* ambiguous) {
+  const FlagSpec* found = nullptr;
+  int matches = 0;
+  std::string candidates;
+  for (const FlagSpec& f : kFlags) {
+    if (f.long_name == nullptr) continue;
+    const absl::string_view long_name = f.long_name;
+    if (long_name == name) return &f;
+    if (absl::StartsWith(long_name, name)) {
+      found = &f;
+      ++matches;
+      absl::StrAppend(&candidates, " '--", long_name, "'");
+    }
+  }
+  if (matches > 1) {
+    *ambiguous = candidates;
+    return nullptr;
+  }
+  return found;
+}
+
+const FlagSpec* FindShort(char c) {
   for (const FlagSpec& f : kFlags) {
     if (f.short_name != 0 && f.short_name == c) return &f;
-  }
-  for (const FlagSpec& f : kUnsupported) {
-    if (f.short_name == c) {
-      *unsupported = true;
-      return &f;
-    }
-  }
-  return nullptr;
-}
-
-const FlagSpec* FindLong(absl::string_view name, bool* unsupported) {
-  for (const FlagSpec& f : kFlags) {
-    if (name == f.long_name) return &f;
-  }
-  for (const FlagSpec& f : kUnsupported) {
-    if (f.long_name != nullptr && name == f.long_name) {
-      *unsupported = true;
-      return &f;
-    }
   }
   return nullptr;
 }
@@ -377,131 +440,88 @@ absl::StatusOr<size_t> ParseSizeFlag(const std::string& text, size_t unit) {
   uint64_t n = 0;
   if (digits.empty() || digits.find_first_not_of("0123456789") != absl::string_view::npos ||
       !absl::SimpleAtoi(digits, &n)) {
-    return Bad(absl::StrCat("not a size: \"", text, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("not a size: \"", text, "\""));
   }
-  if (n != 0 && multiplier > SIZE_MAX / n) return Bad(absl::StrCat("size too large: ", text));
+  if (n != 0 && multiplier > SIZE_MAX / n) {
+    return absl::InvalidArgumentError(absl::StrCat("size too large: ", text));
+  }
   return static_cast<size_t>(n * multiplier);
 }
 
-absl::StatusOr<ServerFlags> ParseServerFlags(const std::vector<std::string>& args) {
-  ServerFlags out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') {
-      return Bad(absl::StrCat("unexpected argument \"", arg, "\""));
-    }
-    if (arg[1] == '-') {
-      // --name, --name=value, --name value
-      const size_t eq = arg.find('=');
-      const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      bool unsupported = false;
-      const FlagSpec* f = FindLong(name, &unsupported);
-      if (f == nullptr) return Bad(absl::StrCat("unknown option --", name));
-      if (unsupported) {
-        return Bad(absl::StrCat("option ", FlagName(*f), " is not supported by memkit-server"));
-      }
-      std::string value;
-      if (f->takes_value) {
-        if (eq != std::string::npos) {
-          value = arg.substr(eq + 1);
-        } else if (i + 1 < args.size()) {
-          value = args[++i];
-        } else {
-          return Bad(absl::StrCat("option ", FlagName(*f), " requires a value"));
-        }
-      } else if (eq != std::string::npos) {
-        return Bad(absl::StrCat("option ", FlagName(*f), " takes no value"));
-      }
-      if (absl::Status s = Apply(*f, value, &out); !s.ok()) return s;
-      continue;
-    }
-    // A cluster of short flags: "-vv", "-Ap11211", "-p", "11211".
-    for (size_t j = 1; j < arg.size(); ++j) {
-      bool unsupported = false;
-      const FlagSpec* f = FindShort(arg[j], &unsupported);
-      if (f == nullptr) return Bad(absl::StrCat("invalid option -", std::string(1, arg[j])));
-      if (unsupported) {
-        return Bad(absl::StrCat("option ", FlagName(*f), " is not supported by memkit-server"));
-      }
-      std::string value;
-      if (f->takes_value) {
-        if (j + 1 < arg.size()) {
-          value = arg.substr(j + 1);
-        } else if (i + 1 < args.size()) {
-          value = args[++i];
-        } else {
-          return Bad(absl::StrCat("option ", FlagName(*f), " requires a value"));
-        }
-        if (absl::Status s = Apply(*f, value, &out); !s.ok()) return s;
-        break;
-      }
-      if (absl::Status s = Apply(*f, value, &out); !s.ok()) return s;
-    }
-  }
-  if (out.help || out.version) return out;
-  if (absl::Status s = ValidateServerOptions(out.options); !s.ok()) return s;
-  return out;
+int FlagErrorExitCode(const absl::Status& status) {
+  auto code = status.GetPayload("memkit.server.exit_code");
+  int n = 0;
+  if (code.has_value() && absl::SimpleAtoi(std::string(*code), &n)) return n;
+  return status.ok() ? 0 : kExitUsage;
 }
 
-std::string ServerUsage() {
-  return "memkit-server (memcached 1.6.18 compatible)\n"
-         "-p, --port=<num>          TCP port to listen on (default: 11211; 0: any free port)\n"
-         "-U, --udp-port=<num>      UDP port; only 0 (off, the default) is supported\n"
-         "-s, --unix-socket=<file>  UNIX socket to listen on (disables network support)\n"
-         "-a, --unix-mask=<mask>    access mask for UNIX socket, in octal (default: 700)\n"
-         "-A, --enable-shutdown     enable ascii \"shutdown\" command\n"
-         "-l, --listen=<addr>       interface(s) to listen on, comma separated\n"
-         "                          (default: all interfaces)\n"
-         "-u, --user=<user>         assume identity of <username> (only when run as root)\n"
-         "-P, --pidfile=<file>      save PID in <file>\n"
-         "-m, --memory-limit=<num>  item memory in megabytes (default: 64)\n"
-         "-M, --disable-evictions   return error on memory exhausted instead of evicting\n"
-         "-c, --conn-limit=<num>    max simultaneous connections (default: 1024)\n"
-         "-v, --verbose             verbose (print errors/warnings and connection events)\n"
-         "-vv                       very verbose (also print client commands)\n"
-         "-h, --help                print this help and exit\n"
-         "-V, --version             print version and exit\n"
-         "-f, --slab-growth-factor=<num> chunk size growth factor for per-class stats\n"
-         "                          (default: 1.25)\n"
-         "-n, --slab-min-size=<bytes> min space used for key+value+flags (default: 48)\n"
-         "-t, --threads=<num>       number of worker threads (default: 4)\n"
-         "-R, --max-reqs-per-event  maximum number of requests per event, limits the\n"
-         "                          requests processed per connection to prevent\n"
-         "                          starvation (default: 20)\n"
-         "-C, --disable-cas         disable use of CAS\n"
-         "-b, --listen-backlog=<num> set the backlog queue limit (default: 1024)\n"
-         "-B, --protocol=<name>     protocol - one of ascii, binary, or auto\n"
-         "                          (default: auto-negotiate)\n"
-         "-I, --max-item-size=<num> adjusts max item size, k and m suffixes allowed\n"
-         "                          (default: 1m, min: 1k, max: 1024m)\n"
-         "-F, --disable-flush-all   disable flush_all command\n"
-         "-X, --disable-dumping     disable stats cachedump\n"
-         "-W  --disable-watch       disable watch commands (live logging)\n"
-         "-o, --extended            comma separated list of extended options\n"
-         "   - idle_timeout:        timeout for idle connections in seconds\n"
-         "                          (default: 0, no timeout)\n"
-         "   - hashpower:           log2 of the initial hash table size (12..32)\n"
-         "   - slab_chunk_max:      maximum slab chunk size in kilobytes (default: 512)\n"
-         "   - track_sizes:         enable 'stats sizes' reports\n"
-         "   - no_lru_crawler:      disable the background sweep of expired items\n"
-         "   - maxconns_fast:       reject connections over the limit at once (default)\n"
-         "   - debugtime:           enable memcached-debug's \"debugtime <secs>\" command\n"
-         "   - persist=<dir>:       keep items across restarts: load <dir>/items.dbm at\n"
-         "                          start, write it on graceful shutdown (memkit)\n"
-         "   - persist_interval:    also snapshot every <secs> seconds, bounding what a\n"
-         "                          kill -9 loses (default: 0, only at shutdown)\n"
-         "   - persist_strict:      refuse to start if the snapshot is damaged\n"
-         "                          (default: start cold, or with what could be read)\n"
-         "--persist=<dir>           same as -o persist=<dir> (the directory may contain commas)\n"
-         "--admin-listen=<host:port> serve the gRPC admin API (port 0: any free port, printed\n"
-         "                          to stderr as \"admin-listen: <host:port>\")\n"
-         "--admin-port-file=<file>  write the admin port chosen to <file>\n"
-         "--admin-token-file=<file> require \"authorization: Bearer <token>\" on admin calls\n"
-         "--admin-tls-cert=<file>   serve the admin API over TLS with this certificate (PEM)\n"
-         "--admin-tls-key=<file>    ... and this private key (PEM)\n"
-         "--admin-insecure          allow a non-loopback --admin-listen without a token\n"
-         "--metrics-listen=<host:port> serve Prometheus metrics on GET /metrics\n"
-         "--enable-test-controls    serve the admin Testing service (clock, faults); tests only\n";
+absl::StatusOr<ServerFlags> ParseServerFlags(const std::vector<std::string>& args,
+                                             const std::string& program) {
+  ServerFlags out;
+  ParseState st;
+  // -h, -i and -V act when met, as memcached's exit() in its option loop.
+  auto done = [&out] { return out.help || out.license || out.version; };
+  for (size_t i = 0; i < args.size() && !done(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    // getopt_long permutes: memcached ignores what is not an option.
+    if (arg.size() < 2 || arg[0] != '-') continue;
+    if (arg[1] == '-') {
+      const size_t eq = arg.find('=');
+      const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      std::string ambiguous;
+      const FlagSpec* f = FindLong(name, &ambiguous);
+      if (f == nullptr && !ambiguous.empty()) {
+        return GetoptError(program, absl::StrCat("option '", arg, "' is ambiguous; possibilities:",
+                                                 ambiguous));
+      }
+      if (f == nullptr) return GetoptError(program, absl::StrCat("unrecognized option '", arg, "'"));
+      std::optional<std::string> value;
+      if (eq != std::string::npos) {
+        if (f->arg == Arg::kNone) {
+          return GetoptError(program, absl::StrCat("option '--", f->long_name,
+                                                   "' doesn't allow an argument"));
+        }
+        value = arg.substr(eq + 1);
+      } else if (f->arg == Arg::kRequired) {
+        if (i + 1 >= args.size()) {
+          return GetoptError(program, absl::StrCat("option '--", f->long_name,
+                                                   "' requires an argument"));
+        }
+        value = args[++i];
+      }
+      if (absl::Status s = Apply(*f, value, &out, &st); !s.ok()) return s;
+      continue;
+    }
+    // A cluster of short options: "-vv", "-Ap11211", "-p", "11211".
+    for (size_t j = 1; j < arg.size() && !done(); ++j) {
+      const FlagSpec* f = FindShort(arg[j]);
+      if (f == nullptr) {
+        return GetoptError(program, absl::StrCat("invalid option -- '", std::string(1, arg[j]), "'"));
+      }
+      if (f->arg != Arg::kRequired) {
+        if (absl::Status s = Apply(*f, std::nullopt, &out, &st); !s.ok()) return s;
+        continue;
+      }
+      std::string value;
+      if (j + 1 < arg.size()) {
+        value = arg.substr(j + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return GetoptError(program, absl::StrCat("option requires an argument -- '",
+                                                 std::string(1, arg[j]), "'"));
+      }
+      if (absl::Status s = Apply(*f, value, &out, &st); !s.ok()) return s;
+      break;
+    }
+  }
+  if (done()) return out;
+  if (absl::Status s = CheckAfterParse(&st, &out); !s.ok()) return s;
+  if (absl::Status s = ValidateServerOptions(out.options); !s.ok()) {
+    return FlagError(s.message(), kExitUsage);
+  }
+  return out;
 }
 
 }  // namespace server

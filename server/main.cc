@@ -2,19 +2,26 @@
 //
 //   bazel run --config=opt //server:memkit-server -- -p 11311 -t 4
 //
-// Accepts memcached's flags (memkit-server -h lists those it supports).
-// A bad flag exits at once with status 64 (EX_USAGE) and one line on stderr;
-// a port it cannot bind exits with 71 (EX_OSERR). SIGTERM and SIGINT stop it
-// gracefully (exit 0), as does the "shutdown" command when -A is given.
+// Accepts every flag of memcached 1.6.18 (memkit-server -h lists those it
+// honours). A bad flag exits at once with memcached's message on stderr and
+// memcached's status (1 for a bad value, 64 (EX_USAGE) for the checks after
+// parsing); a port it cannot bind exits with 71 (EX_OSERR). SIGTERM and
+// SIGINT stop it gracefully (exit 0), as does the "shutdown" command when -A
+// is given. -d, -P, -r, -k and -u act as memcached's (see Daemonize() and
+// docs/server.md); as root without -u it runs on (memcached refuses).
 //
-// Like memcached, when MEMCACHED_PORT_FILENAME is set it writes the TCP ports
-// it listens on to that file ("TCP INET: <port>" per listener) once they are
-// bound, so a test can start it with `-p 0` and read the chosen port back.
+// Like memcached, when MEMCACHED_PORT_FILENAME is set it writes the ports it
+// listens on to that file ("TCP INET: <port>" per TCP listener, "UDP INET:
+// <port>" per UDP one) once they are bound, so a test can start it with
+// `-p 0` and read the chosen port back.
 
 #include <grp.h>
 #include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -50,8 +57,9 @@ extern "C" void OnStopSignal(int signo) {
 
 namespace {
 
-constexpr int kExitUsage = 64;  // EX_USAGE
-constexpr int kExitOsErr = 71;  // EX_OSERR
+constexpr int kExitUsage = 64;   // EX_USAGE
+constexpr int kExitNoUser = 67;  // EX_NOUSER
+constexpr int kExitOsErr = 71;   // EX_OSERR
 
 // Writes `content` to `path` through a temporary file and a rename, so that a
 // script polling for the file never reads it half-written.
@@ -104,48 +112,143 @@ absl::StatusOr<std::unique_ptr<memkit::server::ServerAdmin>> StartAdmin(
 }
 
 // memcached's port file: one "TCP INET: <port>" (or INET6) line per TCP
-// listener, written whole (see WriteFileAtomically) so that a harness that
-// polls for the file never reads half of it.
+// listener, then one "UDP INET: <port>" line per UDP one (-U binds the same
+// interfaces), written whole (see WriteFileAtomically) so that a harness
+// that polls for the file never reads half of it.
 bool WritePortFile(const std::string& path, const memkit::server::Server& server) {
   std::string content;
-  for (const memkit::net::Address& a : server.listen_addresses()) {
-    if (!a.is_ip()) continue;
+  auto add = [&content](const char* proto, const memkit::net::Address& a) {
+    if (!a.is_ip()) return;
     const bool v6 = a.family() == memkit::net::Address::Family::kIPv6;
-    content += "TCP INET" + std::string(v6 ? "6" : "") + ": " + std::to_string(a.port()) + "\n";
-  }
+    content += std::string(proto) + " INET" + (v6 ? "6" : "") + ": " + std::to_string(a.port()) + "\n";
+  };
+  for (const memkit::net::Address& a : server.listen_addresses()) add("TCP", a);
+  for (const memkit::net::Address& a : server.udp_addresses()) add("UDP", a);
   return WriteFileAtomically(path, content);
 }
 
-bool DropPrivileges(const std::string& user) {
-  if (getuid() != 0) return true;  // only root changes identity, as memcached
+// memcached's -u: only root changes identity; the exit statuses are its.
+int DropPrivileges(const std::string& user) {
+  if (getuid() != 0 && geteuid() != 0) return 0;
+  if (user.empty()) return 0;  // memcached refuses to run; see the file comment
   struct passwd* pw = getpwnam(user.c_str());
   if (pw == nullptr) {
-    std::fprintf(stderr, "memkit-server: can't find the user %s to switch to\n", user.c_str());
-    return false;
+    std::fprintf(stderr, "can't find the user %s to switch to\n", user.c_str());
+    return kExitNoUser;
   }
-  if (setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-    std::fprintf(stderr, "memkit-server: failed to assume identity of user %s\n", user.c_str());
-    return false;
+  if (setgroups(0, nullptr) < 0) {
+    std::fprintf(stderr, "failed to drop supplementary groups\n");
+    return kExitOsErr;
+  }
+  if (setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+    std::fprintf(stderr, "failed to assume identity of user %s\n", user.c_str());
+    return kExitOsErr;
+  }
+  return 0;
+}
+
+// memcached's -r: the core file limit to its hard maximum (infinity when
+// allowed); an error only when no core file could be written at all.
+bool RaiseCoreLimit() {
+  struct rlimit rlim;
+  if (getrlimit(RLIMIT_CORE, &rlim) == 0) {
+    struct rlimit wanted = {RLIM_INFINITY, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_CORE, &wanted) != 0) {
+      wanted.rlim_cur = wanted.rlim_max = rlim.rlim_max;
+      (void)setrlimit(RLIMIT_CORE, &wanted);
+    }
+  }
+  return getrlimit(RLIMIT_CORE, &rlim) == 0 && rlim.rlim_cur != 0;
+}
+
+// memcached's -d (its daemon(3) twin): the parent exits 0 at once; the child
+// leads a new session, moves to / (unless -r, to keep cores where they
+// were) and, unless -v, points stdin/stdout/stderr at /dev/null. Runs before
+// any thread exists, so the fork is safe.
+bool Daemonize(bool nochdir, bool noclose) {
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid > 0) _exit(EXIT_SUCCESS);
+  if (setsid() == -1) return false;
+  if (!nochdir && chdir("/") != 0) return false;
+  if (!noclose) {
+    const int fd = open("/dev/null", O_RDWR);
+    if (fd < 0) return false;
+    if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+        dup2(fd, STDERR_FILENO) < 0) {
+      return false;
+    }
+    if (fd > STDERR_FILENO) close(fd);
   }
   return true;
+}
+
+// memcached's save_pid: warns when the file names a live process, writes
+// through a temporary file and a rename.
+void SavePid(const std::string& path) {
+  {
+    std::ifstream in(path);
+    long old = 0;
+    if (in >> old && old > 0 && kill(static_cast<pid_t>(old), 0) == 0) {
+      std::fprintf(stderr, "WARNING: The pid file contained the following (running) pid: %ld\n", old);
+    }
+  }
+  if (!WriteFileAtomically(path, std::to_string(static_cast<long>(getpid())) + "\n")) {
+    std::fprintf(stderr, "Could not open the pid file %s.tmp for writing: %s\n", path.c_str(),
+                 std::strerror(errno));
+  }
+}
+
+// A relative path made absolute before -d moves to /.
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto flags = memkit::server::ParseServerFlags(args);
+  setvbuf(stderr, nullptr, _IONBF, 0);  // as memcached: unbuffered under supervisors
+  auto flags = memkit::server::ParseServerFlags(args, argc > 0 ? argv[0] : "memkit-server");
   if (!flags.ok()) {
-    std::fprintf(stderr, "memkit-server: %s\n", std::string(flags.status().message()).c_str());
-    return kExitUsage;
+    std::fprintf(stderr, "%s\n", std::string(flags.status().message()).c_str());
+    return memkit::server::FlagErrorExitCode(flags.status());
   }
   if (flags->help) {
     std::fputs(memkit::server::ServerUsage().c_str(), stdout);
     return 0;
   }
+  if (flags->license) {
+    std::fputs(memkit::server::ServerLicense().c_str(), stdout);
+    return 0;
+  }
   if (flags->version) {
     std::printf("memkit-server %s\n", flags->options.version.c_str());
     return 0;
+  }
+  for (const std::string& warning : flags->warnings) std::fprintf(stderr, "%s\n", warning.c_str());
+
+  // memcached's order: core limit, identity, daemon, memory lock; all before
+  // any thread starts (fork) and before the listeners bind (as memcached,
+  // a port below 1024 then needs the identity kept).
+  if (flags->enable_coredumps && !RaiseCoreLimit()) {
+    std::fprintf(stderr, "failed to ensure corefile creation\n");
+    return kExitOsErr;
+  }
+  if (int rc = DropPrivileges(flags->user); rc != 0) return rc;
+  if (flags->daemonize) {
+    flags->options.persist_dir = Absolute(flags->options.persist_dir);
+    if (signal(SIGHUP, SIG_IGN) == SIG_ERR) std::perror("Failed to ignore SIGHUP");
+    if (!Daemonize(/*nochdir=*/flags->enable_coredumps, /*noclose=*/flags->options.verbosity > 0)) {
+      std::fprintf(stderr, "failed to daemon() in order to daemonize\n");
+      return EXIT_FAILURE;
+    }
+  }
+  if (flags->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+    std::fprintf(stderr, "warning: -k invalid, mlockall() failed: %s\n", std::strerror(errno));
   }
 
   // Stop signals: an async-signal-safe handler writes the signal number to a
@@ -201,11 +304,7 @@ int main(int argc, char** argv) {
     (*server)->Shutdown();
     return kExitOsErr;
   }
-  if (!flags->user.empty() && !DropPrivileges(flags->user)) return kExitOsErr;
-  if (!flags->pidfile.empty()) {
-    std::ofstream pid(flags->pidfile);
-    pid << getpid() << "\n";
-  }
+  if (!flags->pidfile.empty()) SavePid(flags->pidfile);
 
   memkit::server::Server* raw = server->get();
   std::thread signal_thread([raw, stop_signals] {
@@ -231,6 +330,10 @@ int main(int argc, char** argv) {
   signal_thread.join();
   if (*admin != nullptr) (*admin)->Shutdown();
   raw->Shutdown();
-  if (!flags->pidfile.empty()) unlink(flags->pidfile.c_str());
+  // memcached removes the pid file only when it daemonized.
+  if (flags->daemonize && !flags->pidfile.empty() && unlink(flags->pidfile.c_str()) != 0) {
+    std::fprintf(stderr, "Could not remove the pid file %s: %s\n", flags->pidfile.c_str(),
+                 std::strerror(errno));
+  }
   return 0;
 }

@@ -72,9 +72,8 @@ ServerCore::ServerCore(const ServerOptions& o)
     : options(o),
       clock(o.clock),
       settings(o.verbosity, o.cache.reclaim_interval > absl::ZeroDuration(), o.track_sizes),
-      prefix_stats(o.prefix_delimiter) {
+      prefix_stats(o.tunables.prefix_delimiter) {
   pid = static_cast<int64_t>(getpid());
-  settings.set_detail_enabled(o.detail_enabled);
   frontend_options.protocols = o.protocol == BindingProtocol::kAuto    ? frontend::Protocols::kAuto
                                : o.protocol == BindingProtocol::kAscii ? frontend::Protocols::kText
                                                                        : frontend::Protocols::kBinary;
@@ -88,6 +87,31 @@ ServerCore::ServerCore(const ServerOptions& o)
       std::max(o.cache.item_size_max + 64 * 1024, size_t{1024 * 1024 + 16 * 1024});
   frontend_options.faults = &fault_hooks;
   frontend_options.request_latency = o.request_latency;
+  // The command line's starting values of what admin commands change later.
+  const Tunables& t = o.tunables;
+  settings.Update([&t](RuntimeSettings::Knobs* k) {
+    k->slab_automove = t.slab_automove;
+    k->slab_automove_ratio = t.slab_automove_ratio;
+    k->lru_crawler_sleep = t.lru_crawler_sleep;
+    k->lru_crawler_tocrawl = t.lru_crawler_tocrawl;
+    k->lru_segmented = t.lru_segmented;
+    k->hot_lru_pct = t.hot_lru_pct;
+    k->warm_lru_pct = t.warm_lru_pct;
+    k->hot_max_factor = t.hot_max_factor;
+    k->warm_max_factor = t.warm_max_factor;
+    k->temp_lru = t.temp_lru;
+    k->temporary_ttl = t.temporary_ttl;
+    k->ext_item_size = t.ext_item_size;
+    k->ext_item_age = t.ext_item_age;
+    k->ext_low_ttl = t.ext_low_ttl;
+    k->ext_recache_rate = t.ext_recache_rate;
+    k->ext_compact_under = t.ext_compact_under;
+    k->ext_drop_under = t.ext_drop_under;
+    k->ext_max_sleep = t.ext_max_sleep;
+    k->ext_max_frag = t.ext_max_frag;
+    k->ext_drop_unread = t.ext_drop_unread;
+  });
+  if (t.detail_enabled) settings.set_detail_enabled(true);  // -D
 }
 
 ServerCore::~ServerCore() = default;
@@ -377,6 +401,9 @@ int Server::port() const { return core_->listeners.tcp_port(); }
 const net::Address& Server::address() const { return core_->listeners.client_address(); }
 const std::vector<net::Address>& Server::listen_addresses() const {
   return core_->listeners.addresses();
+}
+std::vector<net::Address> Server::udp_addresses() const {
+  return core_->listeners.udp_addresses();
 }
 const ServerOptions& Server::options() const { return core_->options; }
 Cache* Server::cache() { return core_->cache.get(); }

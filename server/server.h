@@ -42,6 +42,7 @@
 #include "server/log_event.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
+#include "server/tunables.h"
 
 namespace memkit {
 namespace stats {
@@ -61,6 +62,10 @@ struct ServerOptions {
   std::vector<std::string> listen;
   // -p: TCP port; 0 lets the OS choose (see port()).
   int port = 11211;
+  // -U: UDP port (memcached's UDP protocol, server/udp_listener.h); 0: off,
+  // memcached 1.6's default; -1: any free port (udp_addresses() says which).
+  // Bound on the same interfaces as TCP.
+  int udp_port = 0;
   // -s: a unix socket path. When set, no TCP listener is opened (as memcached).
   std::string unix_socket;
   // -a: permissions of the unix socket file.
@@ -100,13 +105,6 @@ struct ServerOptions {
   bool watch_enabled = true;
   // -o track_sizes: "stats sizes" prints the size histogram.
   bool track_sizes = false;
-  // -D <char>: the byte that ends a key's prefix for "stats detail" (":" by
-  // default; "stats settings" prints it as stat_key_prefix). memcached's -D
-  // also turns detail on: set detail_enabled with it.
-  char prefix_delimiter = ':';
-  // -D: "stats detail" counting on from the start ("stats detail on|off"
-  // switches it at run time).
-  bool detail_enabled = false;
   // memcached-debug's "debugtime <secs>|p|r" text command (moves the server
   // clock). memkit extension; off in memcached's release build and here.
   bool enable_debugtime = false;
@@ -126,6 +124,10 @@ struct ServerOptions {
   // -o persist_strict: Create() fails (DataLoss) when the snapshot is damaged
   // or not a snapshot, instead of starting cold or with what could be read.
   bool persist_strict = false;
+
+  // ---- memcached's settings without machinery in memkit (-o slab_*, lru_*,
+  // ext_*, -L, -N, -e, ...): accepted, reported by "stats settings".
+  Tunables tunables;
 
   // ---- not flags
   // What "version" answers (clients parse it; memkit reports the memcached
@@ -171,6 +173,8 @@ class Server {
   const net::Address& address() const;
   // Every bound listener.
   const std::vector<net::Address>& listen_addresses() const;
+  // Every bound UDP socket (-U), with its real port.
+  std::vector<net::Address> udp_addresses() const;
 
   const ServerOptions& options() const;
   // The engine, for inspection and direct use (thread-safe).

@@ -295,8 +295,8 @@ TEST_F(StatsTest, CachedumpAndErrors) {
 // (checked against memcached 1.6.18 -D /). flags.cc maps -D to these fields.
 TEST(DetailDelimiterTest, DashDSetsTheDelimiterAndTurnsDetailOn) {
   ServerOptions o = testing::TestServerOptions();
-  o.prefix_delimiter = '/';
-  o.detail_enabled = true;
+  o.tunables.prefix_delimiter = '/';
+  o.tunables.detail_enabled = true;
   std::unique_ptr<Server> server = StartServer(o);
   ASSERT_NE(server, nullptr);
   auto conn = TestConnection::Connect(server->address());

@@ -152,10 +152,11 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   const ServerOptions& o = core.options;
   const CacheStats cs = core.cache->GetStats();
   const RuntimeSettings::Knobs rs = core.settings.Get();
+  const Tunables& t = o.tunables;
   Stat(sink, "maxbytes", cs.limit_maxbytes);
   Stat(sink, "maxconns", static_cast<uint64_t>(o.max_connections));
   Stat(sink, "tcpport", static_cast<uint64_t>(o.unix_socket.empty() ? core.listeners.tcp_port() : 0));
-  Stat(sink, "udpport", 0);
+  sink("udpport", absl::StrCat(o.udp_port));  // -1 as given, like memcached
   sink("inter", o.listen.empty() ? std::string("NULL") : absl::StrJoin(o.listen, ","));
   Stat(sink, "verbosity", static_cast<uint64_t>(core.settings.verbosity()));
   Stat(sink, "oldest", cs.oldest_live);
@@ -166,9 +167,10 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("growth_factor", absl::StrFormat("%.2f", o.cache.growth_factor));
   Stat(sink, "chunk_size", o.cache.chunk_size);
   Stat(sink, "num_threads", static_cast<uint64_t>(o.num_threads));
-  // memcached's default: one UDP thread per worker (memkit serves no UDP).
-  Stat(sink, "num_threads_per_udp", static_cast<uint64_t>(o.num_threads));
-  sink("stat_key_prefix", std::string(1, o.prefix_delimiter));  // -D
+  // memcached: one UDP thread per worker, or one per port with several -l.
+  Stat(sink, "num_threads_per_udp",
+       static_cast<uint64_t>(o.listen.size() > 1 ? 1 : o.num_threads));
+  sink("stat_key_prefix", std::string(1, t.prefix_delimiter));  // -D
   sink("detail_enabled", YesNo(core.settings.detail_enabled()));
   Stat(sink, "reqs_per_event", static_cast<uint64_t>(o.reqs_per_event));
   sink("cas_enabled", YesNo(o.cache.use_cas));
@@ -179,22 +181,22 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("auth_enabled_sasl", "no");
   sink("auth_enabled_ascii", "no");
   Stat(sink, "item_size_max", o.cache.item_size_max);
-  sink("maxconns_fast", "yes");
+  sink("maxconns_fast", YesNo(t.maxconns_fast));
   Stat(sink, "hashpower_init", static_cast<uint64_t>(o.cache.hash_power));
-  sink("slab_reassign", "yes");
+  sink("slab_reassign", YesNo(t.slab_reassign));
   Stat(sink, "slab_automove", rs.slab_automove);
   sink("slab_automove_ratio", absl::StrFormat("%.2f", rs.slab_automove_ratio));
-  Stat(sink, "slab_automove_window", 30);
+  Stat(sink, "slab_automove_window", t.slab_automove_window);
   Stat(sink, "slab_chunk_max", cs.slab_chunk_max);
   sink("lru_crawler", YesNo(core.settings.lru_crawler_enabled()));
   Stat(sink, "lru_crawler_sleep", rs.lru_crawler_sleep);
   Stat(sink, "lru_crawler_tocrawl", rs.lru_crawler_tocrawl);
-  Stat(sink, "tail_repair_time", 0);
+  Stat(sink, "tail_repair_time", t.tail_repair_time);
   sink("flush_enabled", YesNo(o.flush_enabled));
   sink("dump_enabled", YesNo(o.dump_enabled));
-  // memcached's default hash; memkit's table hash is its own (internal only).
-  sink("hash_algorithm", "murmur3");
-  sink("lru_maintainer_thread", "yes");
+  // -o hash_algorithm as given; memkit's table hash is its own (internal only).
+  sink("hash_algorithm", t.hash_algorithm);
+  sink("lru_maintainer_thread", YesNo(t.lru_maintainer));
   sink("lru_segmented", YesNo(rs.lru_segmented));
   Stat(sink, "hot_lru_pct", rs.hot_lru_pct);
   Stat(sink, "warm_lru_pct", rs.warm_lru_pct);
@@ -203,10 +205,11 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("temp_lru", YesNo(rs.temp_lru));
   Stat(sink, "temporary_ttl", static_cast<uint64_t>(rs.temporary_ttl));
   Stat(sink, "idle_timeout", static_cast<uint64_t>(absl::ToInt64Seconds(o.idle_timeout)));
-  Stat(sink, "watcher_logbuf_size", 262144);
-  Stat(sink, "worker_logbuf_size", 65536);
-  Stat(sink, "read_buf_mem_limit", 0);
+  Stat(sink, "watcher_logbuf_size", t.watcher_logbuf_size);
+  Stat(sink, "worker_logbuf_size", t.worker_logbuf_size);
+  Stat(sink, "read_buf_mem_limit", t.read_buf_mem_limit);
   sink("track_sizes", YesNo(core.settings.track_sizes()));
+  // memcached 1.6 accepts -o inline_ascii_resp but always answers "no".
   sink("inline_ascii_response", "no");
   // extstore is compiled into Debian's memcached but not in use; its
   // settings are printed (and set by "extstore ...") all the same.
@@ -214,12 +217,12 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "ext_item_age", rs.ext_item_age);
   Stat(sink, "ext_low_ttl", rs.ext_low_ttl);
   Stat(sink, "ext_recache_rate", rs.ext_recache_rate);
-  Stat(sink, "ext_wbuf_size", 4 * 1024 * 1024);
+  Stat(sink, "ext_wbuf_size", t.ext_wbuf_size);
   Stat(sink, "ext_compact_under", rs.ext_compact_under);
   Stat(sink, "ext_drop_under", rs.ext_drop_under);
   Stat(sink, "ext_max_sleep", rs.ext_max_sleep);
   sink("ext_max_frag", absl::StrFormat("%.2f", rs.ext_max_frag));
-  sink("slab_automove_freeratio", "0.010");
+  sink("slab_automove_freeratio", absl::StrFormat("%.3f", t.slab_automove_freeratio));
   sink("ext_drop_unread", YesNo(rs.ext_drop_unread));
   // So is TLS: off.
   sink("ssl_enabled", "no");
@@ -233,8 +236,9 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("ssl_session_cache", "no");
   sink("ssl_kernel_tls", "no");
   sink("ssl_min_version", "tlsv1.2");
-  sink("num_napi_ids", "(null)");
-  sink("memory_file", "(null)");
+  sink("num_napi_ids", t.napi_ids > 0 ? absl::StrCat(t.napi_ids) : std::string("(null)"));
+  // memcached formats a stat's value into 128 bytes: a long path is cut at 126.
+  sink("memory_file", t.memory_file.empty() ? std::string("(null)") : t.memory_file.substr(0, 126));
 }
 
 bool WriteEngineStats(const ServerCore& core, absl::string_view which, StatSink sink) {

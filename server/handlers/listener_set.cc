@@ -94,7 +94,44 @@ absl::Status ListenerSet::Bind(const ServerOptions& options) {
     slots_.push_back(std::move(slot));
   }
   client_address_ = ClientAddress(addresses_.front());
+  return BindUdp(options, wanted, wildcard);
+}
+
+absl::Status ListenerSet::BindUdp(const ServerOptions& options,
+                                  const std::vector<net::Address>& wanted, bool wildcard) {
+  if (options.udp_port == 0 || !options.unix_socket.empty()) return absl::OkStatus();
+  // -U -1: any free port (memcached's), which every interface then shares.
+  uint16_t port = options.udp_port < 0 ? 0 : static_cast<uint16_t>(options.udp_port);
+  std::vector<net::Address> udp;
+  for (const net::Address& a : wanted) {
+    if (a.is_ip()) udp.push_back(a.WithPort(port));
+  }
+  if (wildcard) {
+    auto v6 = net::Address::Parse(absl::StrCat("[::]:", port));
+    if (v6.ok()) udp.push_back(*v6);
+  }
+  for (size_t i = 0; i < udp.size(); ++i) {
+    if (port != 0) udp[i] = udp[i].WithPort(port);
+    auto listener = UdpListener::Bind(udp[i]);
+    if (!listener.ok()) {
+      // The wildcard's IPv6 half is optional, as for TCP.
+      if (wildcard && i + 1 == udp.size()) break;
+      return listener.status();
+    }
+    port = (*listener)->address().port();
+    auto slot = std::make_unique<UdpSlot>();
+    slot->slot.address = (*listener)->address();
+    slot->slot.stats_name = absl::StrCat("udp:", slot->slot.address.ToString());
+    slot->listener = std::move(*listener);
+    udp_.push_back(std::move(slot));
+  }
   return absl::OkStatus();
+}
+
+std::vector<net::Address> ListenerSet::udp_addresses() const {
+  std::vector<net::Address> out;
+  for (const auto& u : udp_) out.push_back(u->slot.address);
+  return out;
 }
 
 absl::Status ListenerSet::Open(net::EventLoop* loop, const AcceptFn& on_accept) {
@@ -123,6 +160,15 @@ absl::Status ListenerSet::Open(net::EventLoop* loop, const AcceptFn& on_accept) 
     slot->started = true;
     slot->fd.store(slot->listener->fd(), std::memory_order_relaxed);
   }
+  for (const auto& u : udp_) {
+    const ListenerSlot* raw = &u->slot;
+    result.Update(u->listener->Start([loop, on_accept, raw](net::UniqueFd fd,
+                                                             const net::Address& peer) {
+      loop->Post([on_accept, raw, peer, fd = std::move(fd)]() mutable {
+        on_accept(std::move(fd), peer, raw);
+      });
+    }));
+  }
   accepting_.store(true, std::memory_order_relaxed);
   return result;
 }
@@ -136,6 +182,7 @@ void ListenerSet::Close() {
     }
     slot->started = false;
   }
+  for (const auto& u : udp_) u->listener->Stop();
   accepting_.store(false, std::memory_order_relaxed);
 }
 

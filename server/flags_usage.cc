@@ -1,0 +1,97 @@
+// memkit-server's -h and -i texts (flags.h), apart from the parser.
+
+#include <string>
+
+#include "server/flags.h"
+
+namespace memkit {
+namespace server {
+
+std::string ServerLicense() {
+  return "memkit-server: part of memkit; see the LICENSE file of its source tree.\n"
+         "It reproduces memcached's behaviour and contains no memcached code.\n";
+}
+
+std::string ServerUsage() {
+  return "memkit-server (memcached 1.6.18 compatible)\n"
+         "-p, --port=<num>          TCP port to listen on (default: 11211; 0 or -1: any free port)\n"
+         "-U, --udp-port=<num>      UDP port to listen on (default: 0, off)\n"
+         "-s, --unix-socket=<file>  UNIX socket to listen on (disables network support)\n"
+         "-a, --unix-mask=<mask>    access mask for UNIX socket, in octal (default: 700)\n"
+         "-A, --enable-shutdown     enable ascii \"shutdown\" command\n"
+         "-l, --listen=<addr>       interface(s) to listen on, comma separated\n"
+         "                          (default: all interfaces)\n"
+         "-d, --daemon              run as a daemon\n"
+         "-r, --enable-coredumps    maximize core file limit\n"
+         "-u, --user=<user>         assume identity of <username> (only when run as root)\n"
+         "-m, --memory-limit=<num>  item memory in megabytes (default: 64)\n"
+         "-M, --disable-evictions   return error on memory exhausted instead of evicting\n"
+         "-c, --conn-limit=<num>    max simultaneous connections (default: 1024)\n"
+         "-k, --lock-memory         lock down all paged memory\n"
+         "-v, --verbose             verbose (print errors/warnings and connection events)\n"
+         "-vv                       very verbose (also print client commands)\n"
+         "-h, --help                print this help and exit\n"
+         "-i, --license             print the license and exit\n"
+         "-V, --version             print version and exit\n"
+         "-P, --pidfile=<file>      save PID in <file>\n"
+         "-f, --slab-growth-factor=<num> chunk size growth factor for per-class stats\n"
+         "                          (default: 1.25)\n"
+         "-n, --slab-min-size=<bytes> min space used for key+value+flags (default: 48)\n"
+         "-D <char>                 use <char> as the delimiter between key prefixes and IDs\n"
+         "                          in \"stats detail\"; turns detail collection on\n"
+         "-t, --threads=<num>       number of worker threads (default: 4)\n"
+         "-R, --max-reqs-per-event  maximum number of requests per event, limits the\n"
+         "                          requests processed per connection to prevent\n"
+         "                          starvation (default: 20)\n"
+         "-C, --disable-cas         disable use of CAS\n"
+         "-b, --listen-backlog=<num> set the backlog queue limit (default: 1024)\n"
+         "-B, --protocol=<name>     protocol - one of ascii, binary, or auto\n"
+         "                          (default: auto-negotiate)\n"
+         "-I, --max-item-size=<num> adjusts max item size, k and m suffixes allowed\n"
+         "                          (default: 1m, min: 1k, max: 1024m)\n"
+         "-F, --disable-flush-all   disable flush_all command\n"
+         "-X, --disable-dumping     disable stats cachedump and lru_crawler metadump\n"
+         "-W  --disable-watch       disable watch commands (live logging)\n"
+         "-o, --extended            comma separated list of extended options\n"
+         "   - idle_timeout:        timeout for idle connections in seconds\n"
+         "                          (default: 0, no timeout)\n"
+         "   - hashpower:           log2 of the initial hash table size (12..32)\n"
+         "   - slab_chunk_max:      maximum slab chunk size in bytes (default: 524288)\n"
+         "   - no_chunked_items:    slab_chunk_max of a whole page\n"
+         "   - track_sizes:         enable 'stats sizes' reports\n"
+         "   - lru_crawler, no_lru_crawler: the background sweep of expired items\n"
+         "                          (default: on)\n"
+         "   - debugtime:           enable memcached-debug's \"debugtime <secs>\" command\n"
+         "   - persist=<dir>:       keep items across restarts: load <dir>/items.dbm at\n"
+         "                          start, write it on graceful shutdown (memkit)\n"
+         "   - persist_interval:    also snapshot every <secs> seconds, bounding what a\n"
+         "                          kill -9 loses (default: 0, only at shutdown)\n"
+         "   - persist_strict:      refuse to start if the snapshot is damaged\n"
+         "                          (default: start cold, or with what could be read)\n"
+         "--persist=<dir>           same as -o persist=<dir> (the directory may contain commas)\n"
+         "--admin-listen=<host:port> serve the gRPC admin API (port 0: any free port, printed\n"
+         "                          to stderr as \"admin-listen: <host:port>\")\n"
+         "--admin-port-file=<file>  write the admin port chosen to <file>\n"
+         "--admin-token-file=<file> require \"authorization: Bearer <token>\" on admin calls\n"
+         "--admin-tls-cert=<file>   serve the admin API over TLS with this certificate (PEM)\n"
+         "--admin-tls-key=<file>    ... and this private key (PEM)\n"
+         "--admin-insecure          allow a non-loopback --admin-listen without a token\n"
+         "--metrics-listen=<host:port> serve Prometheus metrics on GET /metrics\n"
+         "--enable-test-controls    serve the admin Testing service (clock, faults); tests only\n"
+         "\n"
+         "Accepted as memcached validates them and shown in \"stats settings\", without\n"
+         "effect (memkit has no such machinery; see docs/server.md): -L, -e <file>, -N <num>,\n"
+         "-o maxconns_fast, no_maxconns_fast, no_hashexpand, hash_algorithm, modern, no_modern,\n"
+         "slab_reassign, no_slab_reassign, slab_automove, no_slab_automove, slab_automove_ratio,\n"
+         "slab_automove_window, slab_automove_freeratio, slab_sizes, tail_repair_time,\n"
+         "lru_crawler_sleep, lru_crawler_tocrawl, lru_maintainer, no_lru_maintainer,\n"
+         "hot_lru_pct, warm_lru_pct, hot_max_factor, warm_max_factor, temporary_ttl,\n"
+         "watcher_logbuf_size, worker_logbuf_size, read_buf_mem_limit, inline_ascii_resp,\n"
+         "no_inline_ascii_resp, sock_cookie_id, ext_path, ext_page_size, ext_wbuf_size,\n"
+         "ext_threads, ext_io_depth, ext_item_size, ext_item_age, ext_low_ttl,\n"
+         "ext_recache_rate, ext_compact_under, ext_drop_under, ext_max_sleep, ext_max_frag,\n"
+         "ext_drop_unread.\n";
+}
+
+}  // namespace server
+}  // namespace memkit
