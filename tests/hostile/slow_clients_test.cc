@@ -336,8 +336,10 @@ TEST(SlowClientsTest, ClientsClosedWithPendingRepliesLeaveMemoryFlat) {
                                                /*all_big=*/true, &second_half_kib);
     if (SanitizedBuild()) continue;  // quarantine and shadow memory grow
     EXPECT_LT(growth_kib, 16 * 1024);
-    // 2,000 more clients: under 1 KB each (a leak of ~10 KB each adds 20 MB).
-    EXPECT_LT(second_half_kib, 2 * 1024);
+    // 2,000 more clients: under 3 KB each, which allocator noise stays
+    // well inside (memcached's own second half grew 0.3-1.3 MiB here) while
+    // the old leak of ~10 KB each (20 MB) fails it by far.
+    EXPECT_LT(second_half_kib, 6 * 1024);
   }
 }
 
