@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "server/security_flags.h"
 
 namespace memkit {
 namespace server {
@@ -47,6 +48,10 @@ constexpr FlagSpec kFlags[] = {
     {'X', "disable-dumping", false},
     {'W', "disable-watch", false},
     {'o', "extended", true},
+    // authentication and TLS (security_flags.h)
+    {'S', "enable-sasl", false},
+    {'Y', "auth-file", true},
+    {'Z', "enable-ssl", false},
     {0, "persist", true},  // memkit: -o persist=DIR, for paths with commas
     // memkit: the admin API (docs/admin.md)
     {0, "admin-listen", true},
@@ -64,9 +69,7 @@ constexpr FlagSpec kUnsupported[] = {
     {'d', "daemon", false},          {'r', "enable-coredumps", false},
     {'k', "lock-memory", false},     {'i', "license", false},
     {'L', "enable-largepages", false}, {'D', nullptr, true},
-    {'S', "enable-sasl", false},
-    {'Y', "auth-file", true},        {'e', "memory-file", true},
-    {'Z', "enable-ssl", false},
+    {'e', "memory-file", true},
 };
 
 absl::Status Bad(absl::string_view message) { return absl::InvalidArgumentError(message); }
@@ -141,6 +144,10 @@ absl::Status ApplyExtended(const std::string& value, ServerOptions* o) {
       o->persist_interval = absl::Seconds(seconds);
     } else if (key == "persist_strict") {
       o->persist_strict = true;
+    } else if (IsSecuritySuboption(key)) {  // ssl_*: security_flags.cc
+      if (absl::Status s = ApplySecuritySuboption(key, arg, has_arg, &o->security); !s.ok()) {
+        return s;
+      }
     } else {
       return Bad(absl::StrCat("Illegal suboption \"", key, "\""));
     }
@@ -178,6 +185,7 @@ absl::Status ApplyAdminFlag(const FlagSpec& f, const std::string& value, ServerF
 
 absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out) {
   ServerOptions& o = out->options;
+  if (f.short_name == 'B') out->protocol_given = true;  // for FinishSecurityFlags
   if (f.short_name == 0 && absl::string_view(f.long_name) != "persist") {
     return ApplyAdminFlag(f, value, out);
   }
@@ -316,6 +324,10 @@ absl::Status Apply(const FlagSpec& f, const std::string& value, ServerFlags* out
       return absl::OkStatus();
     case 'o':
       return ApplyExtended(value, &o);
+    case 'S':
+    case 'Y':
+    case 'Z':
+      return ApplySecurityFlag(f.short_name, value, &o.security);
     case 0:  // --persist
       if (value.empty()) return BadValue(f, value, "expected a directory");
       o.persist_dir = value;
@@ -439,6 +451,7 @@ absl::StatusOr<ServerFlags> ParseServerFlags(const std::vector<std::string>& arg
     }
   }
   if (out.help || out.version) return out;
+  if (absl::Status s = FinishSecurityFlags(out.protocol_given, &out.options); !s.ok()) return s;
   if (absl::Status s = ValidateServerOptions(out.options); !s.ok()) return s;
   return out;
 }
@@ -477,6 +490,11 @@ std::string ServerUsage() {
          "-F, --disable-flush-all   disable flush_all command\n"
          "-X, --disable-dumping     disable stats cachedump\n"
          "-W  --disable-watch       disable watch commands (live logging)\n"
+         "-Y, --auth-file=<file>    (EXPERIMENTAL) enable ASCII protocol authentication. format:\n"
+         "                          user:pass\\nuser2:pass2\\n\n"
+         "-S, --enable-sasl         turn on SASL PLAIN authentication (binary protocol;\n"
+         "                          users from $MEMCACHED_SASL_PWDB, user:pass lines)\n"
+         "-Z, --enable-ssl          enable TLS/SSL; -l notls:<ip>:<port> keeps a listener plain\n"
          "-o, --extended            comma separated list of extended options\n"
          "   - idle_timeout:        timeout for idle connections in seconds\n"
          "                          (default: 0, no timeout)\n"
@@ -492,6 +510,20 @@ std::string ServerUsage() {
          "                          kill -9 loses (default: 0, only at shutdown)\n"
          "   - persist_strict:      refuse to start if the snapshot is damaged\n"
          "                          (default: start cold, or with what could be read)\n"
+         "   - ssl_chain_cert:      certificate chain file in PEM format\n"
+         "   - ssl_key:             private key, if not part of the -ssl_chain_cert\n"
+         "   - ssl_keyformat:       private key format (PEM only) (default: 1)\n"
+         "   - ssl_verify_mode:     peer certificate verification mode, default is 0(None).\n"
+         "                          valid values are 0(None), 1(Request), 2(Require)\n"
+         "                          or 3(Once)\n"
+         "   - ssl_ciphers:         specify cipher list to be used\n"
+         "   - ssl_ca_cert:         PEM format file of acceptable client CA's\n"
+         "   - ssl_wbuf_size:       size in kilobytes of per-connection SSL output buffer\n"
+         "                          (default: 16)\n"
+         "   - ssl_session_cache:   enable server-side SSL session cache\n"
+         "   - ssl_kernel_tls:      accepted; kernel TLS offload is not used\n"
+         "   - ssl_min_version:     minimum protocol version to accept (default: tlsv1.2)\n"
+         "                          valid values are 0(tlsv1.0), 1(tlsv1.1), 2(tlsv1.2), or 3(tlsv1.3).\n"
          "--persist=<dir>           same as -o persist=<dir> (the directory may contain commas)\n"
          "--admin-listen=<host:port> serve the gRPC admin API (port 0: any free port, printed\n"
          "                          to stderr as \"admin-listen: <host:port>\")\n"

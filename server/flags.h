@@ -25,6 +25,7 @@ struct ServerFlags {
   bool version = false;  // -V: print the version and exit 0
   std::string user;      // -u: drop privileges to this user when run as root
   std::string pidfile;   // -P: write the process id here
+  bool protocol_given = false;  // -B appeared (memcached's rules for -Y and -S)
 
   // ---- the admin API (docs/admin.md); memkit extensions, long form only
   // --admin-listen=HOST:PORT: serve the gRPC admin API there (port 0: any

@@ -95,7 +95,7 @@ TEST(FlagsTest, HelpAndVersion) {
   }
   // Only what is supported is listed.
   EXPECT_FALSE(absl::StrContains(usage, "--daemon"));
-  EXPECT_FALSE(absl::StrContains(usage, "sasl"));
+  EXPECT_TRUE(absl::StrContains(usage, "--enable-sasl"));  // -S, -Y, -Z: h-security
 }
 
 TEST(FlagsTest, ErrorsAreOneLine) {

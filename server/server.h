@@ -40,6 +40,7 @@
 #include "core/net/clock.h"
 #include "server/cache.h"
 #include "server/log_event.h"
+#include "server/security_options.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
 
@@ -120,6 +121,9 @@ struct ServerOptions {
   // or not a snapshot, instead of starting cold or with what could be read.
   bool persist_strict = false;
 
+  // ---- authentication and TLS: -Y, -S, -Z, -o ssl_* (security_options.h)
+  SecurityOptions security;
+
   // ---- not flags
   // What "version" answers (clients parse it; memkit reports the memcached
   // release whose behaviour it reproduces).
@@ -188,6 +192,10 @@ class Server {
   // `drain_timeout`), closes them, joins every thread, then writes the
   // persistence snapshot if persist_dir is set. Idempotent.
   void Shutdown(absl::Duration drain_timeout = absl::Seconds(2));
+
+  // Re-reads the -Y and -S user files (memcached does on SIGHUP). On error
+  // the users loaded before stay and the error is returned. Any thread.
+  absl::Status ReloadAuthFiles();
 
   // ---- controls (FakeServer uses these)
   // Closes every client connection: orderly (FIN), or with a reset (RST).

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "core/frontend/ascii_auth.h"
 #include "core/frontend/binary_protocol.h"
 #include "core/frontend/text_protocol.h"
 #include "core/net/clock.h"
@@ -57,12 +58,17 @@ bool Exchange::HasUnwrittenReplies() const {
 }
 void Exchange::DiscardBufferedInput() { conn_->drop_buffered_input_ = true; }
 void Exchange::IgnoreInput() { conn_->ignore_input_ = true; }
+void Exchange::MarkAuthenticated() { conn_->binary_options_.authenticated = true; }
 
 // ---- Connection
 
 Connection::Connection(net::EventLoop* loop, const ConnectionOptions& options,
                        std::unique_ptr<Backend> backend)
-    : loop_(loop), options_(options), backend_(std::move(backend)) {}
+    : loop_(loop),
+      options_(options),
+      backend_(std::move(backend)),
+      authenticated_(options.ascii_auth == nullptr),
+      binary_options_(options.binary) {}
 
 Connection::~Connection() {
   // The socket's queue first (it may reference pins the back end releases),
@@ -275,6 +281,11 @@ void Connection::Process(bool limited) {
     }
     // Whatever waited for this request's bytes goes out ahead of its reply.
     ReleaseHeld();
+    if (!authenticated_) {
+      const bool more = AsciiAuth::Step(this);
+      if (!more) break;
+      continue;
+    }
     if (detected_ == Detected::kUnknown) {
       switch (options_.protocols) {
         case Protocols::kAuto:

@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/frontend/authenticator.h"
 #include "core/frontend/backend.h"
 #include "core/net/connection.h"
 #include "core/net/event_loop.h"
@@ -87,6 +88,11 @@ struct ConnectionOptions {
   // API's and /metrics' request latency. Null costs nothing per request;
   // set, two monotonic clock reads. Not owned; must outlive the connection.
   stats::Histogram* request_latency = nullptr;
+  // memcached's -Y: when set, a connection must log in with the ASCII auth
+  // command before anything else runs (ascii_auth.h). Not owned; must
+  // outlive the connection. (Binary SASL, -S, is binary.sasl_enabled; the
+  // back end answers the SASL opcodes and calls Exchange::MarkAuthenticated.)
+  Authenticator* ascii_auth = nullptr;
 };
 
 // What "stats conns" reports as a connection's state.
@@ -137,6 +143,8 @@ class Exchange {
   void DiscardBufferedInput();
   // From now on the connection only sends (watch): input is read and ignored.
   void IgnoreInput();
+  // The client has authenticated (binary SASL): its later requests run.
+  void MarkAuthenticated();
 
  private:
   friend class Connection;
@@ -193,6 +201,7 @@ class Connection final : private net::Connection::Handler {
   friend class TextProtocol;
   friend class MetaProtocol;
   friend class BinaryProtocol;
+  friend class AsciiAuth;
 
   enum class Detected : uint8_t { kUnknown, kText, kBinary };
 
@@ -287,6 +296,12 @@ class Connection final : private net::Connection::Handler {
 
   protocol::AsciiRequest ascii_;
   protocol::BinaryRequest binary_;
+
+  // ---- authentication (ascii_auth.h; binary SASL through binary_options_)
+  bool authenticated_ = true;     // false until an ascii_auth login succeeds
+  size_t auth_value_bytes_ = 0;   // the auth command's data still to read
+  // options_.binary with this connection's SASL state.
+  protocol::BinaryParserOptions binary_options_;
 };
 
 }  // namespace frontend

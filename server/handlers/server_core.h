@@ -37,6 +37,7 @@
 #include "server/handlers/connection_registry.h"
 #include "server/handlers/listener_set.h"
 #include "server/handlers/prefix_stats.h"
+#include "server/auth_file.h"
 #include "server/handlers/runtime_settings.h"
 #include "server/handlers/server_counters.h"
 #include "server/handlers/watch_log.h"
@@ -92,6 +93,9 @@ class ServerCore {
   ServerFaultHooks fault_hooks{&faults};
   // Every client connection's front-end options (decoder limits, -B, -R).
   frontend::ConnectionOptions frontend_options;
+  // -Y's and -S's users (security.cc); null when off.
+  std::unique_ptr<AuthFile> ascii_users;
+  std::unique_ptr<AuthFile> sasl_users;
   std::unique_ptr<net::EventLoopThread> acceptor;
   std::unique_ptr<net::EventLoopGroup> worker_group;
   std::vector<std::unique_ptr<Worker>> workers;
