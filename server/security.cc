@@ -39,6 +39,9 @@ absl::Status ValidateSecurityOptions(const ServerOptions& o) {
   if (s.ssl_verify_mode < 0 || s.ssl_verify_mode > 3) {
     return absl::InvalidArgumentError("ssl_verify_mode must be 0 to 3");
   }
+  if (s.tls && !o.unix_socket.empty()) {
+    return absl::InvalidArgumentError("You cannot enable SSL without a TCP port.");
+  }
   if (s.ssl_keyformat != 1) {
     return absl::InvalidArgumentError("ssl_keyformat: only 1 (PEM) is supported");
   }
@@ -72,7 +75,31 @@ absl::Status SetUpSecurity(ServerCore* core) {
     core->frontend_options.binary.sasl_enabled = true;
     core->frontend_options.protocols = frontend::Protocols::kBinary;
   }
+  if (s.tls) {
+    net::TlsOptions tls;
+    tls.chain_cert = s.ssl_chain_cert;
+    tls.key = s.ssl_key;
+    tls.ca_cert = s.ssl_ca_cert;
+    tls.verify_mode = s.ssl_verify_mode;
+    tls.ciphers = s.ssl_ciphers;
+    tls.min_version = s.ssl_min_version;
+    tls.session_cache = s.ssl_session_cache;
+    auto context = net::TlsContext::Create(tls);
+    if (!context.ok()) return context.status();
+    core->tls = std::move(*context);
+    core->tls_loaded_at = absl::Now();
+  }
   return absl::OkStatus();
+}
+
+void WriteTlsStats(const ServerCore& core, StatSink sink) {
+  if (core.tls == nullptr) return;
+  if (core.options.security.ssl_session_cache) {
+    sink("ssl_new_sessions", absl::StrCat(core.tls->new_sessions()));
+  }
+  sink("ssl_handshake_errors", absl::StrCat(core.tls->handshake_errors()));
+  sink("time_since_server_cert_refresh",
+       absl::StrCat(absl::ToInt64Seconds(absl::Now() - core.tls_loaded_at)));
 }
 
 void WriteAuthStats(const ServerCore& core, StatSink sink) {
@@ -96,7 +123,10 @@ void WriteTlsSettings(const ServerCore& core, StatSink sink) {
   sink("ssl_enabled", YesNo(s.tls));
   sink("ssl_chain_cert", OrNull(s.ssl_chain_cert, "(null)"));
   sink("ssl_key", OrNull(s.ssl_key, "(null)"));
-  sink("ssl_verify_mode", absl::StrCat(s.ssl_verify_mode));
+  // memcached keeps (and shows) OpenSSL's verify flags, not the mode given:
+  // 2 is PEER|FAIL_IF_NO_PEER_CERT (3), 3 adds CLIENT_ONCE (7).
+  static const int kVerifyFlags[] = {0, 1, 3, 7};
+  sink("ssl_verify_mode", absl::StrCat(kVerifyFlags[s.ssl_verify_mode & 3]));
   sink("ssl_keyformat", absl::StrCat(s.ssl_keyformat));
   sink("ssl_ciphers", OrNull(s.ssl_ciphers, "NULL"));
   sink("ssl_ca_cert", OrNull(s.ssl_ca_cert, "NULL"));

@@ -29,6 +29,9 @@ absl::Status SetUpSecurity(ServerCore* core);
 
 // "stats": auth_cmds, auth_errors.
 void WriteAuthStats(const ServerCore& core, StatSink sink);
+// "stats": ssl_new_sessions (with a session cache), ssl_handshake_errors,
+// time_since_server_cert_refresh; nothing without -Z.
+void WriteTlsStats(const ServerCore& core, StatSink sink);
 // "stats settings": auth_enabled_sasl, auth_enabled_ascii.
 void WriteAuthSettings(const ServerCore& core, StatSink sink);
 // "stats settings": the ssl_* keys, from ssl_enabled to ssl_min_version.

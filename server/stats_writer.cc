@@ -127,6 +127,7 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "log_watcher_skipped", core.watch_log.skipped());
   Stat(sink, "log_watcher_sent", core.watch_log.sent());
   Stat(sink, "log_watchers", core.watch_log.watchers());
+  WriteTlsStats(core, sink);  // security.cc; only with -Z
   Stat(sink, "unexpected_napi_ids", 0);
   Stat(sink, "round_robin_fallback", 0);
   Stat(sink, "bytes", cs.bytes);

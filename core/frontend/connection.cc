@@ -80,13 +80,14 @@ Connection::~Connection() {
 
 absl::StatusOr<Connection*> Connection::Start(net::EventLoop* loop, net::UniqueFd fd,
                                               const ConnectionOptions& options,
-                                              std::unique_ptr<Backend> backend) {
+                                              std::unique_ptr<Backend> backend,
+                                              std::unique_ptr<net::Transport> transport) {
   Connection* c = new Connection(loop, options, std::move(backend));
   c->fd_ = fd.get();
   net::Connection::Options conn_options;
   conn_options.read_buffer.max_capacity = options.max_request_bytes;
   conn_options.read_buffer.initial_capacity = 16 * 1024;
-  auto conn = net::Connection::Create(loop, std::move(fd), c, conn_options);
+  auto conn = net::Connection::Create(loop, std::move(fd), c, conn_options, std::move(transport));
   if (!conn.ok()) {
     delete c;
     return conn.status();

@@ -168,9 +168,12 @@ class Connection final : private net::Connection::Handler {
   // Wraps `fd` on `loop` (the calling thread must be `loop`'s) and starts
   // reading. On success the Connection owns itself and `backend`, and has
   // called backend->OnOpen(). On failure `backend` is destroyed unopened.
+  // With `transport` (TLS, net/transport.h) the connection's bytes go
+  // through it; null: the socket's own.
   static absl::StatusOr<Connection*> Start(net::EventLoop* loop, net::UniqueFd fd,
                                            const ConnectionOptions& options,
-                                           std::unique_ptr<Backend> backend);
+                                           std::unique_ptr<Backend> backend,
+                                           std::unique_ptr<net::Transport> transport = nullptr);
 
   Backend* backend() const { return backend_.get(); }
   net::EventLoop* loop() const { return loop_; }

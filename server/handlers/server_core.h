@@ -37,6 +37,7 @@
 #include "server/handlers/connection_registry.h"
 #include "server/handlers/listener_set.h"
 #include "server/handlers/prefix_stats.h"
+#include "core/net/tls.h"
 #include "server/auth_file.h"
 #include "server/handlers/runtime_settings.h"
 #include "server/handlers/server_counters.h"
@@ -96,6 +97,9 @@ class ServerCore {
   // -Y's and -S's users (security.cc); null when off.
   std::unique_ptr<AuthFile> ascii_users;
   std::unique_ptr<AuthFile> sasl_users;
+  // -Z's certificates (security.cc); null when off.
+  std::unique_ptr<net::TlsContext> tls;
+  absl::Time tls_loaded_at;  // for time_since_server_cert_refresh
   std::unique_ptr<net::EventLoopThread> acceptor;
   std::unique_ptr<net::EventLoopGroup> worker_group;
   std::vector<std::unique_ptr<Worker>> workers;

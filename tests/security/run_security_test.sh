@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs security_test.py with Debian's /usr/bin/python3 (which has pymemcache,
+# pylibmc and pytest), pointing it at the built memkit-server.
+set -euo pipefail
+runfiles=${TEST_SRCDIR:-$PWD/..}/memkit
+export MEMKIT_SERVER_BINARY="$runfiles/server/memkit-server"
+for m in pytest pymemcache pylibmc; do
+  /usr/bin/python3 -c "import $m" 2>/dev/null ||
+    { echo "missing Debian package for Python module $m (tools/setup.sh installs it)"; exit 1; }
+done
+command -v openssl >/dev/null || { echo "missing openssl (tools/setup.sh installs it)"; exit 1; }
+cd "${TEST_TMPDIR:-/tmp}"
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider "$runfiles/$1"
