@@ -87,7 +87,7 @@ absl::Status SetUpSecurity(ServerCore* core) {
     auto context = net::TlsContext::Create(tls);
     if (!context.ok()) return context.status();
     core->tls = std::move(*context);
-    core->tls_loaded_at = absl::Now();
+    core->tls_loaded_at.store(absl::ToUnixSeconds(absl::Now()), std::memory_order_relaxed);
   }
   return absl::OkStatus();
 }
@@ -99,7 +99,8 @@ void WriteTlsStats(const ServerCore& core, StatSink sink) {
   }
   sink("ssl_handshake_errors", absl::StrCat(core.tls->handshake_errors()));
   sink("time_since_server_cert_refresh",
-       absl::StrCat(absl::ToInt64Seconds(absl::Now() - core.tls_loaded_at)));
+       absl::StrCat(absl::ToUnixSeconds(absl::Now()) -
+                    core.tls_loaded_at.load(std::memory_order_relaxed)));
 }
 
 void WriteAuthStats(const ServerCore& core, StatSink sink) {

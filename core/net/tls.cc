@@ -15,17 +15,15 @@ namespace {
 
 SSL_CTX* Ctx(void* p) { return static_cast<SSL_CTX*>(p); }
 
-// OpenSSL's queued errors, oldest first, then cleared.
+// OpenSSL's oldest queued error, as memcached prints it
+// (ERR_error_string(ERR_get_error())); the queue is then cleared.
 std::string OpenSslErrors() {
-  std::string out;
-  unsigned long e;
-  while ((e = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown error" : out;
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  return buf;
 }
 
 constexpr int kVersions[] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_3_VERSION};
@@ -122,17 +120,21 @@ class TlsTransport final : public Transport {
   bool shut_ = false;
 };
 
-absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& o) {
+namespace {
+
+// A configured SSL_CTX, or the reason (memcached's wording) it could not be.
+absl::StatusOr<SSL_CTX*> BuildCtx(const TlsOptions& o) {
   if (o.min_version < 0 || o.min_version > 3) {
     return absl::InvalidArgumentError("ssl_min_version must be 0 to 3");
   }
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", OpenSslErrors()));
-  std::unique_ptr<TlsContext> context(new TlsContext(ctx));
   auto fail = [&](absl::string_view what, const std::string& file) {
+    const std::string reason = OpenSslErrors();
+    SSL_CTX_free(ctx);
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", file.empty() ? "(null)" : file, " : ", OpenSslErrors()));
+        absl::StrCat(what, ": ", file.empty() ? "(null)" : file, " : ", reason));
   };
   SSL_CTX_set_min_proto_version(ctx, kVersions[o.min_version]);
   if (o.chain_cert.empty() || SSL_CTX_use_certificate_chain_file(ctx, o.chain_cert.c_str()) != 1) {
@@ -167,6 +169,7 @@ absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions&
       verify = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE;
       break;
     default:
+      SSL_CTX_free(ctx);
       return absl::InvalidArgumentError("ssl_verify_mode must be 0 to 3");
   }
   SSL_CTX_set_verify(ctx, verify, nullptr);
@@ -186,14 +189,44 @@ absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions&
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
-  return context;
+  return ctx;
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(Ctx(ctx_)); }
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options) {
+  absl::StatusOr<SSL_CTX*> ctx = BuildCtx(options);
+  if (!ctx.ok()) return ctx.status();
+  return std::unique_ptr<TlsContext>(new TlsContext(options, *ctx));
+}
+
+absl::Status TlsContext::Reload() {
+  absl::StatusOr<SSL_CTX*> ctx = BuildCtx(options_);
+  if (!ctx.ok()) return ctx.status();
+  SSL_CTX* old;
+  {
+    MutexLock lock(&mu_);
+    old = Ctx(ctx_);
+    ctx_ = *ctx;
+  }
+  SSL_CTX_free(old);  // open connections hold their own references
+  return absl::OkStatus();
+}
+
+
+
+TlsContext::~TlsContext() {
+  MutexLock lock(&mu_);
+  SSL_CTX_free(Ctx(ctx_));
+}
 
 absl::StatusOr<std::unique_ptr<Transport>> TlsContext::NewServerTransport(int fd) {
   ERR_clear_error();
-  SSL* ssl = SSL_new(Ctx(ctx_));
+  SSL* ssl;
+  {
+    MutexLock lock(&mu_);
+    ssl = SSL_new(Ctx(ctx_));
+  }
   if (ssl == nullptr) return absl::ResourceExhaustedError(absl::StrCat("SSL_new: ", OpenSslErrors()));
   if (SSL_set_fd(ssl, fd) != 1) {
     SSL_free(ssl);

@@ -16,8 +16,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/net/transport.h"
+#include "core/sync/mutex.h"
 
 namespace memkit {
 namespace net {
@@ -53,7 +56,13 @@ class TlsContext {
 
   // A server-side transport over the connected socket `fd` (not owned: the
   // connection keeps and closes it).
-  absl::StatusOr<std::unique_ptr<Transport>> NewServerTransport(int fd);
+  absl::StatusOr<std::unique_ptr<Transport>> NewServerTransport(int fd) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // memcached's "refresh_certs": loads the certificate, key and CA files
+  // again; connections accepted from now on use them (open ones keep
+  // theirs). On error nothing changes and the message is memcached's
+  // ("Error loading the certificate chain: FILE : REASON").
+  absl::Status Reload() ABSL_LOCKS_EXCLUDED(mu_);
 
   // memcached's "stats": handshakes that failed.
   uint64_t handshake_errors() const { return handshake_errors_.load(std::memory_order_relaxed); }
@@ -62,9 +71,11 @@ class TlsContext {
 
  private:
   friend class TlsTransport;
-  explicit TlsContext(void* ctx) : ctx_(ctx) {}
+  TlsContext(const TlsOptions& options, void* ctx) : options_(options), ctx_(ctx) {}
 
-  void* const ctx_;  // SSL_CTX*; kept opaque so this header needs no OpenSSL
+  const TlsOptions options_;
+  mutable Mutex mu_;
+  void* ctx_ ABSL_GUARDED_BY(mu_);  // SSL_CTX*; opaque so this header needs no OpenSSL
   std::atomic<uint64_t> handshake_errors_{0};
   std::atomic<uint64_t> new_sessions_{0};
 };

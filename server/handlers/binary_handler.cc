@@ -77,7 +77,7 @@ void CacheSession::ExecuteBinary() {
     case BinaryOpcode::kSaslListMechs:
     case BinaryOpcode::kSaslAuth:
     case BinaryOpcode::kSaslStep:
-      BinarySasl();  // sasl_handler.cc
+      BinarySasl();  // security_handler.cc
       return;
     default:
       SendBinaryError(BinaryStatus::kUnknownCommand);

@@ -99,7 +99,8 @@ class ServerCore {
   std::unique_ptr<AuthFile> sasl_users;
   // -Z's certificates (security.cc); null when off.
   std::unique_ptr<net::TlsContext> tls;
-  absl::Time tls_loaded_at;  // for time_since_server_cert_refresh
+  // Unix seconds of the last certificate (re)load: time_since_server_cert_refresh.
+  std::atomic<int64_t> tls_loaded_at{0};
   std::unique_ptr<net::EventLoopThread> acceptor;
   std::unique_ptr<net::EventLoopGroup> worker_group;
   std::vector<std::unique_ptr<Worker>> workers;

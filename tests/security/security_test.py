@@ -249,3 +249,24 @@ def test_pylibmc_sasl_login(certs, start, tmp_path):
     with pytest.raises(pylibmc.Error):
         anonymous.set("k", "x")
     assert good.get("k") == "v"
+
+
+def test_refresh_certs(binary, certs, start, tmp_path):
+    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
+    shutil.copy(certs / "server.pem", chain)
+    shutil.copy(certs / "server.key", key)
+    os.chmod(tmp_path, 0o755)
+    s = start(binary, ["-l", "127.0.0.1,notls:127.0.0.1:0", "-Z", "-o",
+                       f"ssl_chain_cert={chain},ssl_key={key}"])
+    tls_port, plain_port = s.ports
+    with socket.create_connection(("127.0.0.1", plain_port), timeout=5) as sock:
+        f = sock.makefile("rb")
+        sock.sendall(b"refresh_certs\r\n")
+        assert f.readline() == b"OK\r\n"
+        os.rename(chain, tmp_path / "moved.pem")
+        sock.sendall(b"refresh_certs noreply\r\n")  # errors ignore noreply
+        assert f.readline() == (
+            f"Error loading the certificate chain: {chain} : "
+            "error:80000002:system library::No such file or directory\r\n").encode()
+    # The certificates loaded before still serve.
+    assert tls_client(certs, tls_port).set("k", b"v")

@@ -1,5 +1,6 @@
-// CacheSession's SASL opcodes (-S): memcached 1.6.18's binary SASL with
-// one mechanism, PLAIN, over the -S user file (server/auth_file.h).
+// CacheSession's security commands: "refresh_certs" (-Z), and the SASL
+// opcodes (-S): memcached 1.6.18's binary SASL with one mechanism, PLAIN,
+// over the -S user file (server/auth_file.h).
 //
 //   list mechs (0x20) -> "PLAIN"
 //   auth (0x21), key "PLAIN", value "[authzid]\0user\0password"
@@ -10,7 +11,7 @@
 // 0x20 and the connection closes: the binary parser does that
 // (BinaryParserOptions::authenticated), so only these three reach here.
 
-#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "core/protocol/binary_response_writer.h"
 #include "server/auth_file.h"
 #include "server/handlers/cache_session.h"
@@ -73,6 +74,23 @@ void CacheSession::BinarySasl() {
       SendBinaryError(BinaryStatus::kAuthError);
       return;
   }
+}
+
+void CacheSession::RefreshCerts(bool noreply) {
+  if (core_->tls == nullptr) {
+    // memcached built with TLS but not serving it (Debian's 1.6.18); the
+    // reply ignores noreply.
+    out_->Append("Error TLS not enabled\r\n");
+    return;
+  }
+  absl::Status reloaded = core_->tls->Reload();
+  // memcached restarts time_since_server_cert_refresh even when it fails.
+  core_->tls_loaded_at.store(absl::ToUnixSeconds(absl::Now()), std::memory_order_relaxed);
+  if (!reloaded.ok()) {
+    out_->Append({reloaded.message(), "\r\n"});  // noreply or not
+    return;
+  }
+  if (!noreply) out_->Append("OK\r\n");
 }
 
 }  // namespace internal
