@@ -2,10 +2,9 @@
 // replies are memcached 1.6.18's (proto_bin.c): list mechs answers the
 // mechanisms, a good PLAIN auth "Authenticated", a bad one status 0x20
 // "Auth failure." (the connection stays), and any other opcode but version
-// before the login 0x20 and a close. (Debian's memcached is built with
-// Cyrus SASL and no sasl-pwdb, so it needs a sasldb and saslpasswd2, which
-// Debian's image lacks: this runs against memkit-server only; pylibmc's
-// login is tested in tests/security.)
+// before the login 0x20 and a close. In-process, against memkit alone;
+// //tests/security:sasl_test runs the same replies and pylibmc's login
+// against real memcached too.
 
 #include <fstream>
 #include <string>

@@ -4,6 +4,9 @@
 set -euo pipefail
 runfiles=${TEST_SRCDIR:-$PWD/..}/memkit
 export MEMKIT_SERVER_BINARY="$runfiles/server/memkit-server"
+# Paths Bazel gives relative to the runfiles root, made absolute.
+if [[ -n "${MAKE_SASLDB:-}" ]]; then export MAKE_SASLDB="$runfiles/$MAKE_SASLDB"; fi
+export PYTHONPATH="$runfiles/tests/security${PYTHONPATH:+:$PYTHONPATH}"
 for m in pytest pymemcache pylibmc; do
   /usr/bin/python3 -c "import $m" 2>/dev/null ||
     { echo "missing Debian package for Python module $m (tools/setup.sh installs it)"; exit 1; }

@@ -1,10 +1,9 @@
 """memkit-server's -Z (TLS), -S (SASL) and -Y with real clients.
 
 Every TLS case runs against real memcached 1.6.18 (Debian's is built with
-TLS) and memkit-server started with the same arguments. Debian's memcached
-has SASL only through Cyrus' sasldb (no sasl-pwdb build, no saslpasswd2 on
-the image), so the SASL cases run against memkit-server alone and assert
-memcached's documented replies.
+TLS) and memkit-server started with the same arguments. SASL against both is
+sasl_test.py; the one SASL case here checks memkit's MEMCACHED_SASL_PWDB
+alone.
 """
 
 import os
@@ -230,7 +229,7 @@ def test_ascii_auth_over_tls(binary, certs, start, tmp_path):
     assert out.stdout.endswith(b"STORED\r\nEND\r\n"), out.stdout
 
 
-# ---- SASL (-S): memkit-server only (see the module comment)
+# ---- SASL (-S): memkit-server's user file (both servers: sasl_test.py)
 
 def test_pylibmc_sasl_login(certs, start, tmp_path):
     users = tmp_path / "sasl_users"
