@@ -204,6 +204,24 @@ TEST(TlsTest, APlainClientFailsTheHandshakeAndIsCounted) {
   EXPECT_EQ((*tls)->handshake_errors(), 1u);
 }
 
+TEST(TlsTest, APeerThatVanishesMidReplyIsNoSignal) {
+  // The server's writes hit a reset socket: EPIPE, a closed connection --
+  // never SIGPIPE, which would kill this test (it does not ignore it).
+  MakeCertificate();
+  auto tls = TlsContext::Create(ServerOptions());
+  ASSERT_TRUE(tls.ok());
+  Server server(tls->get());
+  {
+    Client client(server.address());
+    ASSERT_TRUE(client.Handshake());
+    ASSERT_TRUE(client.Write(absl::StrCat(8 << 20, "\n")));
+    EXPECT_GE(client.Read(10).size(), 10u);  // the reply has started
+  }  // closed with unread bytes: the kernel resets the connection
+  const std::vector<absl::Status> closes = server.WaitForCloses(1);
+  ASSERT_EQ(closes.size(), 1u);
+  EXPECT_FALSE(closes[0].ok());
+}
+
 TEST(TlsTest, BadFilesAndReload) {
   MakeCertificate();
   TlsOptions missing = ServerOptions();

@@ -114,8 +114,10 @@ def tls_client(certs, port, cert=None):
     ctx = ssl.create_default_context(cafile=str(certs / "ca.pem"))
     if cert:
         ctx.load_cert_chain(str(certs / f"{cert}.pem"), str(certs / f"{cert}.key"))
+    # default_noreply=False: a set waits for STORED, so a get on another
+    # connection cannot overtake it.
     return pymemcache.client.base.Client(("127.0.0.1", port), tls_context=ctx,
-                                         connect_timeout=5, timeout=5)
+                                         connect_timeout=5, timeout=5, default_noreply=False)
 
 
 def stats(client, *args):
@@ -146,7 +148,8 @@ def test_plain_and_tls_listeners_side_by_side(binary, certs, start):
     assert len(s.ports) == 2
     tls_port, plain_port = s.ports
     assert tls_client(certs, tls_port).set("k", b"over tls")
-    plain = pymemcache.client.base.Client(("127.0.0.1", plain_port), connect_timeout=5, timeout=5)
+    plain = pymemcache.client.base.Client(("127.0.0.1", plain_port), connect_timeout=5, timeout=5,
+                                          default_noreply=False)
     assert plain.get("k") == b"over tls"
     # A plain client on the TLS port gets no memcached reply.
     with socket.create_connection(("127.0.0.1", tls_port), timeout=5) as sock:
@@ -201,7 +204,7 @@ def test_minimum_version(binary, certs, start):
     ctx = ssl.create_default_context(cafile=str(certs / "ca.pem"))
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     c = pymemcache.client.base.Client(("127.0.0.1", s.port), tls_context=ctx,
-                                      connect_timeout=5, timeout=5)
+                                      connect_timeout=5, timeout=5, default_noreply=False)
     with pytest.raises((ssl.SSLError, OSError, pymemcache.exceptions.MemcacheError)):
         c.get("k")
     assert tls_client(certs, s.port).set("k", b"v")  # TLS 1.3 is fine
