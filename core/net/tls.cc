@@ -2,12 +2,11 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
