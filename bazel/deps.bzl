@@ -40,6 +40,8 @@ _SYSTEM_LIBRARIES = {
     "benchmark": (["benchmark"], ["-lbenchmark", "-pthread"]),
     "benchmark_main": ([], ["-lbenchmark_main", "-lbenchmark", "-pthread"]),
     "re2": (["re2"], ["-lre2"]),
+    # TLS for memkit-server's -Z (core/net:tls).
+    "openssl": (["openssl"], ["-lssl", "-lcrypto"]),
     # Peers, used only by tests and benchmarks.
     "libmemcached": (["libmemcached"], ["-lmemcached"]),
     "leveldb": ([], ["-lleveldb"]),

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "server/flags_extended.h"
+#include "server/security_flags.h"
 
 namespace memkit {
 namespace server {
@@ -36,7 +37,6 @@ struct FlagSpec {
 
 // memcached 1.6.18's options in its getopt_long table's order (that order
 // is what an ambiguous abbreviation's message lists), then memkit's own.
-// -S, -Y, -Z are authentication/TLS's, parsed elsewhere (not yet).
 constexpr FlagSpec kFlags[] = {
     {'a', "unix-mask", Arg::kRequired},
     {'A', "enable-shutdown", Arg::kNone},
@@ -72,6 +72,10 @@ constexpr FlagSpec kFlags[] = {
     {'N', "napi-ids", Arg::kRequired},
     {'o', "extended", Arg::kRequired},
     {'D', nullptr, Arg::kRequired},
+    // authentication and TLS (security_flags.h)
+    {'S', "enable-sasl", Arg::kNone},
+    {'Y', "auth-file", Arg::kRequired},
+    {'Z', "enable-ssl", Arg::kNone},
     {0, "persist", Arg::kRequired},  // memkit: -o persist=DIR, for paths with commas
     // memkit: the admin API (docs/admin.md)
     {0, "admin-listen", Arg::kRequired},
@@ -147,6 +151,7 @@ absl::Status Apply(const FlagSpec& f, const std::optional<std::string>& arg, Ser
                    ParseState* st) {
   ServerOptions& o = out->options;
   const std::string value = arg.value_or("");
+  if (f.short_name == 'B') out->protocol_given = true;  // for FinishSecurityFlags
   if (f.short_name == 0) return ApplyAdminFlag(f, value, out);
   switch (f.short_name) {
     case 'a':
@@ -304,6 +309,10 @@ absl::Status Apply(const FlagSpec& f, const std::optional<std::string>& arg, Ser
     }
     case 'o':
       return internal::ApplyExtendedOptions(value, &o, &st->ext);
+    case 'S':
+    case 'Y':
+    case 'Z':
+      return ApplySecurityFlag(f.short_name, value, &o.security);
     default:
       return FlagError(absl::StrCat("Illegal argument \"", std::string(1, f.short_name), "\""));
   }
@@ -518,6 +527,9 @@ absl::StatusOr<ServerFlags> ParseServerFlags(const std::vector<std::string>& arg
   }
   if (done()) return out;
   if (absl::Status s = CheckAfterParse(&st, &out); !s.ok()) return s;
+  if (absl::Status s = FinishSecurityFlags(out.protocol_given, &out.options); !s.ok()) {
+    return FlagError(s.message(), kExitUsage);
+  }
   if (absl::Status s = ValidateServerOptions(out.options); !s.ok()) {
     return FlagError(s.message(), kExitUsage);
   }

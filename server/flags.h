@@ -33,6 +33,7 @@ struct ServerFlags {
   bool lock_memory = false;       // -k: mlockall(MCL_CURRENT | MCL_FUTURE)
   // What memcached prints on stderr without failing (e.g. -t above 64).
   std::vector<std::string> warnings;
+  bool protocol_given = false;  // -B appeared (memcached's rules for -Y and -S)
 
   // ---- the admin API (docs/admin.md); memkit extensions, long form only
   // --admin-listen=HOST:PORT: serve the gRPC admin API there (port 0: any

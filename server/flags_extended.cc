@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/security_flags.h"
 
 namespace memkit {
 namespace server {
@@ -446,6 +447,12 @@ absl::Status ApplyExtendedOptions(absl::string_view value, ServerOptions* o, Ext
     const absl::string_view name = token.substr(0, eq);
     std::optional<std::string> v;
     if (eq != absl::string_view::npos) v = std::string(token.substr(eq + 1));
+    if (IsSecuritySuboption(std::string(name))) {  // ssl_*: security_flags.cc
+      absl::Status s = ApplySecuritySuboption(std::string(name), v.value_or(""), v.has_value(),
+                                              &o->security);
+      if (!s.ok()) return FlagError(s.message());
+      continue;
+    }
     const std::optional<Sub> sub = FindSub(name);
     if (!sub) return FlagError(absl::StrCat("Illegal suboption \"", token, "\""));
     if (absl::Status s = ApplyOne(*sub, v, o, st); !s.ok()) return s;

@@ -267,7 +267,8 @@ int main(int argc, char** argv) {
   on_stop.sa_handler = OnStopSignal;
   sigemptyset(&on_stop.sa_mask);
   on_stop.sa_flags = SA_RESTART;
-  for (int signo : {SIGINT, SIGTERM, SIGUSR1}) {  // SIGUSR1: memcached's graceful shutdown
+  // SIGUSR1: memcached's graceful shutdown; SIGHUP: reload the -Y/-S user files.
+  for (int signo : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) {
     sigaddset(&stop_signals, signo);
     sigaction(signo, &on_stop, nullptr);
   }
@@ -311,9 +312,15 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
     unsigned char signo = 0;
     ssize_t n;
-    do {
-      n = read(g_stop_pipe[0], &signo, 1);
-    } while (n < 0 && errno == EINTR);
+    for (;;) {
+      do {
+        n = read(g_stop_pipe[0], &signo, 1);
+      } while (n < 0 && errno == EINTR);
+      if (n != 1 || signo != SIGHUP) break;
+      if (absl::Status s = raw->ReloadAuthFiles(); !s.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+      }
+    }
     if (n == 1 && signo == 0) return;  // main() is done (the shutdown command)
     if (n == 1 && raw->options().verbosity > 0) {
       std::fprintf(stderr, "Signal handled: %s.\n", strsignal(signo));

@@ -16,6 +16,7 @@
 #include "server/handlers/server_core.h"
 #include "server/handlers/cache_session.h"
 #include "server/persist.h"
+#include "server/security.h"
 
 namespace memkit {
 namespace server {
@@ -27,6 +28,7 @@ using internal::Worker;
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {
   auto bad = [](absl::string_view message) { return absl::InvalidArgumentError(message); };
+  if (absl::Status s = internal::ValidateSecurityOptions(o); !s.ok()) return s;
   if (o.num_threads <= 0) return bad("Number of threads must be greater than 0");
   if (o.num_threads > 1024) return bad("Number of threads must be at most 1024");
   if (o.max_connections <= 0) return bad("Maximum connections must be greater than 0");
@@ -125,6 +127,8 @@ std::vector<const WorkerCounters*> ServerCore::worker_counters() const {
 
 void ServerCore::ResetStats() {
   cache->ResetStats();
+  if (ascii_users != nullptr) ascii_users->ResetCounters();
+  if (sasl_users != nullptr) sasl_users->ResetCounters();
   counters.Reset(worker_counters());
 }
 
@@ -364,6 +368,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   if (!valid.ok()) return valid;
   auto core = std::make_unique<ServerCore>(options);
   ServerCore* raw = core.get();
+  absl::Status security = SetUpSecurity(raw);
+  if (!security.ok()) return security;
 
   absl::Status engine = CreateEngine(raw);
   if (!engine.ok()) return engine;
@@ -411,6 +417,14 @@ ServerClock* Server::clock() { return &core_->clock; }
 ServerFaults* Server::faults() { return &core_->faults; }
 
 void Server::RequestShutdown() { core_->RequestShutdown(); }
+
+absl::Status Server::ReloadAuthFiles() {
+  absl::Status status;
+  for (AuthFile* users : {core_->ascii_users.get(), core_->sasl_users.get()}) {
+    if (users != nullptr) status.Update(users->Reload());
+  }
+  return status;
+}
 
 bool Server::WaitForShutdownRequest(absl::Duration timeout) {
   return core_->WaitForShutdownRequest(timeout);

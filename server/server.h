@@ -40,6 +40,7 @@
 #include "core/net/clock.h"
 #include "server/cache.h"
 #include "server/log_event.h"
+#include "server/security_options.h"
 #include "server/server_clock.h"
 #include "server/server_faults.h"
 #include "server/tunables.h"
@@ -129,6 +130,9 @@ struct ServerOptions {
   // ext_*, -L, -N, -e, ...): accepted, reported by "stats settings".
   Tunables tunables;
 
+  // ---- authentication and TLS: -Y, -S, -Z, -o ssl_* (security_options.h)
+  SecurityOptions security;
+
   // ---- not flags
   // What "version" answers (clients parse it; memkit reports the memcached
   // release whose behaviour it reproduces).
@@ -199,6 +203,10 @@ class Server {
   // `drain_timeout`), closes them, joins every thread, then writes the
   // persistence snapshot if persist_dir is set. Idempotent.
   void Shutdown(absl::Duration drain_timeout = absl::Seconds(2));
+
+  // Re-reads the -Y and -S user files (memcached does on SIGHUP). On error
+  // the users loaded before stay and the error is returned. Any thread.
+  absl::Status ReloadAuthFiles();
 
   // ---- controls (FakeServer uses these)
   // Closes every client connection: orderly (FIN), or with a reset (RST).

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "server/handlers/cache_session.h"
 #include "server/handlers/server_core.h"
+#include "server/security.h"
 
 namespace memkit {
 namespace server {
@@ -95,8 +96,7 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "touch_misses", cs.touch_misses);
   Stat(sink, "store_too_large", cs.store_too_large);
   Stat(sink, "store_no_memory", cs.store_no_memory);
-  Stat(sink, "auth_cmds", 0);
-  Stat(sink, "auth_errors", 0);
+  WriteAuthStats(core, sink);  // security.cc
   Stat(sink, "bytes_read", totals.bytes_read);
   Stat(sink, "bytes_written", totals.bytes_written);
   Stat(sink, "limit_maxbytes", cs.limit_maxbytes);
@@ -129,6 +129,7 @@ void WriteGeneralStats(const ServerCore& core, StatSink sink) {
   Stat(sink, "log_watcher_skipped", core.watch_log.skipped());
   Stat(sink, "log_watcher_sent", core.watch_log.sent());
   Stat(sink, "log_watchers", core.watch_log.watchers());
+  WriteTlsStats(core, sink);  // security.cc; only with -Z
   Stat(sink, "unexpected_napi_ids", 0);
   Stat(sink, "round_robin_fallback", 0);
   Stat(sink, "bytes", cs.bytes);
@@ -178,8 +179,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("binding_protocol", o.protocol == BindingProtocol::kAuto    ? "auto-negotiate"
                            : o.protocol == BindingProtocol::kAscii ? "ascii"
                                                                    : "binary");
-  sink("auth_enabled_sasl", "no");
-  sink("auth_enabled_ascii", "no");
+  WriteAuthSettings(core, sink);  // security.cc
   Stat(sink, "item_size_max", o.cache.item_size_max);
   sink("maxconns_fast", YesNo(t.maxconns_fast));
   Stat(sink, "hashpower_init", static_cast<uint64_t>(o.cache.hash_power));
@@ -224,18 +224,7 @@ void WriteSettingsStats(const ServerCore& core, StatSink sink) {
   sink("ext_max_frag", absl::StrFormat("%.2f", rs.ext_max_frag));
   sink("slab_automove_freeratio", absl::StrFormat("%.3f", t.slab_automove_freeratio));
   sink("ext_drop_unread", YesNo(rs.ext_drop_unread));
-  // So is TLS: off.
-  sink("ssl_enabled", "no");
-  sink("ssl_chain_cert", "(null)");
-  sink("ssl_key", "(null)");
-  Stat(sink, "ssl_verify_mode", 0);
-  Stat(sink, "ssl_keyformat", 1);
-  sink("ssl_ciphers", "NULL");
-  sink("ssl_ca_cert", "NULL");
-  Stat(sink, "ssl_wbuf_size", 16384);
-  sink("ssl_session_cache", "no");
-  sink("ssl_kernel_tls", "no");
-  sink("ssl_min_version", "tlsv1.2");
+  WriteTlsSettings(core, sink);  // security.cc
   sink("num_napi_ids", t.napi_ids > 0 ? absl::StrCat(t.napi_ids) : std::string("(null)"));
   // memcached formats a stat's value into 128 bytes: a long path is cut at 126.
   sink("memory_file", t.memory_file.empty() ? std::string("(null)") : t.memory_file.substr(0, 126));

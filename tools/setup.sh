@@ -8,6 +8,7 @@ PACKAGES=(
   bazel-bootstrap default-jdk-headless pkg-config g++ git
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libre2-dev
+  libssl-dev libsasl2-modules  # memkit-server -Z (OpenSSL); SASL PLAIN for pylibmc and memcached -S
   # fuzzing (--config=fuzz)
   clang libclang-rt-14-dev
   # peers: real memcached, libmemcached and its tools, twemproxy, Python clients

@@ -31,7 +31,7 @@ bool BinaryProtocol::Step(Connection* c) {
   net::ReadBuffer& in = c->conn_->input();
   const absl::string_view input = in.data();
   protocol::BinaryRequest& request = c->binary();
-  const protocol::ParseResult r = protocol::ParseBinaryRequest(input, c->options_.binary, &request);
+  const protocol::ParseResult r = protocol::ParseBinaryRequest(input, c->binary_options_, &request);
   if (r.incomplete()) {
     c->wait_until_ = input.size() + r.bytes_needed;
     // With header, extras and key in, only a value can be missing: memcached

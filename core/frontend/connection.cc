@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/frontend/ascii_auth.h"
 #include "core/frontend/binary_protocol.h"
 #include "core/frontend/text_protocol.h"
 #include "core/net/clock.h"
@@ -81,6 +82,7 @@ bool Exchange::HasUnwrittenReplies() const {
 }
 void Exchange::DiscardBufferedInput() { conn_->drop_buffered_input_ = true; }
 void Exchange::IgnoreInput() { conn_->ignore_input_ = true; }
+void Exchange::MarkAuthenticated() { conn_->binary_options_.authenticated = true; }
 
 // ---- Connection
 
@@ -89,7 +91,9 @@ Connection::Connection(net::EventLoop* loop, std::shared_ptr<const ConnectionOpt
     : loop_(loop),
       shared_options_(std::move(options)),
       options_(*shared_options_),
-      backend_(std::move(backend)) {}
+      backend_(std::move(backend)),
+      authenticated_(options_.ascii_auth == nullptr),
+      binary_options_(options_.binary) {}
 
 Connection::~Connection() {
   // The socket's queue first (it may reference pins the back end releases),
@@ -168,21 +172,23 @@ net::OutputQueue* Connection::DiscardQueue() {
 
 absl::StatusOr<Connection*> Connection::Start(net::EventLoop* loop, net::UniqueFd fd,
                                               const ConnectionOptions& options,
-                                              std::unique_ptr<Backend> backend) {
+                                              std::unique_ptr<Backend> backend,
+                                              std::unique_ptr<net::Transport> transport) {
   return Start(loop, std::move(fd), std::make_shared<const ConnectionOptions>(options),
-               std::move(backend));
+               std::move(backend), std::move(transport));
 }
 
 absl::StatusOr<Connection*> Connection::Start(net::EventLoop* loop, net::UniqueFd fd,
                                               std::shared_ptr<const ConnectionOptions> options,
-                                              std::unique_ptr<Backend> backend) {
+                                              std::unique_ptr<Backend> backend,
+                                              std::unique_ptr<net::Transport> transport) {
   const size_t max_request_bytes = options->max_request_bytes;
   Connection* c = new Connection(loop, std::move(options), std::move(backend));
   c->fd_ = fd.get();
   net::Connection::Options conn_options;
   conn_options.read_buffer.max_capacity = max_request_bytes;
   conn_options.read_buffer.initial_capacity = 16 * 1024;
-  auto conn = net::Connection::Create(loop, std::move(fd), c, conn_options);
+  auto conn = net::Connection::Create(loop, std::move(fd), c, conn_options, std::move(transport));
   if (!conn.ok()) {
     delete c;
     return conn.status();
@@ -380,6 +386,11 @@ void Connection::Process(bool limited) {
     }
     // Whatever waited for this request's bytes goes out ahead of its reply.
     ReleaseHeld();
+    if (!authenticated_) {
+      const bool more = AsciiAuth::Step(this);
+      if (!more) break;
+      continue;
+    }
     if (detected_ == Detected::kUnknown) {
       switch (options_.protocols) {
         case Protocols::kAuto:

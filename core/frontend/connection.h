@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/frontend/authenticator.h"
 #include "core/frontend/backend.h"
 #include "core/net/connection.h"
 #include "core/net/event_loop.h"
@@ -87,6 +88,11 @@ struct ConnectionOptions {
   // API's and /metrics' request latency. Null costs nothing per request;
   // set, two monotonic clock reads. Not owned; must outlive the connection.
   stats::Histogram* request_latency = nullptr;
+  // memcached's -Y: when set, a connection must log in with the ASCII auth
+  // command before anything else runs (ascii_auth.h). Not owned; must
+  // outlive the connection. (Binary SASL, -S, is binary.sasl_enabled; the
+  // back end answers the SASL opcodes and calls Exchange::MarkAuthenticated.)
+  Authenticator* ascii_auth = nullptr;
 };
 
 // What "stats conns" reports as a connection's state.
@@ -137,6 +143,8 @@ class Exchange {
   void DiscardBufferedInput();
   // From now on the connection only sends (watch): input is read and ignored.
   void IgnoreInput();
+  // The client has authenticated (binary SASL): its later requests run.
+  void MarkAuthenticated();
 
  private:
   friend class Connection;
@@ -160,15 +168,19 @@ class Connection final : private net::Connection::Handler {
   // Wraps `fd` on `loop` (the calling thread must be `loop`'s) and starts
   // reading. On success the Connection owns itself and `backend`, and has
   // called backend->OnOpen(). On failure `backend` is destroyed unopened.
+  // With `transport` (TLS, net/transport.h) the connection's bytes go
+  // through it; null: the socket's own.
   static absl::StatusOr<Connection*> Start(net::EventLoop* loop, net::UniqueFd fd,
                                            const ConnectionOptions& options,
-                                           std::unique_ptr<Backend> backend);
+                                           std::unique_ptr<Backend> backend,
+                                           std::unique_ptr<net::Transport> transport = nullptr);
   // The same with options shared by many connections instead of copied into
   // each (a server's thousands of connections share one set): `options` must
   // not change while a connection uses it.
   static absl::StatusOr<Connection*> Start(net::EventLoop* loop, net::UniqueFd fd,
                                            std::shared_ptr<const ConnectionOptions> options,
-                                           std::unique_ptr<Backend> backend);
+                                           std::unique_ptr<Backend> backend,
+                                           std::unique_ptr<net::Transport> transport = nullptr);
 
   Backend* backend() const { return backend_.get(); }
   net::EventLoop* loop() const { return loop_; }
@@ -199,6 +211,7 @@ class Connection final : private net::Connection::Handler {
   friend class TextProtocol;
   friend class MetaProtocol;
   friend class BinaryProtocol;
+  friend class AsciiAuth;
 
   enum class Detected : uint8_t { kUnknown, kText, kBinary };
 
@@ -306,6 +319,12 @@ class Connection final : private net::Connection::Handler {
   static Decoded* BorrowDecoded();
   static void ReturnDecoded(Decoded* decoded);
   Decoded* decoded_ = nullptr;  // set during Process() only
+
+  // ---- authentication (ascii_auth.h; binary SASL through binary_options_)
+  bool authenticated_ = true;     // false until an ascii_auth login succeeds
+  size_t auth_value_bytes_ = 0;   // the auth command's data still to read
+  // options_.binary with this connection's SASL state.
+  protocol::BinaryParserOptions binary_options_;
 };
 
 }  // namespace frontend

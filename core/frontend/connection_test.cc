@@ -3,7 +3,7 @@
 // thread): replies must still reach the client in request order, in text,
 // meta (opaques, q, mn) and binary (quiet opcodes, noop); plus holding in
 // conn_nread, back-pressure on unfinished requests, and a synchronous back
-// end for comparison.
+// end for comparison; and -Y's login gate in front of the back end.
 
 #include "core/frontend/connection.h"
 
@@ -474,6 +474,50 @@ TEST(FaultTest, FailureAnsweredInTheClientsProtocolAndDropSkipsOneReply) {
                                     "out of memory")
           .ToString();
   EXPECT_EQ(b.Read(oom.size()), oom);
+}
+
+}  // namespace
+}  // namespace frontend
+}  // namespace memkit
+
+namespace memkit {
+namespace frontend {
+namespace {
+
+// memcached's -Y at the front end (ascii_auth.h): the back end sees no
+// request before the login, and after it requests flow as usual (here to
+// the asynchronous fake, finishing from another thread).
+class FixedUsers final : public Authenticator {
+ public:
+  bool Check(absl::string_view user, absl::string_view password) override {
+    ++checks;
+    return user == "alice" && password == "secret";
+  }
+  std::atomic<int> checks{0};
+};
+
+TEST(AsciiAuthTest, NothingReachesTheBackEndBeforeTheLogin) {
+  FixedUsers users;
+  ConnectionOptions options;
+  options.protocols = Protocols::kText;
+  options.ascii_auth = &users;
+  Harness h(options);
+  h.world()->finishing = Finishing::kOtherThread;
+  Client c(h.address());
+  const std::string unauth = "CLIENT_ERROR unauthenticated\r\n";
+  c.Send("get a\r\n");
+  EXPECT_EQ(c.Read(unauth.size()), unauth);
+  c.Send("set a 0 0 9\r\nalice bad\r\n");
+  const std::string failure = "CLIENT_ERROR authentication failure\r\n";
+  EXPECT_EQ(c.Read(failure.size()), failure);
+  EXPECT_EQ(h.world()->requests.load(), 0u);
+  // One read: the unauthenticated reply is replaced by the login's, and
+  // the requests after the login go to the back end, in order.
+  c.Send("quit\r\nset k 0 0 12\r\nalice secret\r\nset a 0 0 1\r\nx\r\nget a\r\n");
+  const std::string rest = "STORED\r\nSTORED\r\nVALUE a 0 1\r\nx\r\nEND\r\n";
+  EXPECT_EQ(c.Read(rest.size()), rest);
+  EXPECT_EQ(users.checks.load(), 2);
+  EXPECT_EQ(h.world()->requests.load(), 2u);
 }
 
 }  // namespace

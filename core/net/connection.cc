@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,14 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(EventLoop* loop, 
     conn->state_ = State::kClosed;  // not watched: the destructor only closes the fd
     return s;
   }
+  return conn;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(
+    EventLoop* loop, UniqueFd fd, Handler* handler, const Options& options,
+    std::unique_ptr<Transport> transport) {
+  auto conn = Create(loop, std::move(fd), handler, options);
+  if (conn.ok()) (*conn)->transport_ = std::move(transport);
   return conn;
 }
 
@@ -55,6 +64,11 @@ void Connection::OnIoReady(uint32_t events) {
   }
   if (state_ == State::kClosed) return;
   if (events & EventLoop::kWritable) {
+    // A TLS read (the handshake) waited to write: go on reading.
+    if (transport_ != nullptr && transport_->WantsWritable() && !(events & EventLoop::kReadable)) {
+      HandleReadable();
+      if (state_ == State::kClosed) return;
+    }
     if (!FlushNow(/*from_event=*/true)) return;
   }
   // EPOLLHUP: both directions are gone (or the socket never connected);
@@ -69,13 +83,15 @@ void Connection::OnIoReady(uint32_t events) {
 
 void Connection::HandleReadable() {
   if (state_ != State::kOpen || read_eof_) return;
-  absl::StatusOr<ssize_t> n = input_.ReadFrom(fd_.get());
+  absl::StatusOr<ssize_t> n =
+      transport_ == nullptr ? input_.ReadFrom(fd_.get()) : ReadThroughTransport();
   if (!n.ok()) {
     CloseInternal(std::move(n).status(), false);
     return;
   }
   if (*n == ReadBuffer::kWouldBlock) {
     input_.ShrinkIfEmpty(shrink_read_buffer_above_);
+    if (transport_ != nullptr) UpdateInterest();  // it may wait to write
     return;
   }
   if (*n == 0) {
@@ -124,7 +140,8 @@ bool Connection::FlushNow(bool from_event) {
   if (state_ == State::kClosed) return false;
   bool drained = false;
   if (!output_.empty() && !write_shut_) {
-    absl::StatusOr<size_t> n = output_.WriteTo(fd_.get());
+    absl::StatusOr<size_t> n =
+        transport_ == nullptr ? output_.WriteTo(fd_.get()) : WriteThroughTransport();
     if (!n.ok()) {
       CloseInternal(std::move(n).status(), false);
       return false;
@@ -137,6 +154,7 @@ bool Connection::FlushNow(bool from_event) {
   }
   if (output_.empty()) {
     if (shutdown_pending_ && !write_shut_) {
+      if (transport_ != nullptr) transport_->Shutdown();
       ::shutdown(fd_.get(), SHUT_WR);
       write_shut_ = true;
     }
@@ -159,6 +177,7 @@ void Connection::UpdateInterest() {
     want |= EventLoop::kReadable;
   }
   if (output_blocked_ && !output_.empty() && flush_timer_ == 0) want |= EventLoop::kWritable;
+  if (transport_ != nullptr && transport_->WantsWritable()) want |= EventLoop::kWritable;
   absl::Status s = loop_->UpdateInterest(fd_.get(), want);
   if (!s.ok()) CloseInternal(s, false);
 }
@@ -203,6 +222,7 @@ void Connection::CloseInternal(absl::Status reason, bool reset) {
     flush_timer_ = 0;
   }
   loop_->Unwatch(fd_.get());
+  if (transport_ != nullptr && !reset) transport_->Shutdown();
   if (reset) {
     ResetAndClose(std::move(fd_));
   } else {
@@ -217,6 +237,56 @@ void Connection::CloseInternal(absl::Status reason, bool reset) {
     const absl::Status status = close_reason_;
     handler_->OnClose(this, status);
   });
+}
+
+absl::StatusOr<ssize_t> Connection::ReadThroughTransport() {
+  if (input_.full()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("read buffer full (", input_.max_capacity(), " bytes)"));
+  }
+  ssize_t total = 0;
+  // A TLS record is decrypted whole: what does not fit stays inside the
+  // transport, where epoll cannot see it, so keep reading while it has some.
+  do {
+    const size_t room = input_.max_capacity() - input_.size();
+    absl::StatusOr<absl::Span<char>> space = input_.PrepareAppend(std::min<size_t>(16 * 1024, room));
+    if (!space.ok()) return space.status();
+    absl::StatusOr<ssize_t> n = transport_->Read(space->data(), std::min(space->size(), room));
+    if (!n.ok()) return n;
+    if (*n <= 0) return total > 0 ? total : *n;
+    input_.CommitAppend(static_cast<size_t>(*n));
+    total += *n;
+  } while (!input_.full() && transport_->HasBufferedInput());
+  return total;
+}
+
+absl::StatusOr<size_t> Connection::WriteThroughTransport() {
+  // One TLS record per small reply would cost a header and a MAC each:
+  // small pieces are coalesced into one write of up to kChunk bytes.
+  constexpr size_t kChunk = 16 * 1024;
+  constexpr size_t kMaxIov = 64;
+  struct iovec iov[kMaxIov];
+  size_t total = 0;
+  while (!output_.empty()) {
+    const size_t count = output_.Gather(iov, kMaxIov);
+    absl::string_view chunk(static_cast<const char*>(iov[0].iov_base), iov[0].iov_len);
+    if (count > 1 && chunk.size() < kChunk) {
+      transport_scratch_.clear();
+      for (size_t i = 0; i < count && transport_scratch_.size() < kChunk; ++i) {
+        const size_t take = std::min(iov[i].iov_len, kChunk - transport_scratch_.size());
+        transport_scratch_.append(static_cast<const char*>(iov[i].iov_base), take);
+      }
+      chunk = transport_scratch_;
+    }
+    absl::StatusOr<size_t> n = transport_->Write(chunk);
+    if (!n.ok()) return n;
+    if (*n == 0) break;
+    output_.Consume(*n);
+    total += *n;
+    if (*n < chunk.size()) break;
+  }
+  if (transport_scratch_.capacity() > 2 * kChunk) std::string().swap(transport_scratch_);
+  return total;
 }
 
 }  // namespace net

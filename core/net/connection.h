@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -42,6 +43,7 @@
 #include "core/net/output_queue.h"
 #include "core/net/read_buffer.h"
 #include "core/net/socket.h"
+#include "core/net/transport.h"
 
 namespace memkit {
 namespace net {
@@ -101,6 +103,12 @@ class Connection final : private EventLoop::Watcher {
                                                             Handler* handler) {
     return Create(loop, std::move(fd), handler, Options());
   }
+  // The same, reading and writing through `transport` (TLS) instead of the
+  // socket; null: plain.
+  static absl::StatusOr<std::unique_ptr<Connection>> Create(EventLoop* loop, UniqueFd fd,
+                                                            Handler* handler,
+                                                            const Options& options,
+                                                            std::unique_ptr<Transport> transport);
   ~Connection();
 
   Connection(const Connection&) = delete;
@@ -159,6 +167,9 @@ class Connection final : private EventLoop::Watcher {
   // Recomputes the epoll interest (one epoll_ctl only when it changed).
   void UpdateInterest();
   void CloseInternal(absl::Status reason, bool reset);
+  // The transport's halves of HandleReadable's read and FlushNow's write.
+  absl::StatusOr<ssize_t> ReadThroughTransport();
+  absl::StatusOr<size_t> WriteThroughTransport();
 
   EventLoop* const loop_;
   UniqueFd fd_;
@@ -170,6 +181,8 @@ class Connection final : private EventLoop::Watcher {
 
   ReadBuffer input_;
   OutputQueue output_;
+  std::unique_ptr<Transport> transport_;  // null: plain socket I/O
+  std::string transport_scratch_;         // small replies coalesced per TLS record
 
   State state_ = State::kOpen;
   bool read_eof_ = false;

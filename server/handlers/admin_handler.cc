@@ -100,9 +100,7 @@ void CacheSession::AsciiAdmin() {
     return;
   }
   if (word == "refresh_certs") {
-    // memcached built with TLS but not serving it (Debian's 1.6.18); the
-    // reply ignores noreply.
-    out_->Append("Error TLS not enabled\r\n");
+    RefreshCerts(noreply);  // security.cc
     return;
   }
   out_->Append(protocol::kTextError);

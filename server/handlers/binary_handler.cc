@@ -74,6 +74,11 @@ void CacheSession::ExecuteBinary() {
     case BinaryOpcode::kStat:
       BinaryStats();
       return;
+    case BinaryOpcode::kSaslListMechs:
+    case BinaryOpcode::kSaslAuth:
+    case BinaryOpcode::kSaslStep:
+      BinarySasl();  // security_handler.cc
+      return;
     default:
       SendBinaryError(BinaryStatus::kUnknownCommand);
       return;

@@ -58,6 +58,17 @@ void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* s
   session->peer = std::move(peer);
   session->listen_slot = slot;
   const std::string name = session->peer;
+  std::unique_ptr<net::Transport> transport;
+  if (core->tls != nullptr && !slot->notls && slot->address.is_ip()) {
+    auto tls = core->tls->NewServerTransport(fd.get());
+    if (!tls.ok()) {
+      core->Log(1, "failed to set up TLS for %s: %s\n", name.c_str(),
+                tls.status().ToString().c_str());
+      core->counters.ConnectionClosed();
+      return;
+    }
+    transport = std::move(*tls);
+  }
   // Every connection shares the core's options (set before the first
   // connection, outliving the last) rather than a copy each: a non-owning
   // shared_ptr.
@@ -65,7 +76,7 @@ void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* s
       worker->loop, std::move(fd),
       std::shared_ptr<const frontend::ConnectionOptions>(std::shared_ptr<void>(),
                                                          &core->frontend_options),
-      std::move(session));
+      std::move(session), std::move(transport));
   if (!conn.ok()) {
     core->Log(1, "failed to set up connection from %s: %s\n", name.c_str(),
               conn.status().ToString().c_str());

@@ -178,6 +178,8 @@ class CacheSession final : public frontend::Backend {
   void BinaryArithmetic();
   void BinaryFlush();
   void BinaryStats();
+  void BinarySasl();                 // security_handler.cc
+  void RefreshCerts(bool noreply);   // security_handler.cc
   void SendPacket(const protocol::BinaryPacket& packet);
   void SendBinaryError(protocol::BinaryStatus status);
   void SendBinaryError(protocol::BinaryStatus status, absl::string_view message);

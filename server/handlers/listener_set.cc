@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace memkit {
 namespace server {
@@ -25,9 +26,14 @@ std::string StatsName(const net::Address& a) {
   return absl::StrCat("tcp:", a.ToString());
 }
 
+// memcached's -l prefix for a listener that stays plain under -Z.
+constexpr absl::string_view kNoTlsPrefix = "notls:";
+
 // The addresses `options` asks for; `*wildcard` when it names none.
+// `notls` gets, per address, whether -l marked it "notls:".
 absl::Status ResolveListenAddresses(const ServerOptions& options,
-                                    std::vector<net::Address>* addresses, bool* wildcard) {
+                                    std::vector<net::Address>* addresses, bool* wildcard,
+                                    std::vector<bool>* notls) {
   *wildcard = false;
   if (!options.unix_socket.empty()) {
     auto a = net::Address::Unix(options.unix_socket);
@@ -37,7 +43,8 @@ absl::Status ResolveListenAddresses(const ServerOptions& options,
     *wildcard = true;
     addresses->push_back(net::Address::IPv4Any(static_cast<uint16_t>(options.port)));
   } else {
-    for (const std::string& text : options.listen) {
+    for (absl::string_view text : options.listen) {
+      const bool plain = absl::ConsumePrefix(&text, kNoTlsPrefix);
       net::ResolveOptions ro;
       ro.default_port = options.port;
       auto resolved = net::Resolve(text, ro);
@@ -46,7 +53,11 @@ absl::Status ResolveListenAddresses(const ServerOptions& options,
             absl::StrCat("cannot resolve listen address \"", text, "\": ",
                          resolved.status().message()));
       }
-      for (const net::Address& a : *resolved) addresses->push_back(a);
+      for (const net::Address& a : *resolved) {
+        addresses->push_back(a);
+        notls->resize(addresses->size(), false);
+        notls->back() = plain;
+      }
     }
   }
   return absl::OkStatus();
@@ -57,15 +68,26 @@ absl::Status ResolveListenAddresses(const ServerOptions& options,
 absl::Status ListenerSet::Bind(const ServerOptions& options) {
   std::vector<net::Address> wanted;
   bool wildcard = false;
-  absl::Status resolved = ResolveListenAddresses(options, &wanted, &wildcard);
+  std::vector<bool> notls;
+  absl::Status resolved = ResolveListenAddresses(options, &wanted, &wildcard, &notls);
+  notls.resize(wanted.size(), false);
   if (!resolved.ok()) return resolved;
 
   listener_options_.backlog = options.backlog;
   listener_options_.unix_socket_mode = options.unix_mask;
   std::vector<std::unique_ptr<net::Listener>> bound;
-  for (net::Address a : wanted) {
-    // Several listeners on port 0 share the port the first one got.
-    if (a.is_ip() && a.port() == 0 && tcp_port_ != 0) {
+  std::vector<bool> bound_notls;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    net::Address a = wanted[i];
+    bound_notls.push_back(notls[i]);
+    // Several listeners on port 0 share the port the first one got -- unless
+    // one of them is on this very address (e.g. "-l 127.0.0.1,notls:127.0.0.1:0"):
+    // then, as memcached, it gets a port of its own.
+    bool same_address = false;
+    for (const auto& b : bound) {
+      same_address |= b->address().WithPort(0).ToString() == a.ToString();
+    }
+    if (a.is_ip() && a.port() == 0 && tcp_port_ != 0 && !same_address) {
       a = a.WithPort(static_cast<uint16_t>(tcp_port_));
     }
     auto listener = net::Listener::Create(a, listener_options_);
@@ -82,11 +104,16 @@ absl::Status ListenerSet::Bind(const ServerOptions& options) {
     auto v6 = net::Address::Parse(absl::StrCat("[::]:", tcp_port_));
     if (v6.ok()) {
       auto listener = net::Listener::Create(*v6, listener_options_);
-      if (listener.ok()) bound.push_back(std::move(*listener));
+      if (listener.ok()) {
+        bound.push_back(std::move(*listener));
+        bound_notls.push_back(false);
+      }
     }
   }
-  for (auto& listener : bound) {
+  for (size_t i = 0; i < bound.size(); ++i) {
+    std::unique_ptr<net::Listener>& listener = bound[i];
     auto slot = std::make_unique<ListenerSlot>();
+    slot->notls = bound_notls[i];
     slot->address = listener->address();
     slot->stats_name = StatsName(slot->address);
     slot->listener = std::move(listener);

@@ -37,6 +37,7 @@ struct ListenerSlot {
   std::unique_ptr<net::Listener> listener;  // acceptor loop only; null while refused
   std::atomic<int> fd{-1};  // the listening fd for "stats conns"; -1 while closed
   bool started = false;     // acceptor loop only
+  bool notls = false;       // -l "notls:ADDR": plain even under -Z
 };
 
 class ListenerSet {

@@ -37,6 +37,8 @@
 #include "server/handlers/connection_registry.h"
 #include "server/handlers/listener_set.h"
 #include "server/handlers/prefix_stats.h"
+#include "core/net/tls.h"
+#include "server/auth_file.h"
 #include "server/handlers/runtime_settings.h"
 #include "server/handlers/server_counters.h"
 #include "server/handlers/watch_log.h"
@@ -92,6 +94,13 @@ class ServerCore {
   ServerFaultHooks fault_hooks{&faults};
   // Every client connection's front-end options (decoder limits, -B, -R).
   frontend::ConnectionOptions frontend_options;
+  // -Y's and -S's users (security.cc); null when off.
+  std::unique_ptr<AuthFile> ascii_users;
+  std::unique_ptr<AuthFile> sasl_users;
+  // -Z's certificates (security.cc); null when off.
+  std::unique_ptr<net::TlsContext> tls;
+  // Unix seconds of the last certificate (re)load: time_since_server_cert_refresh.
+  std::atomic<int64_t> tls_loaded_at{0};
   std::unique_ptr<net::EventLoopThread> acceptor;
   std::unique_ptr<net::EventLoopGroup> worker_group;
   std::vector<std::unique_ptr<Worker>> workers;
