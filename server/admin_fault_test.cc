@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdio>
 #include <functional>
 #include <future>
 #include <memory>
@@ -223,6 +224,7 @@ TEST_F(AdminFaultTest, WrongOrMissingTokenExecutesNothing) {
     refused += s.error_code() == grpc::StatusCode::UNAUTHENTICATED;
   }
   EXPECT_EQ(refused, static_cast<int>(bad_contexts.size()) * 4);
+  std::printf("FIGURE refused_calls %d\n", refused);
 
   // Nothing ran: the item is there (no flush, no fault, no clock move to
   // expire a 1 s item below), and the same connection is still open.
@@ -275,6 +277,8 @@ TEST_F(AdminFaultTest, TlsMismatchesFailClearlyAndLeaveTheServerServing) {
     load.Stop();
     EXPECT_EQ(load.failures(), 0) << load.first_failure();
     EXPECT_GT(load.pairs(), 0);
+    std::printf("FIGURE memcached_set_get_pairs %lld failures %lld\n",
+                static_cast<long long>(load.pairs()), static_cast<long long>(load.failures()));
     EXPECT_EQ(server->Stop(SIGTERM), 0) << server->LogTail();
   }
   {
@@ -299,6 +303,8 @@ TEST_F(AdminFaultTest, TlsMismatchesFailClearlyAndLeaveTheServerServing) {
     load.Stop();
     EXPECT_EQ(load.failures(), 0) << load.first_failure();
     EXPECT_GT(load.pairs(), 0);
+    std::printf("FIGURE memcached_set_get_pairs %lld failures %lld\n",
+                static_cast<long long>(load.pairs()), static_cast<long long>(load.failures()));
     EXPECT_EQ(server->Stop(SIGTERM), 0) << server->LogTail();
   }
 }
@@ -388,6 +394,9 @@ TEST_F(AdminFaultTest, MalformedAndHugeRequestsGetCleanErrorsUnderLoad) {
   EXPECT_GT(good_calls.load(), 0);
   EXPECT_EQ(load.failures(), 0) << load.first_failure();
   EXPECT_GT(load.pairs(), 0);
+  std::printf("FIGURE good_admin_calls %d memcached_set_get_pairs %lld failures %lld\n",
+              good_calls.load(), static_cast<long long>(load.pairs()),
+              static_cast<long long>(load.failures()));
   // Nothing malformed was acted on: no flush, no close, no clock move.
   EXPECT_EQ(watched->Call("get kept\r\n", "END\r\n"), "VALUE kept 0 5\r\nvalue\r\nEND\r\n");
   int serving = 0;
