@@ -163,7 +163,10 @@ int main(int argc, char** argv) {
   struct sigaction on_stop = {};
   on_stop.sa_handler = OnStopSignal;
   sigemptyset(&on_stop.sa_mask);
-  on_stop.sa_flags = SA_RESTART;
+  // No SA_RESTART: the signal thread's read() must return EINTR. TSan defers
+  // a handler until its thread leaves the interrupted call, so a restarted
+  // read() would never return and SIGTERM would never stop the server.
+  on_stop.sa_flags = 0;
   for (int signo : {SIGINT, SIGTERM, SIGUSR1}) {  // SIGUSR1: memcached's graceful shutdown
     sigaddset(&stop_signals, signo);
     sigaction(signo, &on_stop, nullptr);
