@@ -67,7 +67,10 @@ void EncodeGets(Batch* batch, std::string* out) {
   char* h = std::copy(word.begin(), word.end(), head);
   if (spec.op == Op::kGat) {
     *h++ = ' ';
-    const absl::string_view exptime = absl::AlphaNum(spec.exptime).Piece();
+    // Named: AlphaNum holds the digits, so a view of a temporary one dangles
+    // (ASan: stack-use-after-scope).
+    const absl::AlphaNum exptime_digits(spec.exptime);
+    const absl::string_view exptime = exptime_digits.Piece();
     h = std::copy(exptime.begin(), exptime.end(), h);
   }
   const size_t head_size = static_cast<size_t>(h - head);

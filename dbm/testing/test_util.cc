@@ -41,6 +41,11 @@ int64_t FileSize(const std::string& path) {
   return st.st_size;
 }
 
+bool LongMode() {
+  const char* value = std::getenv("MEMKIT_LONG");
+  return value != nullptr && std::string(value) == "1";
+}
+
 }  // namespace testing
 }  // namespace dbm
 }  // namespace memkit

@@ -37,6 +37,10 @@ bool WriteFileBytes(const std::string& path, const std::string& bytes);
 bool FileExists(const std::string& path);
 int64_t FileSize(const std::string& path);  // -1 if missing
 
+// True when the environment has MEMKIT_LONG=1 (`tools/test.sh --long`): the
+// crash and truncation tests then run their long forms (docs/reliability.md).
+bool LongMode();
+
 }  // namespace testing
 }  // namespace dbm
 }  // namespace memkit

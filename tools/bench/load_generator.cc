@@ -108,8 +108,11 @@ class LoadThread {
           control_->start_ns + static_cast<int64_t>(slot.global_index) * interval_ns /
                                    static_cast<int64_t>(total_conns);
     }
+    // end_ns is INT64_MAX when the run is bounded by a request count, not a
+    // duration: the sum saturates instead of overflowing (UBSan found it).
+    const int64_t drain_ns = absl::ToInt64Nanoseconds(o.drain_timeout);
     const int64_t drain_deadline_ns =
-        control_->end_ns + absl::ToInt64Nanoseconds(o.drain_timeout);
+        control_->end_ns > INT64_MAX - drain_ns ? INT64_MAX : control_->end_ns + drain_ns;
     struct epoll_event events[64];
     for (;;) {
       int64_t now = net::MonotonicNanos();
