@@ -8,7 +8,12 @@
 // 127.0.0.1:PORT"), and, like memcached, written to $MEMCACHED_PORT_FILENAME
 // ("TCP INET: <port>") when that is set. A bad flag or config exits 64
 // (EX_USAGE) with one line on stderr naming the problem; a port it cannot
-// bind exits 71 (EX_OSERR). SIGTERM and SIGINT end it (exit 0).
+// bind exits 71 (EX_OSERR).
+//
+// SIGHUP re-reads --config (with the same -l/-p/-t overrides) and reloads it
+// (Proxy::Reload): one line on stderr says whether it took. SIGTERM and
+// SIGINT drain: stop accepting, let requests in flight finish (at most
+// --drain-timeout seconds, default 10), then exit 0.
 
 #include <signal.h>
 #include <unistd.h>
@@ -41,6 +46,8 @@ constexpr char kUsage[] =
     "  -l ADDR           listen address (default 127.0.0.1)\n"
     "  -p PORT           listen port (default 11211; 0 or -1: any, printed)\n"
     "  -t THREADS        worker threads (default 4)\n"
+    "  --drain-timeout S on SIGTERM/SIGINT, wait up to S seconds for requests\n"
+    "                    in flight (default 10)\n"
     "  -U PORT           accepted for memcached compatibility; only 0 (no UDP)\n"
     "  -V, --version     print the version\n";
 
@@ -50,6 +57,7 @@ struct Flags {
   std::string listen_host;
   int port = -1;
   int threads = 0;
+  int drain_timeout_s = 10;
   bool help = false;
   bool version = false;
 };
@@ -99,6 +107,8 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
       if (f.port < 0) f.port = 0;
     } else if (name == "-t" || name == "--threads") {
       st = take_int(&f.threads, 1, 256);
+    } else if (name == "--drain-timeout") {
+      st = take_int(&f.drain_timeout_s, 0, 3600);
     } else if (name == "-U" || name == "--udp-port") {
       int udp = 0;
       st = take_int(&udp, 0, 65535);
@@ -200,6 +210,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -209,17 +220,40 @@ int main(int argc, char** argv) {
     return proxy.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitOsErr;
   }
   const memkit::net::Address& address = (*proxy)->address();
-  std::fprintf(stderr, "memkit-proxy %s listening on %s (%d threads, %zu servers)\n",
+  size_t servers = 0;
+  for (const auto& pool : options->pools) servers += pool.servers.size();
+  std::fprintf(stderr, "memkit-proxy %s listening on %s (%d threads, %zu pools, %zu servers)\n",
                options->version.c_str(), address.ToString().c_str(), options->threads,
-               options->pool.servers.size());
+               options->pools.size(), servers);
   std::fflush(stderr);
   if (const char* port_file = std::getenv("MEMCACHED_PORT_FILENAME");
       port_file != nullptr && *port_file != '\0' && !WritePortFile(port_file, address)) {
     std::fprintf(stderr, "memkit-proxy: cannot write the port file %s\n", port_file);
     return kExitOsErr;
   }
-  int signo = 0;
-  sigwait(&stop_signals, &signo);
+  for (;;) {
+    int signo = 0;
+    sigwait(&stop_signals, &signo);
+    if (signo != SIGHUP) break;
+    if (flags->config.empty()) {
+      std::fprintf(stderr, "memkit-proxy: SIGHUP: nothing to reload (no --config)\n");
+      std::fflush(stderr);
+      continue;
+    }
+    auto next = BuildOptions(*flags);
+    absl::Status reloaded = next.ok() ? (*proxy)->Reload(*next) : next.status();
+    if (reloaded.ok()) {
+      std::fprintf(stderr, "memkit-proxy: SIGHUP: reloaded %s\n", flags->config.c_str());
+    } else {
+      std::fprintf(stderr, "memkit-proxy: SIGHUP: reload failed, the old config keeps serving: %s\n",
+                   std::string(reloaded.message()).c_str());
+    }
+    std::fflush(stderr);
+  }
+  if (!(*proxy)->Drain(absl::Seconds(flags->drain_timeout_s))) {
+    std::fprintf(stderr, "memkit-proxy: drain timeout: %lld requests still in flight\n",
+                 static_cast<long long>((*proxy)->context().in_flight.load()));
+  }
   (*proxy)->Stop();
   std::fflush(stderr);
   _exit(0);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "core/frontend/connection.h"
 
@@ -9,7 +10,9 @@ namespace memkit {
 namespace proxy {
 
 absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options) {
-  std::unique_ptr<Proxy> proxy(new Proxy(options));
+  std::unique_ptr<Proxy> proxy(new Proxy());
+  proxy->context_.version = options.version;
+  proxy->context_.threads = options.threads;
   auto address = net::ResolveOne(options.listen);
   if (!address.ok()) return address.status();
   auto listener = net::Listener::Create(*address);
@@ -21,26 +24,11 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   auto group = net::EventLoopGroup::Start(options.threads, wo);
   if (!group.ok()) return group.status();
   proxy->workers_ = std::move(*group);
+  proxy->context_.worker_tables.resize(proxy->workers_->size());
 
-  auto pool = Pool::Create(options.pool, proxy->workers_->loop(0));
-  if (!pool.ok()) return pool.status();
-  proxy->pool_ = std::move(*pool);
-  proxy->context_.options = &proxy->options_;
-  proxy->context_.pool = proxy->pool_.get();
-
-  // Each worker's pool is made on its own thread (its timers and
-  // connections belong to that loop).
-  proxy->worker_pools_.resize(proxy->workers_->size());
-  for (size_t i = 0; i < proxy->workers_->size(); ++i) {
-    absl::Notification made;
-    Proxy* raw = proxy.get();
-    net::EventLoop* loop = raw->workers_->loop(i);
-    loop->Post([raw, loop, i, &made] {
-      raw->worker_pools_[i] = new WorkerPool(loop, raw->pool_.get());
-      made.Notify();
-    });
-    made.WaitForNotification();
-  }
+  auto table = RouteTable::Create(options, proxy->workers_.get(), proxy->graveyard_, nullptr);
+  if (!table.ok()) return table.status();
+  proxy->Install(std::move(*table));
 
   net::EventLoop::Options ao;
   ao.name = "proxy-acceptor";
@@ -63,6 +51,54 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
 
 Proxy::~Proxy() { Stop(); }
 
+ProxyOptions Proxy::options() const { return context_.current()->options(); }
+
+void Proxy::Install(std::shared_ptr<const RouteTable> table) {
+  {
+    MutexLock lock(&context_.mu);
+    context_.table = table;
+  }
+  // Each worker swaps its copy between requests; waiting for all of them
+  // makes Reload's return mean "new requests use the new table".
+  for (size_t w = 0; w < workers_->size(); ++w) {
+    absl::Notification swapped;
+    workers_->loop(w)->Post([this, w, table, &swapped] {
+      context_.worker_tables[w] = table;
+      swapped.Notify();
+    });
+    swapped.WaitForNotification();
+  }
+}
+
+absl::Status Proxy::Reload(const admin::v1::ProxyConfig& config) {
+  auto options = ProxyOptionsFromConfig(config);
+  if (!options.ok()) return options.status();
+  return Reload(*options);
+}
+
+absl::Status Proxy::Reload(const ProxyOptions& options) {
+  MutexLock lock(&reload_mu_);
+  if (stopped_) return absl::FailedPreconditionError("the proxy is stopped");
+  const std::shared_ptr<const RouteTable> old = context_.current();
+  const ProxyOptions& running = old->options();
+  if (options.listen != running.listen) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen: \"", options.listen, "\" differs from the running \"",
+                     running.listen, "\"; changing the listen address needs a restart"));
+  }
+  if (options.threads != running.threads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threads: ", options.threads, " differs from the running ", running.threads,
+                     "; changing the thread count needs a restart"));
+  }
+  ProxyOptions next = options;
+  next.version = running.version;
+  auto table = RouteTable::Create(next, workers_.get(), graveyard_, old.get());
+  if (!table.ok()) return table.status();
+  Install(std::move(*table));
+  return absl::OkStatus();
+}
+
 void Proxy::OnAccept(net::UniqueFd fd) {
   const uint64_t id = next_session_.fetch_add(1, std::memory_order_relaxed);
   const size_t w = id % workers_->size();
@@ -70,24 +106,48 @@ void Proxy::OnAccept(net::UniqueFd fd) {
   loop->Post([this, loop, w, id, fd = std::move(fd)]() mutable {
     frontend::ConnectionOptions co;
     // Sessions of one worker spread over its connections to each server.
-    auto session =
-        std::make_unique<ProxySession>(&context_, worker_pools_[w], id / workers_->size());
+    auto session = std::make_unique<ProxySession>(&context_, w, loop, id / workers_->size());
     (void)frontend::Connection::Start(loop, std::move(fd), co, std::move(session));
   });
 }
 
+void Proxy::StopAccepting() {
+  if (accepting_stopped_ || acceptor_ == nullptr) return;
+  accepting_stopped_ = true;
+  absl::Notification stopped;
+  acceptor_->loop()->Post([this, &stopped] {
+    listener_->Stop();
+    stopped.Notify();
+  });
+  stopped.WaitForNotification();
+}
+
+bool Proxy::Drain(absl::Duration timeout) {
+  StopAccepting();
+  const absl::Time deadline = absl::Now() + timeout;
+  // Polled: requests finish on many threads, and a drain happens once.
+  while (context_.in_flight.load(std::memory_order_acquire) > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
 void Proxy::Stop() {
+  MutexLock lock(&reload_mu_);
   if (stopped_) return;
   stopped_ = true;
-  if (acceptor_ != nullptr) {
-    acceptor_->loop()->Post([this] { listener_->Stop(); });
-    acceptor_->Stop();
-  }
+  StopAccepting();
+  if (acceptor_ != nullptr) acceptor_->Stop();
   if (workers_ != nullptr) workers_->Stop();
-  // The worker pools, client connections and the listener are left to the
-  // process's exit (see the class comment): their loops no longer run.
+  // The tables, worker pools, client connections and the listener are left
+  // to the process's exit (see the class comment): their loops no longer
+  // run, so nothing may destroy what they own.
+  {
+    MutexLock table_lock(&context_.mu);
+    new std::shared_ptr<const RouteTable>(std::move(context_.table));
+  }
   (void)listener_.release();
-  (void)pool_.release();
   (void)workers_.release();
   (void)acceptor_.release();
 }
