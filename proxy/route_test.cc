@@ -2,13 +2,17 @@
 // can call Reload) over real memcached backends started by the test, each
 // route type checked by what lands on (or is read from) the backends
 // directly, and reloads under load from another thread with zero failed
-// requests.
+// requests. Then the memkit-proxy binary itself: SIGHUP reloads --config
+// (a bad file keeps the old config serving), SIGTERM drains.
 
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +27,7 @@
 #include "proxy/proxy.h"
 #include "proxy/proxy_test_util.h"
 #include "tests/support/eventually.h"
+#include "tests/support/scratch_dir.h"
 
 namespace memkit {
 namespace proxy {
@@ -385,6 +390,88 @@ TEST_F(RouteTest, ReloadUnderLoadFailsNoRequest) {
   EXPECT_EQ(errors.load(), 0) << "of " << requests.load() << " requests";
   EXPECT_GT(requests.load(), 300);
   EXPECT_TRUE(Eventually([&] { return proxy_->context().in_flight.load() == 0; }));
+}
+
+// The real binary: SIGHUP and SIGTERM.
+class ProxySignalsTest : public RouteTest {
+ protected:
+  void WriteConfig(const std::string& route, const std::string& extra_pools = "") {
+    std::ofstream(path_, std::ios::trunc) << Config(route, extra_pools);
+  }
+  void StartBinary() {
+    auto dir = test_support::ScratchDir::Create("proxy-signals");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = std::move(*dir);
+    path_ = dir_->path() + "/proxy.json";
+  }
+  void Launch() {
+    auto proxy = testing::StartProxy({"--config", path_});
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    binary_ = std::move(*proxy);
+    auto conn = Conn::Open(binary_->port());
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    client_ = std::move(*conn);
+  }
+
+  std::unique_ptr<test_support::ScratchDir> dir_;
+  std::string path_;
+  std::unique_ptr<ServerProcess> binary_;
+};
+
+TEST_F(ProxySignalsTest, SighupReloadsAndABadFileKeepsServing) {
+  StartBinary();
+  WriteConfig("");
+  Launch();
+  EXPECT_EQ(client_->Call(SetCmd("h1", "v")), "STORED\r\n");
+  EXPECT_EQ(DirectGet(0, "h1"), "v");
+
+  WriteConfig(R"({"pool": "b"})");
+  ASSERT_EQ(kill(binary_->pid(), SIGHUP), 0);
+  int i = 0;
+  ASSERT_TRUE(Eventually([&] {
+    const std::string key = absl::StrCat("h2-", i++);
+    return client_->Call(SetCmd(key, "v")) == "STORED\r\n" && DirectGet(1, key) == "v";
+  })) << binary_->LogTail();
+  EXPECT_TRUE(absl::StrContains(binary_->LogTail(), "SIGHUP: reloaded"));
+
+  WriteConfig(R"({"pool": "nowhere"})");
+  ASSERT_EQ(kill(binary_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(Eventually([&] {
+    const std::string log = binary_->LogTail();
+    return absl::StrContains(log, "reload failed, the old config keeps serving: ") &&
+           absl::StrContains(log, "route.pool: no pool named \"nowhere\"");
+  })) << binary_->LogTail();
+  EXPECT_EQ(client_->Call(SetCmd("h3", "v")), "STORED\r\n");
+  EXPECT_EQ(DirectGet(1, "h3"), "v");
+  EXPECT_TRUE(binary_->CheckAlive().ok());
+}
+
+TEST_F(ProxySignalsTest, SigtermDrainsRequestsInFlight) {
+  Blackhole hole;
+  ASSERT_NE(hole.port(), 0);
+  StartBinary();
+  // Requests to the "hole" pool stay in flight for its 800 ms read timeout.
+  WriteConfig(R"({"pool": "hole"})",
+              absl::StrCat(R"(, {"name": "hole", "servers": ["127.0.0.1:)", hole.port(),
+                           R"("], "readTimeoutMs": 800})"));
+  Launch();
+  ASSERT_TRUE(client_->Send("get stuck\r\n"));
+  auto observer = Conn::Open(binary_->port());
+  ASSERT_TRUE(observer.ok());
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains((*observer)->Call("stats proxy\r\n", "END\r\n"),
+                             "STAT pool:hole:in_flight 1\r\n");
+  }));
+  const absl::Time signalled = absl::Now();
+  ASSERT_EQ(kill(binary_->pid(), SIGTERM), 0);
+  // The request in flight still gets its answer...
+  EXPECT_EQ(client_->ReadUntil("\r\n", absl::Seconds(5)), "SERVER_ERROR backend timeout\r\n");
+  // ...and then the proxy exits 0, having stopped accepting.
+  const std::optional<int> code = binary_->WaitForExit(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << binary_->LogTail();
+  EXPECT_EQ(*code, 0) << binary_->LogTail();
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  EXPECT_FALSE(Conn::Open(binary_->port()).ok());
 }
 
 }  // namespace
