@@ -72,11 +72,21 @@ void Proxy::Install(std::shared_ptr<const RouteTable> table) {
 
 absl::Status Proxy::Reload(const admin::v1::ProxyConfig& config) {
   auto options = ProxyOptionsFromConfig(config);
-  if (!options.ok()) return options.status();
+  if (!options.ok()) {
+    context_.reload_failures.fetch_add(1, std::memory_order_relaxed);
+    return options.status();
+  }
   return Reload(*options);
 }
 
 absl::Status Proxy::Reload(const ProxyOptions& options) {
+  absl::Status status = Swap(options);
+  (status.ok() ? context_.reloads : context_.reload_failures)
+      .fetch_add(1, std::memory_order_relaxed);
+  return status;
+}
+
+absl::Status Proxy::Swap(const ProxyOptions& options) {
   MutexLock lock(&reload_mu_);
   if (stopped_) return absl::FailedPreconditionError("the proxy is stopped");
   const std::shared_ptr<const RouteTable> old = context_.current();
@@ -126,7 +136,8 @@ bool Proxy::Drain(absl::Duration timeout) {
   StopAccepting();
   const absl::Time deadline = absl::Now() + timeout;
   // Polled: requests finish on many threads, and a drain happens once.
-  while (context_.in_flight.load(std::memory_order_acquire) > 0) {
+  while (context_.in_flight.load(std::memory_order_acquire) > 0 ||
+         context_.backend_in_flight.load(std::memory_order_acquire) > 0) {
     if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(2));
   }

@@ -63,8 +63,9 @@ class Proxy {
   absl::Status Reload(const admin::v1::ProxyConfig& config);
   absl::Status Reload(const ProxyOptions& options);
 
-  // Stops accepting, then waits until no client request is in flight or
-  // `timeout` passed. True when everything finished.
+  // Stops accepting, then waits until no request is in flight (client
+  // requests, and backend requests in the background) or `timeout` passed.
+  // True when everything finished.
   bool Drain(absl::Duration timeout);
 
   // Stops accepting and stops the threads (see the class comment).
@@ -73,6 +74,8 @@ class Proxy {
  private:
   Proxy() = default;
   void OnAccept(net::UniqueFd fd);
+  // Reload without the counting.
+  absl::Status Swap(const ProxyOptions& options);
   // Makes `table` current for new requests, on every worker.
   void Install(std::shared_ptr<const RouteTable> table);
   void StopAccepting();

@@ -23,6 +23,7 @@
 #ifndef MEMKIT_PROXY_ROUTE_H_
 #define MEMKIT_PROXY_ROUTE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -91,6 +92,9 @@ struct RouteCall {
   size_t worker = 0;        // the worker's index: which WorkerPools to use
   net::EventLoop* loop = nullptr;
   uint64_t session = 0;     // picks the same backend connection per client
+  // Backend requests sent and not yet answered, background ones included
+  // (a drain waits for 0). May be null.
+  std::atomic<int64_t>* backend_in_flight = nullptr;
 };
 
 class Route {

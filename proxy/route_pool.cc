@@ -47,6 +47,14 @@ void PoolRoute::Send(const RouteCall& call, std::shared_ptr<const RouteRequest> 
                      RouteDone done) const {
   WorkerPool* worker = call.table->worker_pool(pool_, call.worker);
   worker->stats().requests.Increment();
+  if (call.backend_in_flight != nullptr) {
+    std::atomic<int64_t>* counter = call.backend_in_flight;
+    counter->fetch_add(1, std::memory_order_relaxed);
+    done = [counter, done = std::move(done)](RouteReply reply) mutable {
+      done(std::move(reply));
+      counter->fetch_sub(1, std::memory_order_release);
+    };
+  }
   if (request->kind == RouteRequest::Kind::kGet) {
     SendGet(call, worker, *request, std::move(done));
   } else {

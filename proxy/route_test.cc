@@ -337,6 +337,9 @@ TEST_F(RouteTest, BadReloadKeepsTheOldConfigServing) {
   ASSERT_TRUE(Reload(R"({"pool": "b"})").ok());
   EXPECT_EQ(client_->Call(SetCmd("k2", "v")), "STORED\r\n");
   EXPECT_EQ(DirectGet(1, "k2"), "v");
+  const std::string stats = client_->Call("stats proxy\r\n", "END\r\n");
+  EXPECT_TRUE(absl::StrContains(stats, "STAT proxy:reloads 1\r\n")) << stats;
+  EXPECT_TRUE(absl::StrContains(stats, "STAT proxy:reload_failures 3\r\n")) << stats;
 }
 
 TEST_F(RouteTest, ReloadUnderLoadFailsNoRequest) {
@@ -389,7 +392,10 @@ TEST_F(RouteTest, ReloadUnderLoadFailsNoRequest) {
   for (auto& t : clients) t.join();
   EXPECT_EQ(errors.load(), 0) << "of " << requests.load() << " requests";
   EXPECT_GT(requests.load(), 300);
-  EXPECT_TRUE(Eventually([&] { return proxy_->context().in_flight.load() == 0; }));
+  EXPECT_TRUE(Eventually([&] {
+    return proxy_->context().in_flight.load() == 0 &&
+           proxy_->context().backend_in_flight.load() == 0;
+  }));
 }
 
 // The real binary: SIGHUP and SIGTERM.

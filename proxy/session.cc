@@ -99,6 +99,8 @@ std::string ProxyContext::StatLines(bool general) const {
     absl::StrAppend(&out, "STAT cmd_get ", cmd_get.load(), "\r\n");
     absl::StrAppend(&out, "STAT cmd_other ", cmd_other.load(), "\r\n");
   }
+  absl::StrAppend(&out, "STAT proxy:reloads ", reloads.load(), "\r\n");
+  absl::StrAppend(&out, "STAT proxy:reload_failures ", reload_failures.load(), "\r\n");
   current()->AppendStatLines(&out);
   return out;
 }
@@ -163,6 +165,7 @@ RouteCall ProxySession::Call() const {
   call.worker = worker_;
   call.loop = loop_;
   call.session = id_;
+  call.backend_in_flight = &context_->backend_in_flight;
   return call;
 }
 

@@ -50,6 +50,12 @@ struct ProxyContext {
   // Client requests handed to a route and not yet answered by it (a drain
   // waits for 0).
   std::atomic<int64_t> in_flight{0};
+  // Requests a route sent to a pool and not yet answered, including the
+  // background ones (all_async replicas, shadow copies, warm-up fills).
+  std::atomic<int64_t> backend_in_flight{0};
+  // Reloads that took effect, and that were refused.
+  std::atomic<uint64_t> reloads{0};
+  std::atomic<uint64_t> reload_failures{0};
   std::atomic<int64_t> curr_connections{0};
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> cmd_get{0};
