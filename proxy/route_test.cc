@@ -199,6 +199,71 @@ TEST_F(RouteTest, ReplicatedAllSyncWritesEveryReplica) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Get("r3"), "A");
 }
 
+// A binary set: 24-byte header, flags + exptime extras, key, value.
+std::string BinarySet(absl::string_view key, absl::string_view value, uint32_t opaque) {
+  std::string p(24, '\0');
+  p[0] = static_cast<char>(0x80);
+  p[1] = 0x01;  // set
+  p[2] = static_cast<char>(key.size() >> 8);
+  p[3] = static_cast<char>(key.size());
+  p[4] = 8;
+  const uint32_t body = 8 + key.size() + value.size();
+  for (int i = 0; i < 4; ++i) p[8 + i] = static_cast<char>(body >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) p[12 + i] = static_cast<char>(opaque >> (24 - 8 * i));
+  p.append(8, '\0');
+  p.append(key.data(), key.size());
+  p.append(value.data(), value.size());
+  return p;
+}
+
+TEST_F(RouteTest, ReplicatedBinaryAndQuietMetaWrites) {
+  StartProxy(R"({"replicated": {"children": [{"pool": "a"}, {"pool": "b"}]}})");
+  ASSERT_TRUE(client_->Send(BinarySet("bk", "bin", 0x11223344)));
+  const std::string reply = client_->ReadPacket();
+  ASSERT_EQ(reply.size(), 24u);
+  EXPECT_EQ(static_cast<uint8_t>(reply[0]), 0x81);
+  EXPECT_EQ(reply[6], 0);  // status: success
+  EXPECT_EQ(reply[7], 0);
+  EXPECT_EQ(reply.substr(12, 4), "\x11\x22\x33\x44");
+  EXPECT_EQ(DirectGet(0, "bk"), "bin");
+  EXPECT_EQ(DirectGet(1, "bk"), "bin");
+  // A quiet meta set says nothing on success, through both replicas.
+  auto text = Conn::Open(proxy_->address().port());
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ((*text)->Call("ms mk 2 q\r\nhi\r\nmn\r\n"), "MN\r\n");
+  EXPECT_EQ(DirectGet(0, "mk"), "hi");
+  EXPECT_EQ(DirectGet(1, "mk"), "hi");
+}
+
+TEST_F(RouteTest, RetiredPoolClosesItsConnections) {
+  StartProxy(R"({"pool": "a"})");
+  auto connections = [&]() -> int {
+    const std::string stats = Backend(0)->Call("stats\r\n", "END\r\n");
+    const size_t at = stats.find("STAT curr_connections ");
+    int n = -1;
+    if (at != std::string::npos) {
+      (void)absl::SimpleAtoi(stats.substr(at + 22, stats.find("\r\n", at) - at - 22), &n);
+    }
+    return n;
+  };
+  const int before = connections();
+  EXPECT_EQ(client_->Call(SetCmd("k", "v")), "STORED\r\n");
+  const int in_use = connections();
+  ASSERT_GT(in_use, before) << "the proxy's connection to a";
+  // Pool "a" with another read timeout is a new pool; the old one retires
+  // and, no request using it any more, closes its connections.
+  auto config = ParseProxyConfigJson(absl::StrCat(
+      R"({"listen": "127.0.0.1:0", "threads": 2, "pools": [)",
+      R"({"name": "a", "servers": [")", backends_[0]->address(), R"("], "readTimeoutMs": 900},)",
+      R"({"name": "b", "servers": [")", backends_[1]->address(), R"("]}], "route": {"pool": "b"}})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(proxy_->Reload(*config).ok());
+  EXPECT_TRUE(Eventually([&] { return connections() == before; }))
+      << connections() << " connections, " << before << " before the proxy's";
+  EXPECT_EQ(client_->Call(SetCmd("k2", "v")), "STORED\r\n");
+  EXPECT_EQ(DirectGet(1, "k2"), "v");
+}
+
 TEST_F(RouteTest, ReplicatedAllAsyncReachesEveryReplica) {
   StartProxy(R"({"replicated": {"children": [{"pool": "a"}, {"pool": "b"}],
                                 "mode": "all_async"}})");
