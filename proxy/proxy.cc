@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   if (!group.ok()) return group.status();
   proxy->workers_ = std::move(*group);
   proxy->context_.worker_tables.resize(proxy->workers_->size());
+  proxy->context_.worker_sessions.resize(proxy->workers_->size());
 
   auto table = RouteTable::Create(options, proxy->workers_.get(), proxy->graveyard_, nullptr);
   if (!table.ok()) return table.status();
@@ -49,7 +50,25 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   return proxy;
 }
 
-Proxy::~Proxy() { Stop(); }
+Proxy::~Proxy() {
+  Stop();
+  // Retired pools first: a probe may still hold a timer of worker 0's loop.
+  graveyard_.reset();
+  listener_.reset();
+  acceptor_.reset();
+  workers_.reset();
+}
+
+void Proxy::RunOnWorkers(absl::FunctionRef<void(size_t)> task) {
+  for (size_t w = 0; w < workers_->size(); ++w) {
+    absl::Notification done;
+    workers_->loop(w)->Post([w, &task, &done] {
+      task(w);
+      done.Notify();
+    });
+    done.WaitForNotification();
+  }
+}
 
 ProxyOptions Proxy::options() const { return context_.current()->options(); }
 
@@ -149,18 +168,35 @@ void Proxy::Stop() {
   if (stopped_) return;
   stopped_ = true;
   StopAccepting();
-  if (acceptor_ != nullptr) acceptor_->Stop();
-  if (workers_ != nullptr) workers_->Stop();
-  // The tables, worker pools, client connections and the listener are left
-  // to the process's exit (see the class comment): their loops no longer
-  // run, so nothing may destroy what they own.
-  {
-    MutexLock table_lock(&context_.mu);
-    new std::shared_ptr<const RouteTable>(std::move(context_.table));
+  if (workers_ != nullptr) {
+    // Close every client; exchanges still waiting for a backend finish
+    // (into the void) when it answers or times out.
+    RunOnWorkers([this](size_t w) {
+      for (ProxySession* s : context_.worker_sessions[w]) s->connection()->CloseNow(false);
+    });
+    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    while ((context_.in_flight.load(std::memory_order_acquire) > 0 ||
+            context_.backend_in_flight.load(std::memory_order_acquire) > 0) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    // Drop the tables: once no request holds them, each pool's worker
+    // views (the backend connections) are deleted by tasks posted to their
+    // loops, which run before the loops stop.
+    RunOnWorkers([this](size_t w) { context_.worker_tables[w].reset(); });
+    {
+      MutexLock table_lock(&context_.mu);
+      context_.table.reset();
+    }
   }
-  (void)listener_.release();
-  (void)workers_.release();
-  (void)acceptor_.release();
+  if (acceptor_ != nullptr) acceptor_->Stop();
+  if (workers_ != nullptr) {
+    workers_->Stop();
+    // Sessions whose close had not completed when their loop stopped.
+    for (auto& sessions : context_.worker_sessions) {
+      while (!sessions.empty()) (*sessions.begin())->connection()->DestroyAfterLoopStopped();
+    }
+  }
 }
 
 }  // namespace proxy

@@ -16,9 +16,11 @@
 // `threads` (which need a restart), returns InvalidArgument and leaves the
 // running one serving.
 //
-// Lifetime: Stop() stops accepting and stops the worker threads;
-// connections then open are abandoned, so the process should exit right
-// after (memkit-proxy does, after Drain()).
+// Lifetime: Stop() (and the destructor) stops accepting, closes the client
+// connections, releases the route tables (closing the backend
+// connections) and stops the threads. Requests still waiting for a backend
+// after a 2 s grace are abandoned with what they hold; call Drain() first
+// to let them finish.
 //
 // Thread-safety: Create, Stop and the destructor from the owning thread;
 // Reload (serialised internally) and Drain from any thread but a worker's;
@@ -31,6 +33,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/admin/proxy_config.pb.h"
@@ -68,7 +71,7 @@ class Proxy {
   // True when everything finished.
   bool Drain(absl::Duration timeout);
 
-  // Stops accepting and stops the threads (see the class comment).
+  // Closes everything and stops the threads (see the class comment).
   void Stop();
 
  private:
@@ -79,6 +82,8 @@ class Proxy {
   // Makes `table` current for new requests, on every worker.
   void Install(std::shared_ptr<const RouteTable> table);
   void StopAccepting();
+  // Runs task(w) on each worker w's thread in turn, waiting for each.
+  void RunOnWorkers(absl::FunctionRef<void(size_t)> task);
 
   ProxyContext context_;
   std::shared_ptr<Graveyard> graveyard_ = std::make_shared<Graveyard>();

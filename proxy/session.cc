@@ -114,6 +114,12 @@ ProxySession::ProxySession(ProxyContext* context, size_t worker, net::EventLoop*
 
 ProxySession::~ProxySession() {
   context_->curr_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (connection_ != nullptr) context_->worker_sessions[worker_].erase(this);
+}
+
+void ProxySession::OnOpen(frontend::Connection* conn) {
+  connection_ = conn;
+  context_->worker_sessions[worker_].insert(this);
 }
 
 void ProxySession::OnTextRequest(const protocol::AsciiRequest& request, frontend::Exchange* ex) {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "core/frontend/backend.h"
 #include "core/frontend/connection.h"
@@ -40,6 +41,8 @@
 
 namespace memkit {
 namespace proxy {
+
+class ProxySession;
 
 // What every session shares: the route tables and proxy-wide counters.
 struct ProxyContext {
@@ -76,6 +79,9 @@ struct ProxyContext {
   // Worker w's copy of `table`, read and written on worker w's thread only
   // (a reload posts the new one to each worker), so a request takes no lock.
   std::vector<std::shared_ptr<const RouteTable>> worker_tables;
+  // Worker w's open sessions (its thread only; the proxy's owner once the
+  // loops stopped), so Proxy::Stop can close them.
+  std::vector<absl::flat_hash_set<ProxySession*>> worker_sessions;
 };
 
 class ProxySession final : public frontend::Backend {
@@ -84,6 +90,10 @@ class ProxySession final : public frontend::Backend {
   ProxySession(ProxyContext* context, size_t worker, net::EventLoop* loop, uint64_t id);
   ~ProxySession() override;
 
+  // The client connection (set by OnOpen).
+  frontend::Connection* connection() const { return connection_; }
+
+  void OnOpen(frontend::Connection* conn) override;
   void OnTextRequest(const protocol::AsciiRequest& request, frontend::Exchange* ex) override;
   void OnBinaryRequest(const protocol::BinaryRequest& request, frontend::Exchange* ex) override;
   // A set refused as too large: memcached also unlinks the key's old value,
@@ -113,6 +123,7 @@ class ProxySession final : public frontend::Backend {
   const size_t worker_;
   net::EventLoop* const loop_;
   const uint64_t id_;
+  frontend::Connection* connection_ = nullptr;
 };
 
 }  // namespace proxy
