@@ -235,6 +235,27 @@ TEST_F(RouteTest, ReplicatedBinaryAndQuietMetaWrites) {
   EXPECT_EQ(DirectGet(1, "mk"), "hi");
 }
 
+TEST_F(RouteTest, ReloadKeepsUnchangedPools) {
+  StartProxy(R"({"pool": "a"})");
+  auto requests = [&](absl::string_view pool) {
+    const std::string stats = client_->Call("stats proxy\r\n", "END\r\n");
+    const std::string head = absl::StrCat("STAT pool:", pool, ":requests ");
+    const size_t at = stats.find(head);
+    int n = -1;
+    if (at != std::string::npos) {
+      (void)absl::SimpleAtoi(
+          stats.substr(at + head.size(), stats.find("\r\n", at) - at - head.size()), &n);
+    }
+    return n;
+  };
+  EXPECT_EQ(client_->Call(SetCmd("k", "v")), "STORED\r\n");
+  EXPECT_EQ(requests("a"), 1);
+  // Only the route changes: pool a (its stats, health, connections) stays.
+  ASSERT_TRUE(Reload(R"({"failover": {"children": [{"pool": "a"}, {"pool": "b"}]}})").ok());
+  EXPECT_EQ(client_->Call(SetCmd("k", "v")), "STORED\r\n");
+  EXPECT_EQ(requests("a"), 2);
+}
+
 TEST_F(RouteTest, RetiredPoolClosesItsConnections) {
   StartProxy(R"({"pool": "a"})");
   auto connections = [&]() -> int {
