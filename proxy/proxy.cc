@@ -90,7 +90,16 @@ void Proxy::Install(std::shared_ptr<const RouteTable> table) {
 }
 
 absl::Status Proxy::Reload(const admin::v1::ProxyConfig& config) {
-  auto options = ProxyOptionsFromConfig(config);
+  // Unset listen / threads mean "as running" here (not the start-up
+  // defaults), so a config without them can be reloaded whatever flags
+  // the proxy was started with.
+  admin::v1::ProxyConfig filled = config;
+  {
+    const ProxyOptions running = options();
+    if (filled.listen().empty()) filled.set_listen(running.listen);
+    if (filled.threads() == 0) filled.set_threads(running.threads);
+  }
+  auto options = ProxyOptionsFromConfig(filled);
   if (!options.ok()) {
     context_.reload_failures.fetch_add(1, std::memory_order_relaxed);
     return options.status();

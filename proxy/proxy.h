@@ -62,7 +62,8 @@ class Proxy {
   ProxyOptions options() const;
 
   // Validates `config` and swaps it in (see the class comment).
-  // InvalidArgument naming the field when it is refused.
+  // InvalidArgument naming the field when it is refused. An unset `listen`
+  // or `threads` means the running one.
   absl::Status Reload(const admin::v1::ProxyConfig& config);
   absl::Status Reload(const ProxyOptions& options);
 

@@ -415,6 +415,12 @@ TEST_F(RouteTest, BadReloadKeepsTheOldConfigServing) {
   options->listen = "127.0.0.1:1";
   s = proxy_->Reload(*options);
   EXPECT_TRUE(absl::StrContains(s.message(), "listen: ")) << s;
+  // A config without listen/threads keeps the running ones.
+  auto no_listen = ParseProxyConfigJson(Config(R"({"pool": "a"})"));
+  ASSERT_TRUE(no_listen.ok());
+  no_listen->clear_listen();
+  no_listen->clear_threads();
+  EXPECT_TRUE(proxy_->Reload(*no_listen).ok());
   // Still pool a.
   EXPECT_EQ(client_->Call(SetCmd("k", "v")), "STORED\r\n");
   EXPECT_EQ(DirectGet(0, "k"), "v");
@@ -424,7 +430,7 @@ TEST_F(RouteTest, BadReloadKeepsTheOldConfigServing) {
   EXPECT_EQ(client_->Call(SetCmd("k2", "v")), "STORED\r\n");
   EXPECT_EQ(DirectGet(1, "k2"), "v");
   const std::string stats = client_->Call("stats proxy\r\n", "END\r\n");
-  EXPECT_TRUE(absl::StrContains(stats, "STAT proxy:reloads 1\r\n")) << stats;
+  EXPECT_TRUE(absl::StrContains(stats, "STAT proxy:reloads 2\r\n")) << stats;
   EXPECT_TRUE(absl::StrContains(stats, "STAT proxy:reload_failures 3\r\n")) << stats;
 }
 
