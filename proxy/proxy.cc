@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "core/frontend/connection.h"
 
 namespace memkit {
@@ -36,16 +35,13 @@ absl::StatusOr<std::unique_ptr<Proxy>> Proxy::Create(const ProxyOptions& options
   auto acceptor = net::EventLoopThread::Start(ao);
   if (!acceptor.ok()) return acceptor.status();
   proxy->acceptor_ = std::move(*acceptor);
-  absl::Notification started;
   absl::Status start_status;
   Proxy* raw = proxy.get();
-  raw->acceptor_->loop()->Post([raw, &started, &start_status] {
+  RunOnLoopAndWait(raw->acceptor_->loop(), [raw, &start_status] {
     start_status = raw->listener_->Start(
         raw->acceptor_->loop(),
         [raw](net::UniqueFd fd, const net::Address&) { raw->OnAccept(std::move(fd)); });
-    started.Notify();
   });
-  started.WaitForNotification();
   if (!start_status.ok()) return start_status;
   return proxy;
 }
@@ -61,12 +57,7 @@ Proxy::~Proxy() {
 
 void Proxy::RunOnWorkers(absl::FunctionRef<void(size_t)> task) {
   for (size_t w = 0; w < workers_->size(); ++w) {
-    absl::Notification done;
-    workers_->loop(w)->Post([w, &task, &done] {
-      task(w);
-      done.Notify();
-    });
-    done.WaitForNotification();
+    RunOnLoopAndWait(workers_->loop(w), [w, &task] { task(w); });
   }
 }
 
@@ -79,14 +70,7 @@ void Proxy::Install(std::shared_ptr<const RouteTable> table) {
   }
   // Each worker swaps its copy between requests; waiting for all of them
   // makes Reload's return mean "new requests use the new table".
-  for (size_t w = 0; w < workers_->size(); ++w) {
-    absl::Notification swapped;
-    workers_->loop(w)->Post([this, w, table, &swapped] {
-      context_.worker_tables[w] = table;
-      swapped.Notify();
-    });
-    swapped.WaitForNotification();
-  }
+  RunOnWorkers([this, &table](size_t w) { context_.worker_tables[w] = table; });
 }
 
 absl::Status Proxy::Reload(const admin::v1::ProxyConfig& config) {
@@ -152,12 +136,7 @@ void Proxy::OnAccept(net::UniqueFd fd) {
 void Proxy::StopAccepting() {
   if (accepting_stopped_ || acceptor_ == nullptr) return;
   accepting_stopped_ = true;
-  absl::Notification stopped;
-  acceptor_->loop()->Post([this, &stopped] {
-    listener_->Stop();
-    stopped.Notify();
-  });
-  stopped.WaitForNotification();
+  RunOnLoopAndWait(acceptor_->loop(), [this] { listener_->Stop(); });
 }
 
 bool Proxy::Drain(absl::Duration timeout) {

@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "proxy/route_failover.h"
 #include "proxy/route_pool.h"
 #include "proxy/route_prefix.h"
@@ -13,6 +12,20 @@
 
 namespace memkit {
 namespace proxy {
+
+void RunOnLoopAndWait(net::EventLoop* loop, absl::FunctionRef<void()> task) {
+  Mutex mu;
+  CondVar cv;
+  bool done = false;
+  loop->Post([&] {
+    task();
+    MutexLock lock(&mu);
+    done = true;
+    cv.SignalAll();
+  });
+  MutexLock lock(&mu);
+  while (!done) cv.Wait(&mu);
+}
 
 class PoolInstance {
  public:
@@ -57,13 +70,8 @@ absl::StatusOr<std::shared_ptr<PoolInstance>> MakePool(const PoolOptions& option
   // connections belong to that loop).
   std::vector<WorkerPool*> workers(group->size());
   for (size_t i = 0; i < group->size(); ++i) {
-    absl::Notification made;
     net::EventLoop* loop = group->loop(i);
-    loop->Post([raw, loop, i, &workers, &made] {
-      workers[i] = new WorkerPool(loop, raw);
-      made.Notify();
-    });
-    made.WaitForNotification();
+    RunOnLoopAndWait(loop, [raw, loop, i, &workers] { workers[i] = new WorkerPool(loop, raw); });
   }
   return std::make_shared<PoolInstance>(std::move(*pool), std::move(workers), group,
                                         std::move(graveyard));

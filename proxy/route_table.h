@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/net/event_loop_thread.h"
 #include "core/sync/mutex.h"
@@ -46,6 +47,11 @@ class Graveyard {
   Mutex mu_;
   std::vector<std::unique_ptr<Pool>> pools_ ABSL_GUARDED_BY(mu_);
 };
+
+// Runs `task` on `loop`'s thread and returns when it has run (waits on a
+// memkit::CondVar, which TSan sees, unlike Debian's absl::Notification).
+// Not on `loop`'s own thread.
+void RunOnLoopAndWait(net::EventLoop* loop, absl::FunctionRef<void()> task);
 
 // A Pool and its WorkerPools, shared by the tables that use it.
 class PoolInstance;
