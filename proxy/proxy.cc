@@ -61,7 +61,10 @@ void Proxy::RunOnWorkers(absl::FunctionRef<void(size_t)> task) {
   }
 }
 
-ProxyOptions Proxy::options() const { return context_.current()->options(); }
+ProxyOptions Proxy::options() const {
+  const std::shared_ptr<const RouteTable> table = context_.current();
+  return table != nullptr ? table->options() : ProxyOptions();
+}
 
 void Proxy::Install(std::shared_ptr<const RouteTable> table) {
   {
@@ -78,10 +81,9 @@ absl::Status Proxy::Reload(const admin::v1::ProxyConfig& config) {
   // defaults), so a config without them can be reloaded whatever flags
   // the proxy was started with.
   admin::v1::ProxyConfig filled = config;
-  {
-    const ProxyOptions running = options();
-    if (filled.listen().empty()) filled.set_listen(running.listen);
-    if (filled.threads() == 0) filled.set_threads(running.threads);
+  if (const std::shared_ptr<const RouteTable> running = context_.current(); running != nullptr) {
+    if (filled.listen().empty()) filled.set_listen(running->options().listen);
+    if (filled.threads() == 0) filled.set_threads(running->options().threads);
   }
   auto options = ProxyOptionsFromConfig(filled);
   if (!options.ok()) {
@@ -102,6 +104,7 @@ absl::Status Proxy::Swap(const ProxyOptions& options) {
   MutexLock lock(&reload_mu_);
   if (stopped_) return absl::FailedPreconditionError("the proxy is stopped");
   const std::shared_ptr<const RouteTable> old = context_.current();
+  if (old == nullptr) return absl::FailedPreconditionError("the proxy is stopped");
   const ProxyOptions& running = old->options();
   if (options.listen != running.listen) {
     return absl::InvalidArgumentError(

@@ -64,6 +64,7 @@ struct Target {
 // each pool that has one.
 std::vector<Target> LiveServers(const RouteCall& call) {
   std::vector<Target> targets;
+  if (call.table == nullptr) return targets;  // the proxy is stopping
   const RouteTable& table = *call.table;
   for (size_t p = 0; p < table.pool_count(); ++p) {
     Pool* pool = table.pool(p);
@@ -101,7 +102,9 @@ std::string ProxyContext::StatLines(bool general) const {
   }
   absl::StrAppend(&out, "STAT proxy:reloads ", reloads.load(), "\r\n");
   absl::StrAppend(&out, "STAT proxy:reload_failures ", reload_failures.load(), "\r\n");
-  current()->AppendStatLines(&out);
+  if (const std::shared_ptr<const RouteTable> table = current(); table != nullptr) {
+    table->AppendStatLines(&out);
+  }
   return out;
 }
 
@@ -179,6 +182,13 @@ void ProxySession::Dispatch(std::shared_ptr<const RouteRequest> request, RouteDo
   ProxyContext* context = context_;
   context->in_flight.fetch_add(1, std::memory_order_relaxed);
   const RouteCall call = Call();
+  if (call.table == nullptr) {  // the proxy is stopping
+    RouteReply reply;
+    reply.status = NoBackendError();
+    done(std::move(reply));
+    context->in_flight.fetch_sub(1, std::memory_order_release);
+    return;
+  }
   call.table->root().Send(call, std::move(request),
                           [context, done = std::move(done)](RouteReply reply) mutable {
                             done(std::move(reply));
