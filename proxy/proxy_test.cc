@@ -303,10 +303,11 @@ TEST_F(ProxyTest, BinaryThroughTheProxyKeepsOpaquesAndQuietSemantics) {
   // Quiet sets of several keys (on several servers): silent on success.
   std::string batch;
   for (int i = 0; i < 10; ++i) {
+    // The packet refers to its key and value until appended: both named.
     const std::string key = absl::StrCat("bq", i);
-    ASSERT_TRUE(protocol::BuildBinaryStore(BinaryOpcode::kSetQ, key, absl::StrCat("v", i), 0, 0, 0,
-                                           100 + i, &p)
-                    .ok());
+    const std::string value = absl::StrCat("v", i);
+    ASSERT_TRUE(
+        protocol::BuildBinaryStore(BinaryOpcode::kSetQ, key, value, 0, 0, 0, 100 + i, &p).ok());
     p.AppendTo(&batch);
   }
   // A failing quiet add still answers (its error).
