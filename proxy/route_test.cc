@@ -530,7 +530,10 @@ TEST_F(ProxySignalsTest, SighupReloadsAndABadFileKeepsServing) {
     const std::string key = absl::StrCat("h2-", i++);
     return client_->Call(SetCmd(key, "v")) == "STORED\r\n" && DirectGet(1, key) == "v";
   })) << binary_->LogTail();
-  EXPECT_TRUE(absl::StrContains(binary_->LogTail(), "SIGHUP: reloaded"));
+  // Workers use the new table before Reload returns and main logs: poll.
+  EXPECT_TRUE(
+      Eventually([&] { return absl::StrContains(binary_->LogTail(), "SIGHUP: reloaded"); }))
+      << binary_->LogTail();
 
   WriteConfig(R"({"pool": "nowhere"})");
   ASSERT_EQ(kill(binary_->pid(), SIGHUP), 0);
