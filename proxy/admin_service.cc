@@ -283,10 +283,8 @@ class ProxyPoolsService final : public v1::Pools::Service {
 
 class ProxyConfigService final : public v1::Config::Service {
  public:
-  ProxyConfigService(const ProxyContext* context, PoolsFn pools,
-                     std::vector<std::string> command_line, ConfigChangeFn change)
-      : context_(context),
-        pools_(std::move(pools)),
+  ProxyConfigService(PoolsFn pools, std::vector<std::string> command_line, ConfigChangeFn change)
+      : pools_(std::move(pools)),
         command_line_(std::move(command_line)),
         change_(std::move(change)) {}
 
@@ -381,7 +379,6 @@ class ProxyConfigService final : public v1::Config::Service {
   }
 
  private:
-  const ProxyContext* const context_;
   const PoolsFn pools_;
   const std::vector<std::string> command_line_;
   const ConfigChangeFn change_;
@@ -446,9 +443,8 @@ struct ProxyAdmin::Services {
       : provider(context, [context] { return CurrentPools(context); }),
         stats(&provider),
         pools([context] { return CurrentPools(context); }),
-        config(
-            context, [context] { return CurrentPools(context); }, options.command_line,
-            options.config_change) {}
+        config([context] { return CurrentPools(context); }, options.command_line,
+               options.config_change) {}
 
   ProxyStatsProvider provider;
   admin::StatsService stats;
