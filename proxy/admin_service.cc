@@ -11,6 +11,7 @@
 #include "core/admin/stats_collector.h"
 #include "core/admin/stats_service.h"
 #include "core/hash/hash.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace memkit {
 namespace proxy {
@@ -29,7 +30,25 @@ grpc::Status FromAbsl(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
-using PoolsFn = std::function<std::vector<Pool*>()>;
+// The pools of the route table current when taken. Holding it keeps that
+// table, and so its pools, alive through an admin call even when a reload
+// retires them meanwhile.
+struct PoolSnapshot {
+  std::shared_ptr<const RouteTable> table;
+  std::vector<Pool*> pools;
+};
+
+PoolSnapshot CurrentPools(const ProxyContext* context) {
+  PoolSnapshot snapshot;
+  snapshot.table = context->current();
+  if (snapshot.table == nullptr) return snapshot;  // the proxy stopped
+  for (size_t i = 0; i < snapshot.table->pool_count(); ++i) {
+    snapshot.pools.push_back(snapshot.table->pool(i));
+  }
+  return snapshot;
+}
+
+using PoolsFn = std::function<PoolSnapshot()>;
 
 // ---- Stats
 
@@ -68,7 +87,8 @@ class ProxyStatsProvider final : public admin::StatsProvider {
     b->AddCounter("cmd_other_total", "Other commands from clients.", context_->cmd_other.load());
     b->AddGauge("uptime_seconds", "Seconds since the proxy started.",
                 absl::ToDoubleSeconds(absl::Now() - context_->started));
-    const std::vector<Pool*> pools = pools_();
+    const PoolSnapshot snapshot = pools_();
+    const std::vector<Pool*>& pools = snapshot.pools;
     std::vector<std::vector<MemberInfo>> members;
     for (Pool* pool : pools) {
       members.push_back(pool->Members());
@@ -145,6 +165,7 @@ void FillPool(const Pool& pool, v1::PoolInfo* info) {
     s->set_name(std::string(name));
     s->set_value(std::move(value));
   };
+  setting("backend_protocol", o.backend_protocol == BackendProtocol::kMeta ? "meta" : "binary");
   setting("connections_per_server", absl::StrCat(o.backend.connections_per_server));
   setting("connect_timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(o.backend.connect_timeout)));
   setting("read_timeout_ms", absl::StrCat(absl::ToInt64Milliseconds(o.backend.read_timeout)));
@@ -159,7 +180,8 @@ class ProxyPoolsService final : public v1::Pools::Service {
 
   grpc::Status ListPools(grpc::ServerContext*, const v1::ListPoolsRequest*,
                          v1::ListPoolsResponse* response) override {
-    for (Pool* pool : pools_()) FillPool(*pool, response->add_pools());
+    const PoolSnapshot snapshot = pools_();
+    for (Pool* pool : snapshot.pools) FillPool(*pool, response->add_pools());
     return grpc::Status::OK;
   }
   grpc::Status GetPool(grpc::ServerContext*, const v1::GetPoolRequest* request,
@@ -232,7 +254,8 @@ class ProxyPoolsService final : public v1::Pools::Service {
   // Finds the pool ("" = the only one), applies `change`, reports the pool.
   template <typename Change>
   grpc::Status WithPool(const std::string& name, Change change, v1::PoolInfo* info) {
-    const std::vector<Pool*> pools = pools_();
+    const PoolSnapshot snapshot = pools_();
+    const std::vector<Pool*>& pools = snapshot.pools;
     Pool* pool = nullptr;
     if (name.empty()) {
       if (pools.size() != 1) {
@@ -260,9 +283,10 @@ class ProxyPoolsService final : public v1::Pools::Service {
 
 class ProxyConfigService final : public v1::Config::Service {
  public:
-  ProxyConfigService(const ProxyContext* context, PoolsFn pools,
-                     std::vector<std::string> command_line)
-      : context_(context), pools_(std::move(pools)), command_line_(std::move(command_line)) {}
+  ProxyConfigService(PoolsFn pools, std::vector<std::string> command_line, ConfigChangeFn change)
+      : pools_(std::move(pools)),
+        command_line_(std::move(command_line)),
+        change_(std::move(change)) {}
 
   grpc::Status GetConfig(grpc::ServerContext*, const v1::GetConfigRequest*,
                          v1::GetConfigResponse* response) override {
@@ -272,10 +296,21 @@ class ProxyConfigService final : public v1::Config::Service {
       s->set_name(std::string(name));
       s->set_value(std::move(value));
     };
-    setting("listen", context_->options->listen);
-    setting("threads", absl::StrCat(context_->options->threads));
-    setting("version", context_->options->version);
-    for (Pool* pool : pools_()) {
+    const PoolSnapshot snapshot = pools_();
+    if (snapshot.table != nullptr) {
+      const ProxyOptions& options = snapshot.table->options();
+      setting("listen", options.listen);
+      setting("threads", absl::StrCat(options.threads));
+      setting("version", options.version);
+      if (options.route.ByteSizeLong() != 0) {
+        std::string route;
+        google::protobuf::util::JsonPrintOptions print;
+        if (google::protobuf::util::MessageToJsonString(options.route, &route, print).ok()) {
+          setting("route", route);
+        }
+      }
+    }
+    for (Pool* pool : snapshot.pools) {
       v1::PoolInfo info;
       FillPool(*pool, &info);
       std::string servers;
@@ -292,23 +327,61 @@ class ProxyConfigService final : public v1::Config::Service {
     for (const std::string& arg : command_line_) response->add_command_line(arg);
     return grpc::Status::OK;
   }
-  grpc::Status ValidateConfig(grpc::ServerContext*, const v1::ValidateConfigRequest*,
-                              v1::ValidateConfigResponse*) override {
-    return Unimplemented(
-        "memkit-proxy does not validate configs through the admin API in this version; run "
-        "memkit-proxy --config FILE to check one");
+  grpc::Status ValidateConfig(grpc::ServerContext*, const v1::ValidateConfigRequest* request,
+                              v1::ValidateConfigResponse* response) override {
+    if (!change_) return Unimplemented(kNoConfigChange);
+    auto changes = change_(request->config_json(), /*apply=*/false);
+    if (!changes.ok()) {
+      if (!IsConfigError(changes.status())) return FromAbsl(changes.status());
+      AddConfigError(changes.status(), response->add_errors());
+      return grpc::Status::OK;
+    }
+    response->set_valid(true);
+    for (std::string& line : *changes) response->add_changes(std::move(line));
+    return grpc::Status::OK;
   }
-  grpc::Status ReloadConfig(grpc::ServerContext*, const v1::ReloadConfigRequest*,
-                            v1::ReloadConfigResponse*) override {
-    return Unimplemented(
-        "memkit-proxy does not reload through the admin API in this version; change pools at "
-        "runtime with the Pools service");
+  grpc::Status ReloadConfig(grpc::ServerContext*, const v1::ReloadConfigRequest* request,
+                            v1::ReloadConfigResponse* response) override {
+    if (!change_) return Unimplemented(kNoConfigChange);
+    auto changes = change_(request->config_json(), /*apply=*/true);
+    if (!changes.ok()) {
+      // admin.proto: a refused config is applied=false with its errors,
+      // not INVALID_ARGUMENT, so that the errors arrive in full.
+      if (!IsConfigError(changes.status())) return FromAbsl(changes.status());
+      AddConfigError(changes.status(), response->add_errors());
+      return grpc::Status::OK;
+    }
+    response->set_applied(true);
+    for (std::string& line : *changes) response->add_changes(std::move(line));
+    return grpc::Status::OK;
   }
 
  private:
-  const ProxyContext* const context_;
+  static constexpr char kNoConfigChange[] =
+      "this memkit-proxy was started without config reloading through the admin API";
+
+  static bool IsConfigError(const absl::Status& s) {
+    return s.code() == absl::StatusCode::kInvalidArgument;
+  }
+  // "pools[1].backend_protocol: want ..." -> path "pools[1].backend_protocol"
+  // and the rest; a message without a field path goes whole.
+  static void AddConfigError(const absl::Status& s, v1::ConfigError* error) {
+    const absl::string_view message = s.message();
+    const size_t colon = message.find(": ");
+    const absl::string_view head = message.substr(0, colon);
+    if (colon != absl::string_view::npos && !head.empty() &&
+        head.find_first_of(" \"/") == absl::string_view::npos) {
+      error->set_path(std::string(head));
+      error->set_message(std::string(message.substr(colon + 2)));
+    } else {
+      error->set_message(std::string(message));
+    }
+  }
+
+ private:
   const PoolsFn pools_;
   const std::vector<std::string> command_line_;
+  const ConfigChangeFn change_;
 };
 
 // ---- Cache and Testing: memkit-server's
@@ -367,10 +440,11 @@ class NoTestingService final : public v1::Testing::Service {
 
 struct ProxyAdmin::Services {
   Services(const ProxyContext* context, const ProxyAdminOptions& options)
-      : provider(context, options.pools),
+      : provider(context, [context] { return CurrentPools(context); }),
         stats(&provider),
-        pools(options.pools),
-        config(context, options.pools, options.command_line) {}
+        pools([context] { return CurrentPools(context); }),
+        config([context] { return CurrentPools(context); }, options.command_line,
+               options.config_change) {}
 
   ProxyStatsProvider provider;
   admin::StatsService stats;
@@ -387,7 +461,6 @@ absl::StatusOr<std::unique_ptr<ProxyAdmin>> ProxyAdmin::Create(const ProxyContex
   if (options.admin.listen.empty() && options.metrics_listen.empty()) {
     return absl::InvalidArgumentError("ProxyAdmin needs an admin or a metrics address");
   }
-  if (!options.pools) return absl::InvalidArgumentError("ProxyAdmin needs its pools");
   std::unique_ptr<ProxyAdmin> admin(new ProxyAdmin());
   admin->services_ = std::make_unique<Services>(context, options);
   Services* s = admin->services_.get();

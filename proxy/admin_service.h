@@ -9,16 +9,21 @@
 //            remove, reweight, eject (with a duration), restore and drain a
 //            member; each rebuilds the placement so that only that
 //            member's keys move;
-//   Config   GetConfig (the pools' settings and the command line);
-//            ValidateConfig / ReloadConfig UNIMPLEMENTED with a reason;
+//   Config   GetConfig (the running options, pools' settings and the
+//            command line); ValidateConfig / ReloadConfig through
+//            ProxyAdminOptions::config_change (Proxy::Reload);
 //   Cache, Testing  UNIMPLEMENTED with a reason (memkit-server's).
 //
 //   ProxyAdminOptions options;
 //   options.admin.listen = "127.0.0.1:0";
-//   options.pools = [&] { return std::vector<Pool*>{pool}; };
+//   options.config_change = ...;   // optional
 //   auto admin = ProxyAdmin::Create(&proxy->context(), options);
 //   ... (*admin)->admin_port() ...
 //   (*admin)->Shutdown();   // before the proxy stops
+//
+// The Stats and Pools services read the proxy's CURRENT route table
+// (ProxyContext::current()) on every call, holding it for the call, so they
+// follow reloads and a pool retired meanwhile stays alive until they finish.
 //
 // Thread-safety: Create(), Shutdown() and the destructor from the owning
 // thread; the services run on gRPC's (and /metrics') threads and use only
@@ -44,17 +49,23 @@ class MetricsHttpServer;
 
 namespace proxy {
 
+using ConfigChangeFn =
+    std::function<absl::StatusOr<std::vector<std::string>>(const std::string& json, bool apply)>;
+
 struct ProxyAdminOptions {
   // The gRPC admin server; admin.listen empty: none (metrics only).
   // admin.services is filled by ProxyAdmin.
   admin::AdminServerOptions admin;
   // HOST:PORT of the Prometheus /metrics endpoint; empty: none.
   std::string metrics_listen;
-  // The pools the proxy routes to now, in configuration order. Called on
-  // every admin call; the pools must stay alive while the call runs (a
-  // reload keeps retired pools until the admin server is shut down).
-  // Required.
-  std::function<std::vector<Pool*>()> pools;
+  // ValidateConfig (apply = false) and ReloadConfig (apply = true) of a
+  // config given as JSON ("": the one the proxy was started from, as it is
+  // now): the lines of what changes (or would), or InvalidArgument naming
+  // the field (answered as valid/applied = false with that error), or
+  // another error (answered as that gRPC status). Unset: both calls
+  // UNIMPLEMENTED. memkit-proxy's main() applies its -l/-p/-t overrides
+  // and calls Proxy::Reload, as on SIGHUP.
+  ConfigChangeFn config_change;
   // What GetConfig reports as the command line.
   std::vector<std::string> command_line;
 };
@@ -63,8 +74,7 @@ class ProxyAdmin {
  public:
   // `context` (not owned) must outlive the ProxyAdmin. Fails as
   // AdminServer::Create or MetricsHttpServer::Create do, or with
-  // InvalidArgument if neither admin.listen nor metrics_listen is set or
-  // `pools` is missing.
+  // InvalidArgument if neither admin.listen nor metrics_listen is set.
   static absl::StatusOr<std::unique_ptr<ProxyAdmin>> Create(const ProxyContext* context,
                                                             const ProxyAdminOptions& options);
   ~ProxyAdmin();

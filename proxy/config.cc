@@ -1,6 +1,8 @@
 #include "proxy/config.h"
 
+#include <set>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/hash/hash.h"
@@ -20,6 +22,9 @@ absl::Status Millis(absl::string_view field, int32_t value, absl::Duration* out)
   if (value > 0) *out = absl::Milliseconds(value);
   return absl::OkStatus();
 }
+
+absl::Status ValidateRoute(const admin::v1::RouteConfig& route, const std::string& field,
+                           const std::set<std::string>& pools, int depth);
 
 absl::Status PoolFromConfig(const admin::v1::ProxyPoolConfig& pc, const std::string& field,
                             PoolOptions* pool) {
@@ -120,6 +125,108 @@ absl::Status PoolFromConfig(const admin::v1::ProxyPoolConfig& pc, const std::str
   return absl::OkStatus();
 }
 
+// Deep trees are a config mistake (and would recurse without bound).
+constexpr int kMaxRouteDepth = 16;
+
+absl::Status ValidateChildren(const google::protobuf::RepeatedPtrField<admin::v1::RouteConfig>& c,
+                              const std::string& field, const std::set<std::string>& pools,
+                              int depth) {
+  if (c.size() < 2) {
+    return FieldError(field, absl::StrCat("at least two children are needed, got ", c.size()));
+  }
+  for (int i = 0; i < c.size(); ++i) {
+    if (absl::Status s = ValidateRoute(c.Get(i), absl::StrCat(field, "[", i, "]"), pools, depth + 1);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRoute(const admin::v1::RouteConfig& route, const std::string& field,
+                           const std::set<std::string>& pools, int depth) {
+  using admin::v1::RouteConfig;
+  if (depth > kMaxRouteDepth) {
+    return FieldError(field, absl::StrCat("routes nest deeper than ", kMaxRouteDepth));
+  }
+  switch (route.kind_case()) {
+    case RouteConfig::KIND_NOT_SET:
+      return FieldError(field, "a route needs one of pool, failover, replicated, prefix, warmup, "
+                               "shadow");
+    case RouteConfig::kPool:
+      if (pools.count(route.pool()) == 0) {
+        return FieldError(field + ".pool", absl::StrCat("no pool named \"", route.pool(), "\""));
+      }
+      return absl::OkStatus();
+    case RouteConfig::kFailover: {
+      const auto& f = route.failover();
+      const std::string ff = field + ".failover";
+      if (f.max_attempts() < 0) {
+        return FieldError(ff + ".max_attempts",
+                          absl::StrCat("must not be negative, got ", f.max_attempts()));
+      }
+      return ValidateChildren(f.children(), ff + ".children", pools, depth);
+    }
+    case RouteConfig::kReplicated: {
+      const auto& r = route.replicated();
+      const std::string rf = field + ".replicated";
+      if (!r.mode().empty() && r.mode() != "all_sync" && r.mode() != "all_async") {
+        return FieldError(rf + ".mode",
+                          absl::StrCat("want all_sync or all_async, got \"", r.mode(), "\""));
+      }
+      if (!r.read_policy().empty() && r.read_policy() != "first" && r.read_policy() != "random" &&
+          r.read_policy() != "fastest") {
+        return FieldError(rf + ".read_policy", absl::StrCat("want first, random or fastest, got \"",
+                                                            r.read_policy(), "\""));
+      }
+      return ValidateChildren(r.children(), rf + ".children", pools, depth);
+    }
+    case RouteConfig::kPrefix: {
+      const auto& p = route.prefix();
+      const std::string pf = field + ".prefix";
+      if (!p.has_default_route()) return FieldError(pf + ".default_route", "is required");
+      for (const auto& [prefix, child] : p.routes()) {
+        const std::string cf = absl::StrCat(pf, ".routes[\"", prefix, "\"]");
+        if (prefix.empty()) return FieldError(cf, "an empty prefix (use default_route)");
+        if (absl::Status s = ValidateRoute(child, cf, pools, depth + 1); !s.ok()) return s;
+      }
+      return ValidateRoute(p.default_route(), pf + ".default_route", pools, depth + 1);
+    }
+    case RouteConfig::kWarmup: {
+      const auto& w = route.warmup();
+      const std::string wf = field + ".warmup";
+      if (!w.has_cold()) return FieldError(wf + ".cold", "is required");
+      if (!w.has_warm()) return FieldError(wf + ".warm", "is required");
+      if (w.ttl_s() < 0) {
+        return FieldError(wf + ".ttl_s", absl::StrCat("must not be negative, got ", w.ttl_s()));
+      }
+      if (absl::Status s = ValidateRoute(w.cold(), wf + ".cold", pools, depth + 1); !s.ok()) {
+        return s;
+      }
+      return ValidateRoute(w.warm(), wf + ".warm", pools, depth + 1);
+    }
+    case RouteConfig::kShadow: {
+      const auto& sh = route.shadow();
+      const std::string sf = field + ".shadow";
+      if (!sh.has_main()) return FieldError(sf + ".main", "is required");
+      if (!sh.has_shadow()) return FieldError(sf + ".shadow", "is required");
+      if (!(sh.fraction() >= 0 && sh.fraction() <= 1)) {
+        return FieldError(sf + ".fraction", absl::StrCat("want 0 to 1, got ", sh.fraction()));
+      }
+      for (char c : sh.name()) {
+        if (c <= ' ' || c == ':' || c == 0x7f) {
+          return FieldError(sf + ".name", "holds a space, ':' or control byte");
+        }
+      }
+      if (absl::Status s = ValidateRoute(sh.main(), sf + ".main", pools, depth + 1); !s.ok()) {
+        return s;
+      }
+      return ValidateRoute(sh.shadow(), sf + ".shadow", pools, depth + 1);
+    }
+  }
+  return FieldError(field, "unknown route kind");
+}
+
 }  // namespace
 
 absl::StatusOr<admin::v1::ProxyConfig> ParseProxyConfigJson(absl::string_view json) {
@@ -150,14 +257,75 @@ absl::StatusOr<ProxyOptions> ProxyOptionsFromConfig(const admin::v1::ProxyConfig
   }
   if (config.threads() > 0) options.threads = config.threads();
   if (config.pools().empty()) return FieldError("pools", "one pool is needed");
-  if (config.pools_size() > 1) {
-    return FieldError("pools", absl::StrCat("this version routes through exactly one pool, got ",
-                                            config.pools_size()));
+  std::set<std::string> names;
+  for (int i = 0; i < config.pools_size(); ++i) {
+    const std::string field = absl::StrCat("pools[", i, "]");
+    PoolOptions pool;
+    if (absl::Status s = PoolFromConfig(config.pools(i), field, &pool); !s.ok()) return s;
+    if (!names.insert(pool.name).second) {
+      return FieldError(field + ".name",
+                        absl::StrCat("\"", pool.name, "\" names two pools (give each a name)"));
+    }
+    options.pools.push_back(std::move(pool));
   }
-  if (absl::Status s = PoolFromConfig(config.pools(0), "pools[0]", &options.pool); !s.ok()) {
-    return s;
+  if (config.has_route()) {
+    if (absl::Status s = ValidateRoute(config.route(), "route", names, 0); !s.ok()) return s;
+    options.route = config.route();
+  } else {
+    options.route.set_pool(options.pools[0].name);
   }
   return options;
+}
+
+bool SamePool(const PoolOptions& a, const PoolOptions& b) {
+  if (a.name != b.name || a.backend_protocol != b.backend_protocol ||
+      a.servers.size() != b.servers.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.servers.size(); ++i) {
+    if (a.servers[i].ToString() != b.servers[i].ToString() ||
+        a.servers[i].weight != b.servers[i].weight ||
+        !(a.addresses[i] == b.addresses[i])) {
+      return false;
+    }
+  }
+  return a.placement.distribution == b.placement.distribution &&
+         a.placement.hash == b.placement.hash &&
+         a.backend.connections_per_server == b.backend.connections_per_server &&
+         a.backend.connect_timeout == b.backend.connect_timeout &&
+         a.backend.read_timeout == b.backend.read_timeout &&
+         a.backend.max_reply_bytes == b.backend.max_reply_bytes &&
+         a.health.failure_limit == b.health.failure_limit &&
+         a.health.probe_initial == b.health.probe_initial &&
+         a.health.probe_max == b.health.probe_max;
+}
+
+std::vector<std::string> DescribeChanges(const ProxyOptions& from, const ProxyOptions& to) {
+  std::vector<std::string> changes;
+  auto find = [](const ProxyOptions& o, const std::string& name) -> const PoolOptions* {
+    for (const PoolOptions& p : o.pools) {
+      if (p.name == name) return &p;
+    }
+    return nullptr;
+  };
+  for (const PoolOptions& p : to.pools) {
+    const PoolOptions* old = find(from, p.name);
+    if (old == nullptr) {
+      changes.push_back(absl::StrCat("pool \"", p.name, "\": added"));
+    } else if (!SamePool(*old, p)) {
+      // A changed pool is made anew: runtime Pools changes to it are lost.
+      changes.push_back(absl::StrCat("pool \"", p.name, "\": changed (made anew)"));
+    }
+  }
+  for (const PoolOptions& p : from.pools) {
+    if (find(to, p.name) == nullptr) {
+      changes.push_back(absl::StrCat("pool \"", p.name, "\": removed"));
+    }
+  }
+  if (from.route.SerializeAsString() != to.route.SerializeAsString()) {
+    changes.push_back("route: changed");
+  }
+  return changes;
 }
 
 }  // namespace proxy

@@ -3,7 +3,8 @@
 // a JSON file or from the quick-start flags (-l, -p, --servers, -t).
 //
 // Validation errors are InvalidArgument and name the field, e.g.
-// "pools[0].servers[1]: bad address \"10.0.0.1:x\": ...".
+// "pools[0].servers[1]: bad address \"10.0.0.1:x\": ..." or
+// "route.failover.children[1]: no pool named \"b\"".
 //
 // Thread-safety: plain values and pure functions.
 
@@ -66,7 +67,11 @@ struct ProxyOptions {
   // Client listener.
   std::string listen = "127.0.0.1:11211";
   int threads = 4;
-  PoolOptions pool;
+  // At least one; names unique.
+  std::vector<PoolOptions> pools;
+  // The validated route tree (route_builder.h builds it). A config without
+  // one gets {pool: pools[0].name}.
+  admin::v1::RouteConfig route;
   // What "version" answers.
   std::string version = "1.6.18-memkit-proxy";
 };
@@ -78,6 +83,14 @@ absl::StatusOr<admin::v1::ProxyConfig> ParseProxyConfigJson(absl::string_view js
 // Validates `config` and resolves its servers. InvalidArgument naming the
 // field on any problem.
 absl::StatusOr<ProxyOptions> ProxyOptionsFromConfig(const admin::v1::ProxyConfig& config);
+
+// The pool options equal in every field (a reload keeps such a pool, its
+// connections and health, instead of replacing it).
+bool SamePool(const PoolOptions& a, const PoolOptions& b);
+
+// What a reload from `from` to `to` changes, one line each ("pool \"x\":
+// added", "... changed", "... removed", "route: changed"); none when equal.
+std::vector<std::string> DescribeChanges(const ProxyOptions& from, const ProxyOptions& to);
 
 }  // namespace proxy
 }  // namespace memkit

@@ -8,7 +8,13 @@
 // 127.0.0.1:PORT"), and, like memcached, written to $MEMCACHED_PORT_FILENAME
 // ("TCP INET: <port>") when that is set. A bad flag or config exits 64
 // (EX_USAGE) with one line on stderr naming the problem; a port it cannot
-// bind exits 71 (EX_OSERR). SIGTERM and SIGINT end it (exit 0).
+// bind exits 71 (EX_OSERR).
+//
+// SIGHUP re-reads --config (with the same -l/-p/-t overrides) and reloads it
+// (Proxy::Reload): one line on stderr says whether it took. The admin API's
+// Config service (--admin-listen) validates and reloads the same way. SIGTERM and
+// SIGINT drain: stop accepting, let requests in flight finish (at most
+// --drain-timeout seconds, default 10), then exit 0.
 
 #include <signal.h>
 #include <unistd.h>
@@ -43,6 +49,8 @@ constexpr char kUsage[] =
     "  -l ADDR           listen address (default 127.0.0.1)\n"
     "  -p PORT           listen port (default 11211; 0 or -1: any, printed)\n"
     "  -t THREADS        worker threads (default 4)\n"
+    "  --drain-timeout S on SIGTERM/SIGINT, wait up to S seconds for requests\n"
+    "                    in flight (default 10)\n"
     "  -U PORT           accepted for memcached compatibility; only 0 (no UDP)\n"
     "  -V, --version     print the version\n"
     "  --admin-listen=HOST:PORT  serve the gRPC admin API (port 0: any, printed as\n"
@@ -58,6 +66,7 @@ struct Flags {
   std::string listen_host;
   int port = -1;
   int threads = 0;
+  int drain_timeout_s = 10;
   bool help = false;
   bool version = false;
   // The admin API and /metrics (memkit-server's flag names).
@@ -114,6 +123,8 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
       if (f.port < 0) f.port = 0;
     } else if (name == "-t" || name == "--threads") {
       st = take_int(&f.threads, 1, 256);
+    } else if (name == "--drain-timeout") {
+      st = take_int(&f.drain_timeout_s, 0, 3600);
     } else if (name == "-U" || name == "--udp-port") {
       int udp = 0;
       st = take_int(&udp, 0, 65535);
@@ -146,7 +157,8 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
   return f;
 }
 
-absl::StatusOr<memkit::proxy::ProxyOptions> BuildOptions(const Flags& f) {
+// The config of --config (or --servers), before the -l/-p/-t overrides.
+absl::StatusOr<memkit::admin::v1::ProxyConfig> ReadConfig(const Flags& f) {
   memkit::admin::v1::ProxyConfig config;
   if (!f.config.empty()) {
     if (!f.servers.empty()) {
@@ -166,11 +178,17 @@ absl::StatusOr<memkit::proxy::ProxyOptions> BuildOptions(const Flags& f) {
     auto* pool = config.add_pools();
     for (absl::string_view s : absl::StrSplit(f.servers, ',')) pool->add_servers(std::string(s));
   }
+  return config;
+}
+
+// -l / -p / -t win over the config's listen and threads (at start-up, on
+// SIGHUP and on an admin reload alike).
+void ApplyOverrides(const Flags& f, memkit::admin::v1::ProxyConfig* config) {
   if (!f.listen_host.empty() || f.port >= 0) {
     std::string host = "127.0.0.1";
     int port = 11211;
-    if (!config.listen().empty()) {
-      auto split = memkit::net::SplitHostPort(config.listen());
+    if (!config->listen().empty()) {
+      auto split = memkit::net::SplitHostPort(config->listen());
       if (split.ok()) {
         host = split->host;
         if (split->port >= 0) port = split->port;
@@ -178,15 +196,52 @@ absl::StatusOr<memkit::proxy::ProxyOptions> BuildOptions(const Flags& f) {
     }
     if (!f.listen_host.empty()) host = f.listen_host;
     if (f.port >= 0) port = f.port;
-    config.set_listen(absl::StrCat(host.find(':') != std::string::npos ? "[" + host + "]" : host,
-                                   ":", port));
+    config->set_listen(absl::StrCat(host.find(':') != std::string::npos ? "[" + host + "]" : host,
+                                    ":", port));
   }
-  if (f.threads > 0) config.set_threads(f.threads);
-  auto options = memkit::proxy::ProxyOptionsFromConfig(config);
+  if (f.threads > 0) config->set_threads(f.threads);
+}
+
+absl::StatusOr<memkit::proxy::ProxyOptions> BuildOptions(const Flags& f) {
+  auto config = ReadConfig(f);
+  if (!config.ok()) return config.status();
+  ApplyOverrides(f, &*config);
+  auto options = memkit::proxy::ProxyOptionsFromConfig(*config);
   if (!options.ok() && !f.config.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(f.config, ": ", options.status().message()));
   }
   return options;
+}
+
+// The admin Config service's ValidateConfig (apply false) / ReloadConfig:
+// `json` ("" = --config as on disk now) with the flag overrides, as SIGHUP.
+absl::StatusOr<std::vector<std::string>> ChangeConfig(const Flags& f, memkit::proxy::Proxy* proxy,
+                                                      const std::string& json, bool apply) {
+  memkit::admin::v1::ProxyConfig config;
+  if (json.empty()) {
+    auto read = ReadConfig(f);
+    if (!read.ok()) return read.status();
+    config = *read;
+  } else {
+    auto parsed = memkit::proxy::ParseProxyConfigJson(json);
+    if (!parsed.ok()) return parsed.status();
+    config = *parsed;
+  }
+  ApplyOverrides(f, &config);
+  auto changes = proxy->Validate(config);
+  if (!apply) return changes;
+  // Reload validates again (and counts a refusal in "stats proxy").
+  absl::Status reloaded = proxy->Reload(config);
+  if (reloaded.ok()) {
+    std::fprintf(stderr, "memkit-proxy: admin ReloadConfig: reloaded\n");
+  } else {
+    std::fprintf(stderr,
+                 "memkit-proxy: admin ReloadConfig: refused, the old config keeps serving: %s\n",
+                 std::string(reloaded.message()).c_str());
+  }
+  std::fflush(stderr);
+  if (!reloaded.ok()) return reloaded;
+  return changes.ok() ? changes : std::vector<std::string>{};
 }
 
 // memcached's port file, written whole: "<path>.lck", then renamed.
@@ -231,6 +286,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -240,9 +296,11 @@ int main(int argc, char** argv) {
     return proxy.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitOsErr;
   }
   const memkit::net::Address& address = (*proxy)->address();
-  std::fprintf(stderr, "memkit-proxy %s listening on %s (%d threads, %zu servers)\n",
+  size_t servers = 0;
+  for (const auto& pool : options->pools) servers += pool.servers.size();
+  std::fprintf(stderr, "memkit-proxy %s listening on %s (%d threads, %zu pools, %zu servers)\n",
                options->version.c_str(), address.ToString().c_str(), options->threads,
-               options->pool.servers.size());
+               options->pools.size(), servers);
   std::fflush(stderr);
   std::unique_ptr<memkit::proxy::ProxyAdmin> admin;
   if (!flags->admin_listen.empty() || !flags->metrics_listen.empty()) {
@@ -254,8 +312,11 @@ int main(int argc, char** argv) {
     ao.admin.insecure = flags->admin_insecure;
     ao.metrics_listen = flags->metrics_listen;
     ao.command_line.assign(argv, argv + argc);
-    memkit::proxy::Pool* pool = (*proxy)->context().pool;
-    ao.pools = [pool] { return std::vector<memkit::proxy::Pool*>{pool}; };
+    const Flags& f = *flags;
+    memkit::proxy::Proxy* p = proxy->get();
+    ao.config_change = [&f, p](const std::string& json, bool apply) {
+      return ChangeConfig(f, p, json, apply);
+    };
     auto created = memkit::proxy::ProxyAdmin::Create(&(*proxy)->context(), ao);
     if (!created.ok()) {
       std::fprintf(stderr, "memkit-proxy: %s\n", std::string(created.status().message()).c_str());
@@ -279,8 +340,30 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "memkit-proxy: cannot write the port file %s\n", port_file);
     return kExitOsErr;
   }
-  int signo = 0;
-  sigwait(&stop_signals, &signo);
+  for (;;) {
+    int signo = 0;
+    sigwait(&stop_signals, &signo);
+    if (signo != SIGHUP) break;
+    if (flags->config.empty()) {
+      std::fprintf(stderr, "memkit-proxy: SIGHUP: nothing to reload (no --config)\n");
+      std::fflush(stderr);
+      continue;
+    }
+    auto next = BuildOptions(*flags);
+    absl::Status reloaded = next.ok() ? (*proxy)->Reload(*next) : next.status();
+    if (reloaded.ok()) {
+      std::fprintf(stderr, "memkit-proxy: SIGHUP: reloaded %s\n", flags->config.c_str());
+    } else {
+      std::fprintf(stderr, "memkit-proxy: SIGHUP: reload failed, the old config keeps serving: %s\n",
+                   std::string(reloaded.message()).c_str());
+    }
+    std::fflush(stderr);
+  }
+  if (!(*proxy)->Drain(absl::Seconds(flags->drain_timeout_s))) {
+    std::fprintf(stderr, "memkit-proxy: drain timeout: %lld requests still in flight\n",
+                 static_cast<long long>((*proxy)->context().in_flight.load()));
+  }
+  // Before Stop: an admin call must not reach a stopping proxy.
   if (admin != nullptr) admin->Shutdown();
   (*proxy)->Stop();
   std::fflush(stderr);

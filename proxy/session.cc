@@ -15,6 +15,7 @@
 #include "core/protocol/binary_response_writer.h"
 #include "core/protocol/text_reply_writer.h"
 #include "core/protocol/text_request_writer.h"
+#include "proxy/route_pool.h"
 #include "proxy/translate.h"
 
 namespace memkit {
@@ -31,6 +32,7 @@ constexpr absl::string_view kMnRequest = "mn\r\n";
 
 // The text error line for a failed server.
 std::string TextFailure(const absl::Status& status) {
+  if (IsNoBackend(status)) return std::string(kNoBackend);
   if (status.code() == absl::StatusCode::kDeadlineExceeded) {
     return "SERVER_ERROR backend timeout\r\n";
   }
@@ -45,68 +47,43 @@ void AppendPacket(const protocol::BinaryPacket& p, net::OutputQueue* out) {
 
 void BinaryFailure(uint8_t opcode, uint32_t opaque, const absl::Status& status,
                    net::OutputQueue* out) {
-  const absl::string_view text = status.code() == absl::StatusCode::kDeadlineExceeded
+  const absl::string_view text = IsNoBackend(status) ? absl::string_view("no backend available")
+                                 : status.code() == absl::StatusCode::kDeadlineExceeded
                                      ? absl::string_view("backend timeout")
                                      : absl::string_view("backend unavailable");
   AppendPacket(protocol::BinaryErrorResponse(opcode, opaque, BinaryStatus::kTemporaryFailure, text),
                out);
 }
 
-// Per backend request: counts it, times it, and accounts its outcome on this
-// worker's stats of the server.
-class Tracker {
- public:
-  Tracker(ProxyStats* stats, int64_t now_ns) : stats_(stats), start_ns_(now_ns) {
-    stats_->requests.Increment();
-    stats_->in_flight.Add(1);
-  }
-  void Done(const BackendReply& reply, int64_t now_ns, uint64_t hits, uint64_t misses) const {
-    ProxyStats& s = *stats_;
-    s.in_flight.Add(-1);
-    if (!reply.status.ok()) {
-      s.errors.Increment();
-      if (reply.status.code() == absl::StatusCode::kDeadlineExceeded) s.timeouts.Increment();
-      return;
-    }
-    s.latency_ns.Record(now_ns - start_ns_);
-    if (hits != 0) s.hits.Add(hits);
-    if (misses != 0) s.misses.Add(misses);
-  }
-
- private:
-  ProxyStats* stats_;
-  int64_t start_ns_;
+// One server up, in some pool of the table, as seen by one worker.
+struct Target {
+  WorkerPool* worker;
+  size_t server;
 };
+
+// Every server up in every pool (broadcasts); counts a client request on
+// each pool that has one.
+std::vector<Target> LiveServers(const RouteCall& call) {
+  std::vector<Target> targets;
+  if (call.table == nullptr) return targets;  // the proxy is stopping
+  const RouteTable& table = *call.table;
+  for (size_t p = 0; p < table.pool_count(); ++p) {
+    Pool* pool = table.pool(p);
+    WorkerPool* worker = table.worker_pool(p, call.worker);
+    bool any = false;
+    for (size_t i = 0; i < pool->size(); ++i) {
+      if (pool->is_down(i)) continue;
+      targets.push_back({worker, i});
+      any = true;
+    }
+    if (any) worker->stats().requests.Increment();
+  }
+  return targets;
+}
 
 bool IsRetrieval(AsciiCommand c) {
   return c == AsciiCommand::kMetaGet || protocol::IsTextRetrievalCommand(c);
 }
-
-// A multi-get split over several servers: the hits of each, kept per key
-// position until every server has answered.
-struct SplitGet {
-  frontend::Exchange* ex = nullptr;
-  std::vector<std::string> keys;
-  std::vector<std::string> slots;  // the VALUE element of each key position
-  size_t remaining = 0;
-  absl::Status failure;
-  std::string error_line;
-
-  void Complete() {
-    net::OutputQueue* out = ex->out();
-    if (!failure.ok()) {
-      out->Append(TextFailure(failure));
-    } else if (!error_line.empty()) {
-      out->Append(error_line);
-    } else {
-      for (const std::string& s : slots) {
-        if (!s.empty()) out->Append(s);
-      }
-      out->Append(protocol::kTextEnd);
-    }
-    ex->Finish();
-  }
-};
 
 }  // namespace
 
@@ -117,25 +94,36 @@ std::string ProxyContext::StatLines(bool general) const {
     absl::StrAppend(&out, "STAT pid ", getpid(), "\r\n");
     absl::StrAppend(&out, "STAT uptime ", absl::ToInt64Seconds(now - started), "\r\n");
     absl::StrAppend(&out, "STAT time ", absl::ToUnixSeconds(now), "\r\n");
-    absl::StrAppend(&out, "STAT version ", options->version, "\r\n");
-    absl::StrAppend(&out, "STAT threads ", options->threads, "\r\n");
+    absl::StrAppend(&out, "STAT version ", version, "\r\n");
+    absl::StrAppend(&out, "STAT threads ", threads, "\r\n");
     absl::StrAppend(&out, "STAT curr_connections ", curr_connections.load(), "\r\n");
     absl::StrAppend(&out, "STAT total_connections ", total_connections.load(), "\r\n");
     absl::StrAppend(&out, "STAT cmd_get ", cmd_get.load(), "\r\n");
     absl::StrAppend(&out, "STAT cmd_other ", cmd_other.load(), "\r\n");
   }
-  pool->AppendStatLines(&out);
+  absl::StrAppend(&out, "STAT proxy:reloads ", reloads.load(), "\r\n");
+  absl::StrAppend(&out, "STAT proxy:reload_failures ", reload_failures.load(), "\r\n");
+  if (const std::shared_ptr<const RouteTable> table = current(); table != nullptr) {
+    table->AppendStatLines(&out);
+  }
   return out;
 }
 
-ProxySession::ProxySession(ProxyContext* context, WorkerPool* worker, uint64_t id)
-    : context_(context), worker_(worker), id_(id) {
+ProxySession::ProxySession(ProxyContext* context, size_t worker, net::EventLoop* loop,
+                           uint64_t id)
+    : context_(context), worker_(worker), loop_(loop), id_(id) {
   context_->curr_connections.fetch_add(1, std::memory_order_relaxed);
   context_->total_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
 ProxySession::~ProxySession() {
   context_->curr_connections.fetch_sub(1, std::memory_order_relaxed);
+  if (connection_ != nullptr) context_->worker_sessions[worker_].erase(this);
+}
+
+void ProxySession::OnOpen(frontend::Connection* conn) {
+  connection_ = conn;
+  context_->worker_sessions[worker_].insert(this);
 }
 
 void ProxySession::OnTextRequest(const protocol::AsciiRequest& request, frontend::Exchange* ex) {
@@ -148,18 +136,21 @@ void ProxySession::OnTextRequest(const protocol::AsciiRequest& request, frontend
   if (protocol::IsTextStorageCommand(c) || c == AsciiCommand::kDelete ||
       c == AsciiCommand::kIncr || c == AsciiCommand::kDecr || c == AsciiCommand::kTouch) {
     // noreply: nothing will be said, so the client need not wait.
-    ForwardText(request.key, request.noreply, request.noreply, false, ex);
+    ForwardText(request.key, request.noreply, request.noreply, false,
+                c == AsciiCommand::kDelete, ex);
     return;
   }
   if (c == AsciiCommand::kMetaGet || c == AsciiCommand::kMetaSet ||
       c == AsciiCommand::kMetaDelete || c == AsciiCommand::kMetaArithmetic ||
       c == AsciiCommand::kMetaDebug) {
-    ForwardText(request.key, request.noreply, false, c == AsciiCommand::kMetaGet, ex);
+    ForwardText(request.key, request.noreply, false,
+                c == AsciiCommand::kMetaGet || c == AsciiCommand::kMetaDebug,
+                c == AsciiCommand::kMetaDelete, ex);
     return;
   }
   switch (c) {
     case AsciiCommand::kVersion:
-      ex->out()->Append({"VERSION ", context_->options->version, "\r\n"});
+      ex->out()->Append({"VERSION ", context_->version, "\r\n"});
       ex->Finish();
       return;
     case AsciiCommand::kFlushAll:
@@ -178,141 +169,89 @@ void ProxySession::OnTextRequest(const protocol::AsciiRequest& request, frontend
   }
 }
 
+RouteCall ProxySession::Call() const {
+  RouteCall call;
+  call.table = context_->worker_tables[worker_];
+  call.worker = worker_;
+  call.loop = loop_;
+  call.session = id_;
+  call.backend_in_flight = &context_->backend_in_flight;
+  return call;
+}
+
+void ProxySession::Dispatch(std::shared_ptr<const RouteRequest> request, RouteDone done) {
+  ProxyContext* context = context_;
+  context->in_flight.fetch_add(1, std::memory_order_relaxed);
+  const RouteCall call = Call();
+  if (call.table == nullptr) {  // the proxy is stopping
+    RouteReply reply;
+    reply.status = NoBackendError();
+    done(std::move(reply));
+    context->in_flight.fetch_sub(1, std::memory_order_release);
+    return;
+  }
+  call.table->root().Send(call, std::move(request),
+                          [context, done = std::move(done)](RouteReply reply) mutable {
+                            done(std::move(reply));
+                            context->in_flight.fetch_sub(1, std::memory_order_release);
+                          });
+}
+
 void ProxySession::Get(const protocol::AsciiRequest& request, frontend::Exchange* ex) {
-  const hash::Placement& placement = worker_->placement();
-  worker_->stats().requests.Increment();
-  const size_t n = request.keys.size();
-  if (placement.live_count() == 0 || n == 0) {
-    ex->out()->Append(n == 0 ? protocol::kTextError : kNoBackend);
+  if (request.keys.empty()) {
+    ex->out()->Append(protocol::kTextError);
     ex->Finish();
     return;
   }
-  absl::InlinedVector<size_t, 16> server_of(n);
-  bool one_server = true;
-  for (size_t i = 0; i < n; ++i) {
-    server_of[i] = placement.ServerFor(request.keys[i]);
-    if (server_of[i] != server_of[0]) one_server = false;
-  }
-  net::EventLoop* loop = worker_->loop();
-  if (one_server) {
-    const size_t server = server_of[0];
-    BackendConn* conn = worker_->Conn(server, id_, false);
-    conn->sink()->Append(ex->request_bytes());
-    Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
-    conn->Send(ReplyShape::kTextGet, [ex, tracker, loop, n](const BackendReply& reply) {
-      const uint64_t hits = reply.values.size();
-      tracker.Done(reply, loop->cached_now_ns(), hits, n > hits ? n - hits : 0);
-      if (!reply.status.ok()) {
-        ex->out()->Append(TextFailure(reply.status));
-      } else {
-        ex->out()->Append(reply.bytes);
+  auto get = std::make_shared<RouteRequest>();
+  get->kind = RouteRequest::Kind::kGet;
+  get->command = request.command;
+  get->exptime = request.exptime;
+  get->keys.reserve(request.keys.size());
+  for (absl::string_view k : request.keys) get->keys.emplace_back(k);
+  Dispatch(std::move(get), [ex](RouteReply reply) {
+    net::OutputQueue* out = ex->out();
+    if (!reply.status.ok()) {
+      out->Append(TextFailure(reply.status));
+    } else if (!reply.error_line.empty()) {
+      out->Append(reply.error_line);
+    } else {
+      for (const std::string& v : reply.values) {
+        if (!v.empty()) out->Append(v);
       }
-      ex->Finish();
-    });
-    return;
-  }
-  auto split = std::make_shared<SplitGet>();
-  split->ex = ex;
-  for (absl::string_view k : request.keys) split->keys.emplace_back(k);
-  split->slots.resize(n);
-  std::vector<bool> done(n, false);
-  std::vector<std::pair<size_t, std::vector<size_t>>> groups;
-  for (size_t i = 0; i < n; ++i) {
-    if (done[i]) continue;
-    std::vector<size_t> positions;
-    for (size_t j = i; j < n; ++j) {
-      if (!done[j] && server_of[j] == server_of[i]) {
-        positions.push_back(j);
-        done[j] = true;
-      }
+      out->Append(protocol::kTextEnd);
     }
-    groups.emplace_back(server_of[i], std::move(positions));
-  }
-  split->remaining = groups.size();
-  std::vector<absl::string_view> keys;
-  for (auto& group : groups) {
-    const size_t server = group.first;
-    keys.clear();
-    for (size_t p : group.second) keys.push_back(request.keys[p]);
-    BackendConn* conn = worker_->Conn(server, id_, false);
-    const bool gat = request.command == AsciiCommand::kGat || request.command == AsciiCommand::kGats;
-    absl::Status written =
-        gat ? protocol::WriteGatRequest(conn->sink(), request.command, request.exptime, keys)
-            : protocol::WriteGetRequest(conn->sink(), request.command, keys);
-    if (!written.ok()) {
-      // The front end validated the keys; a refusal here is memkit's bug.
-      if (split->failure.ok()) split->failure = written;
-      if (--split->remaining == 0) split->Complete();
-      continue;
-    }
-    Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
-    conn->Send(ReplyShape::kTextGet, [split, positions = std::move(group.second), tracker,
-                                      loop](const BackendReply& reply) {
-      tracker.Done(reply, loop->cached_now_ns(), reply.values.size(),
-                   positions.size() > reply.values.size() ? positions.size() - reply.values.size()
-                                                          : 0);
-      if (!reply.status.ok()) {
-        if (split->failure.ok()) split->failure = reply.status;
-      } else if (reply.text_error) {
-        if (split->error_line.empty()) split->error_line = std::string(reply.bytes);
-      } else {
-        // memcached answers hits in the order asked: walk both in step.
-        size_t v = 0;
-        for (size_t p : positions) {
-          if (v < reply.values.size() && reply.values[v].key == split->keys[p]) {
-            split->slots[p] = std::string(reply.values[v].bytes);
-            ++v;
-          }
-        }
-      }
-      if (--split->remaining == 0) split->Complete();
-    });
-  }
+    ex->Finish();
+  });
 }
 
 void ProxySession::ForwardText(absl::string_view key, bool quiet, bool finish_now,
-                               bool retrieval, frontend::Exchange* ex) {
-  const hash::Placement& placement = worker_->placement();
-  worker_->stats().requests.Increment();
-  const size_t server = placement.ServerFor(key);
-  if (server == hash::Placement::kNoServer) {
-    if (!finish_now) ex->out()->Append(kNoBackend);
-    ex->Finish();
-    return;
-  }
-  net::EventLoop* loop = worker_->loop();
-  BackendConn* conn = worker_->Conn(server, id_, false);
-  conn->sink()->Append(ex->request_bytes());
-  if (quiet) conn->sink()->Append(kMnRequest);
-  Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
+                               bool retrieval, bool is_delete, frontend::Exchange* ex) {
+  auto r = std::make_shared<RouteRequest>();
+  r->kind = RouteRequest::Kind::kKeyed;
+  r->key = std::string(key);
+  r->bytes = std::string(ex->request_bytes());
+  if (quiet) r->bytes.append(kMnRequest.data(), kMnRequest.size());
+  r->shape = quiet ? ReplyShape::kTextUntilMn : ReplyShape::kTextLine;
+  r->retrieval = retrieval;
+  r->is_delete = is_delete;
   if (finish_now) {
     ex->Finish();
-    conn->Send(ReplyShape::kTextUntilMn, [tracker, loop](const BackendReply& reply) {
-      tracker.Done(reply, loop->cached_now_ns(), 0, 0);
-    });
+    Dispatch(std::move(r), [](RouteReply) {});
     return;
   }
-  conn->Send(quiet ? ReplyShape::kTextUntilMn : ReplyShape::kTextLine,
-             [ex, tracker, loop, retrieval](const BackendReply& reply) {
-               uint64_t hits = 0, misses = 0;
-               if (retrieval && reply.status.ok() && !reply.text_error) {
-                 // A quiet mg's miss sends nothing: no bytes is a miss too.
-                 const bool miss = reply.miss || reply.bytes.empty();
-                 (miss ? misses : hits) = 1;
-               }
-               tracker.Done(reply, loop->cached_now_ns(), hits, misses);
-               if (!reply.status.ok()) {
-                 ex->out()->Append(TextFailure(reply.status));
-               } else {
-                 ex->out()->Append(reply.bytes);
-               }
-               ex->Finish();
-             });
+  Dispatch(std::move(r), [ex](RouteReply reply) {
+    if (!reply.status.ok()) {
+      ex->out()->Append(TextFailure(reply.status));
+    } else {
+      ex->out()->Append(reply.bytes);
+    }
+    ex->Finish();
+  });
 }
 
 void ProxySession::BroadcastText(const protocol::AsciiRequest& request, frontend::Exchange* ex) {
-  Pool* pool = worker_->pool();
-  worker_->stats().requests.Increment();
+  const RouteCall call = Call();
   struct Broadcast {
     frontend::Exchange* ex;
     bool noreply;
@@ -323,11 +262,8 @@ void ProxySession::BroadcastText(const protocol::AsciiRequest& request, frontend
   auto b = std::make_shared<Broadcast>();
   b->ex = ex;
   b->noreply = request.noreply;
-  net::EventLoop* loop = worker_->loop();
-  std::vector<size_t> targets;
-  for (size_t i = 0; i < pool->size(); ++i) {
-    if (!pool->is_down(i)) targets.push_back(i);
-  }
+  net::EventLoop* loop = loop_;
+  const std::vector<Target> targets = LiveServers(call);
   if (targets.empty()) {
     if (!request.noreply) ex->out()->Append(kNoBackend);
     ex->Finish();
@@ -335,20 +271,24 @@ void ProxySession::BroadcastText(const protocol::AsciiRequest& request, frontend
   }
   if (request.noreply) ex->Finish();
   b->remaining = targets.size();
-  for (size_t server : targets) {
-    BackendConn* conn = worker_->Conn(server, id_, false);
+  ProxyContext* context = context_;
+  context->in_flight.fetch_add(1, std::memory_order_relaxed);
+  for (const Target& t : targets) {
+    BackendConn* conn = t.worker->Conn(t.server, id_, false);
     conn->sink()->Append(ex->request_bytes());
     if (request.noreply) conn->sink()->Append(kMnRequest);
-    Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
+    BackendTracker tracker(&t.worker->server_stats(t.server), loop->cached_now_ns());
     conn->Send(request.noreply ? ReplyShape::kTextUntilMn : ReplyShape::kTextLine,
-               [b, tracker, loop](const BackendReply& reply) {
+               [b, tracker, loop, context, table = call.table](const BackendReply& reply) {
                  tracker.Done(reply, loop->cached_now_ns(), 0, 0);
                  if (!reply.status.ok()) {
                    if (b->failure.ok()) b->failure = reply.status;
                  } else if (reply.bytes != protocol::kTextOk && b->error_line.empty()) {
                    b->error_line = std::string(reply.bytes);
                  }
-                 if (--b->remaining != 0 || b->noreply) return;
+                 if (--b->remaining != 0) return;
+                 context->in_flight.fetch_sub(1, std::memory_order_release);
+                 if (b->noreply) return;
                  if (!b->failure.ok()) {
                    b->ex->out()->Append(TextFailure(b->failure));
                  } else if (!b->error_line.empty()) {
@@ -396,7 +336,7 @@ void ProxySession::OnBinaryRequest(const protocol::BinaryRequest& request,
       ForwardBinary(request, ex);
       return;
     case BinaryOpcode::kVersion:
-      AppendPacket(protocol::BinaryVersionResponse(request.opaque, context_->options->version),
+      AppendPacket(protocol::BinaryVersionResponse(request.opaque, context_->version),
                    ex->out());
       ex->Finish();
       return;
@@ -418,57 +358,41 @@ void ProxySession::OnBinaryRequest(const protocol::BinaryRequest& request,
 }
 
 void ProxySession::ForwardBinary(const protocol::BinaryRequest& request, frontend::Exchange* ex) {
-  const hash::Placement& placement = worker_->placement();
-  worker_->stats().requests.Increment();
   const uint8_t opcode = static_cast<uint8_t>(request.opcode);
   const uint32_t opaque = request.opaque;
-  const size_t server = placement.ServerFor(request.key);
-  if (server == hash::Placement::kNoServer) {
-    AppendPacket(protocol::BinaryErrorResponse(opcode, opaque, BinaryStatus::kTemporaryFailure,
-                                               "no backend available"),
-                 ex->out());
-    ex->Finish();
-    return;
+  auto r = std::make_shared<RouteRequest>();
+  r->kind = RouteRequest::Kind::kKeyed;
+  r->binary = true;
+  r->key = std::string(request.key);
+  r->bytes = std::string(ex->request_bytes());
+  // The meta form now, while the request's buffers live: any meta pool the
+  // route reaches sends it instead of the bytes (translate.h).
+  if (const auto& table = context_->worker_tables[worker_];
+      table != nullptr && table->has_meta_pool()) {
+    r->meta = std::make_shared<const MetaTranslation>(TranslateToMeta(request));
   }
-  if (worker_->pool()->options().backend_protocol == BackendProtocol::kMeta) {
-    ForwardBinaryAsMeta(worker_, server, id_, request, ex);
-    return;
-  }
-  net::EventLoop* loop = worker_->loop();
-  BackendConn* conn = worker_->Conn(server, id_, true);
-  conn->sink()->Append(ex->request_bytes());
   if (request.quiet) {
     protocol::BinaryPacket noop;
     (void)protocol::BuildBinaryBare(BinaryOpcode::kNoop, 0, &noop);
-    conn->sink()->Append(noop.head());
+    r->bytes.append(noop.head().data(), noop.head().size());
   }
-  const bool is_get = request.command == BinaryOpcode::kGet ||
-                      request.command == BinaryOpcode::kGetK ||
-                      request.command == BinaryOpcode::kGat ||
-                      request.command == BinaryOpcode::kGatK;
-  Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
-  conn->Send(request.quiet ? ReplyShape::kBinaryUntilNoop : ReplyShape::kBinary,
-             [ex, tracker, loop, opcode, opaque, is_get](const BackendReply& reply) {
-               uint64_t hits = 0, misses = 0;
-               if (reply.status.ok() && is_get) {
-                 // A quiet get's miss sends nothing: no bytes is a miss too.
-                 const bool miss = reply.miss || reply.bytes.empty();
-                 (miss ? misses : hits) = 1;
-               }
-               tracker.Done(reply, loop->cached_now_ns(), hits, misses);
-               if (!reply.status.ok()) {
-                 BinaryFailure(opcode, opaque, reply.status, ex->out());
-               } else {
-                 ex->out()->Append(reply.bytes);
-               }
-               ex->Finish();
-             });
+  r->shape = request.quiet ? ReplyShape::kBinaryUntilNoop : ReplyShape::kBinary;
+  r->retrieval = request.command == BinaryOpcode::kGet || request.command == BinaryOpcode::kGetK ||
+                 request.command == BinaryOpcode::kGat || request.command == BinaryOpcode::kGatK;
+  r->is_delete = request.command == BinaryOpcode::kDelete;
+  Dispatch(std::move(r), [ex, opcode, opaque](RouteReply reply) {
+    if (!reply.status.ok()) {
+      BinaryFailure(opcode, opaque, reply.status, ex->out());
+    } else {
+      ex->out()->Append(reply.bytes);
+    }
+    ex->Finish();
+  });
 }
 
 void ProxySession::BroadcastBinaryFlush(const protocol::BinaryRequest& request,
                                         frontend::Exchange* ex) {
-  Pool* pool = worker_->pool();
-  worker_->stats().requests.Increment();
+  const RouteCall call = Call();
   struct Broadcast {
     frontend::Exchange* ex;
     uint8_t opcode;
@@ -483,10 +407,7 @@ void ProxySession::BroadcastBinaryFlush(const protocol::BinaryRequest& request,
   b->opcode = static_cast<uint8_t>(request.opcode);
   b->opaque = request.opaque;
   b->quiet = request.quiet;
-  std::vector<size_t> targets;
-  for (size_t i = 0; i < pool->size(); ++i) {
-    if (!pool->is_down(i)) targets.push_back(i);
-  }
+  const std::vector<Target> targets = LiveServers(call);
   if (targets.empty()) {
     AppendPacket(protocol::BinaryErrorResponse(b->opcode, b->opaque,
                                                BinaryStatus::kTemporaryFailure,
@@ -496,19 +417,21 @@ void ProxySession::BroadcastBinaryFlush(const protocol::BinaryRequest& request,
     return;
   }
   b->remaining = targets.size();
-  net::EventLoop* loop = worker_->loop();
+  net::EventLoop* loop = loop_;
+  ProxyContext* context = context_;
+  context->in_flight.fetch_add(1, std::memory_order_relaxed);
   // Always the loud form to each server, so every server's answer is seen.
   std::string packet(ex->request_bytes());
   packet[1] = static_cast<char>(BinaryOpcode::kFlush);
   // A meta pool's servers get the text flush_all (translate.h).
-  const bool meta = pool->options().backend_protocol == BackendProtocol::kMeta;
   const std::string text = TextFlushForBinary(request);
-  for (size_t server : targets) {
-    BackendConn* conn = worker_->Conn(server, id_, !meta);
+  for (const Target& t : targets) {
+    const bool meta = t.worker->pool()->options().backend_protocol == BackendProtocol::kMeta;
+    BackendConn* conn = t.worker->Conn(t.server, id_, !meta);
     conn->sink()->Append(meta ? absl::string_view(text) : absl::string_view(packet));
-    Tracker tracker(&worker_->server_stats(server), loop->cached_now_ns());
+    BackendTracker tracker(&t.worker->server_stats(t.server), loop->cached_now_ns());
     conn->Send(meta ? ReplyShape::kTextLine : ReplyShape::kBinary,
-               [b, tracker, loop, meta](const BackendReply& reply) {
+               [b, tracker, loop, context, meta, table = call.table](const BackendReply& reply) {
       tracker.Done(reply, loop->cached_now_ns(), 0, 0);
       if (!reply.status.ok()) {
         if (b->failure.ok()) b->failure = reply.status;
@@ -520,6 +443,7 @@ void ProxySession::BroadcastBinaryFlush(const protocol::BinaryRequest& request,
         b->error_packet = std::string(reply.bytes);
       }
       if (--b->remaining != 0) return;
+      context->in_flight.fetch_sub(1, std::memory_order_release);
       net::OutputQueue* out = b->ex->out();
       if (!b->failure.ok()) {
         BinaryFailure(b->opcode, b->opaque, b->failure, out);
@@ -562,19 +486,31 @@ void ProxySession::OnBinaryError(const protocol::BinaryRequest& request,
 }
 
 void ProxySession::UnlinkQuietly(absl::string_view key, bool binary) {
-  const size_t server = worker_->placement().ServerFor(key);
-  if (server == hash::Placement::kNoServer) return;
-  BackendConn* conn = worker_->Conn(server, id_, binary);
+  auto r = std::make_shared<RouteRequest>();
+  r->kind = RouteRequest::Kind::kKeyed;
+  r->key = std::string(key);
+  r->binary = binary;
+  r->is_delete = true;
   if (binary) {
     protocol::BinaryPacket p;
     if (!protocol::BuildBinaryDelete(BinaryOpcode::kDelete, key, 0, 0, &p).ok()) return;
-    conn->sink()->Append(p.head());
-    conn->sink()->Append(p.key);
-    conn->Send(ReplyShape::kBinary, [](const BackendReply&) {});
-    return;
+    r->bytes = absl::StrCat(p.head(), p.key);
+    r->shape = ReplyShape::kBinary;
+  } else {
+    std::string line;
+    class StringSink final : public protocol::AsciiSink {
+     public:
+      explicit StringSink(std::string* s) : s_(s) {}
+      void Append(absl::string_view bytes) override { s_->append(bytes.data(), bytes.size()); }
+
+     private:
+      std::string* s_;
+    } sink(&line);
+    if (!protocol::WriteDeleteRequest(&sink, key, /*noreply=*/false).ok()) return;
+    r->bytes = std::move(line);
+    r->shape = ReplyShape::kTextLine;
   }
-  if (!protocol::WriteDeleteRequest(conn->sink(), key, /*noreply=*/false).ok()) return;
-  conn->Send(ReplyShape::kTextLine, [](const BackendReply&) {});
+  Dispatch(std::move(r), [](RouteReply) {});
 }
 
 void ProxySession::BinaryStats(const protocol::BinaryRequest& request, frontend::Exchange* ex) {

@@ -4,8 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/frontend/connection.h"
-#include "core/net/output_queue.h"
 #include "core/protocol/ascii_response_parser.h"
 #include "core/protocol/binary_response_writer.h"
 #include "core/protocol/meta_request_writer.h"
@@ -195,45 +193,35 @@ std::string TextFlushForBinary(const protocol::BinaryRequest& request) {
   return absl::StrCat("flush_all ", request.exptime, "\r\n");
 }
 
-void ForwardBinaryAsMeta(WorkerPool* worker, size_t server, uint64_t session,
-                         const protocol::BinaryRequest& request, frontend::Exchange* ex) {
-  BackendConn* conn = worker->Conn(server, session, /*binary=*/false);
-  auto translated = WriteMetaForBinary(request, conn->sink());
+MetaTranslation TranslateToMeta(const protocol::BinaryRequest& request) {
+  MetaTranslation t;
+  t.reply.opcode = static_cast<uint8_t>(request.opcode);
+  t.reply.command = request.command;
+  t.reply.opaque = request.opaque;
+  protocol::StringSink sink(&t.bytes);
+  auto translated = WriteMetaForBinary(request, &sink);
   if (!translated.ok()) {
-    const BinaryStatus status = translated.status().code() == absl::StatusCode::kUnimplemented
-                                    ? BinaryStatus::kUnknownCommand
-                                    : BinaryStatus::kInvalidArguments;
-    ex->out()->Append(Packet(protocol::BinaryErrorResponse(
-        static_cast<uint8_t>(request.opcode), request.opaque, status)));
-    ex->Finish();
-    return;
+    t.status = translated.status();
+    t.bytes.clear();
+    return t;
   }
-  net::EventLoop* loop = worker->loop();
-  ProxyStats* stats = &worker->server_stats(server);
-  stats->requests.Increment();
-  stats->in_flight.Add(1);
-  const int64_t start_ns = loop->cached_now_ns();
-  const bool retrieval = IsGetFamily(request.command) && request.command != BinaryOpcode::kTouch;
-  conn->Send(ReplyShape::kTextLine, [ex, stats, loop, start_ns, retrieval,
-                                     r = std::move(*translated)](const BackendReply& reply) {
-    stats->in_flight.Add(-1);
-    if (!reply.status.ok()) {
-      stats->errors.Increment();
-      if (reply.status.code() == absl::StatusCode::kDeadlineExceeded) stats->timeouts.Increment();
-      const bool timeout = reply.status.code() == absl::StatusCode::kDeadlineExceeded;
-      ex->out()->Append(Packet(protocol::BinaryErrorResponse(
-          r.opcode, r.opaque, BinaryStatus::kTemporaryFailure,
-          timeout ? "backend timeout" : "backend unavailable")));
-      ex->Finish();
-      return;
-    }
-    stats->latency_ns.Record(loop->cached_now_ns() - start_ns);
-    bool hit = false;
-    const std::string packet = BinaryForMetaReply(r, reply.bytes, &hit);
-    if (retrieval) (hit ? stats->hits : stats->misses).Increment();
-    if (!packet.empty()) ex->out()->Append(packet);
-    ex->Finish();
-  });
+  t.reply = std::move(*translated);
+  t.retrieval = IsGetFamily(request.command) && request.command != BinaryOpcode::kTouch;
+  return t;
+}
+
+std::string UntranslatablePacket(const MetaTranslation& t) {
+  const BinaryStatus status = t.status.code() == absl::StatusCode::kUnimplemented
+                                  ? BinaryStatus::kUnknownCommand
+                                  : BinaryStatus::kInvalidArguments;
+  return Packet(protocol::BinaryErrorResponse(t.reply.opcode, t.reply.opaque, status));
+}
+
+uint16_t PacketStatus(absl::string_view packet) {
+  // The 24-byte header's status is bytes 6 and 7, big-endian.
+  if (packet.size() < 8) return 0;
+  return static_cast<uint16_t>((static_cast<uint8_t>(packet[6]) << 8) |
+                               static_cast<uint8_t>(packet[7]));
 }
 
 }  // namespace proxy

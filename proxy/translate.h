@@ -25,7 +25,7 @@
 // out of memory / too large become Out of memory / Too large. A key that is
 // not a valid text key (spaces, control bytes) goes base64 ('b' flag).
 //
-// Thread-safety: pure functions; ForwardBinaryAsMeta on the worker's loop.
+// Thread-safety: pure functions.
 
 #ifndef MEMKIT_PROXY_TRANSLATE_H_
 #define MEMKIT_PROXY_TRANSLATE_H_
@@ -35,7 +35,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/frontend/backend.h"
 #include "core/protocol/ascii_sink.h"
 #include "core/protocol/binary_codes.h"
 #include "core/protocol/binary_request_parser.h"
@@ -72,12 +71,30 @@ std::string BinaryForMetaReply(const BinaryToMeta& request, absl::string_view re
 // to every server up and answers once all have).
 std::string TextFlushForBinary(const protocol::BinaryRequest& request);
 
-// Routes `request` to member `server` of `worker`'s pool in meta (on the
-// text connection of `session`), counts it in the member's stats, and
-// finishes `ex` with the translated reply (or memcached's Temporary failure
-// when the server fails).
-void ForwardBinaryAsMeta(WorkerPool* worker, size_t server, uint64_t session,
-                         const protocol::BinaryRequest& request, frontend::Exchange* ex);
+// A binary request's meta form, made by the session when the current route
+// table has a meta pool (RouteRequest::meta), and sent by the PoolRoute of
+// such a pool in place of the binary bytes, so a translated request takes
+// the same route path (failover, replication, ...) as any other.
+struct MetaTranslation {
+  // Not OK when the request has no meta form (WriteMetaForBinary's error);
+  // a meta pool then answers with UntranslatablePacket().
+  absl::Status status;
+  // The meta request (one loud request).
+  std::string bytes;
+  // What the reply's translation needs; opcode and opaque always set.
+  BinaryToMeta reply;
+  // A retrieval (get/gat family, not touch): its reply counts a hit or miss.
+  bool retrieval = false;
+};
+
+MetaTranslation TranslateToMeta(const protocol::BinaryRequest& request);
+
+// The packet a meta pool answers for a request without a meta form:
+// Unknown command for an opcode not translated, Invalid arguments else.
+std::string UntranslatablePacket(const MetaTranslation& t);
+
+// The status field of a binary response packet (0 for "", a quiet reply).
+uint16_t PacketStatus(absl::string_view packet);
 
 }  // namespace proxy
 }  // namespace memkit

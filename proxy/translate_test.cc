@@ -234,7 +234,20 @@ TEST(TranslateFunctionsTest, BackendProtocolIsValidated) {
   config->mutable_pools(0)->set_backend_protocol("meta");
   options = ProxyOptionsFromConfig(*config);
   ASSERT_TRUE(options.ok()) << options.status();
-  EXPECT_EQ(options->pool.backend_protocol, BackendProtocol::kMeta);
+  EXPECT_EQ(options->pools[0].backend_protocol, BackendProtocol::kMeta);
+  // Every pool's is checked, not only the first's.
+  auto* second = config->add_pools();
+  second->set_name("second");
+  second->add_servers("127.0.0.1:11212");
+  second->set_backend_protocol("text");
+  options = ProxyOptionsFromConfig(*config);
+  ASSERT_FALSE(options.ok());
+  EXPECT_TRUE(absl::StrContains(options.status().message(), "pools[1].backend_protocol"))
+      << options.status();
+  second->set_backend_protocol("meta");
+  options = ProxyOptionsFromConfig(*config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->pools[1].backend_protocol, BackendProtocol::kMeta);
 }
 
 }  // namespace

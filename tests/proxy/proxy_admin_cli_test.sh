@@ -2,8 +2,8 @@
 # `memkit admin` (the CLI's gRPC client) against memkit-proxy's admin API,
 # over real memcached servers, with a binary client (`memkit --protocol=binary`
 # through a meta pool) storing and reading through the proxy the whole time:
-# pools, eject/restore, drain, add-server, weight, remove-server and stats all
-# work, and no client request fails.
+# pools, eject/restore, drain, add-server, weight, remove-server, validate,
+# reload and stats all work, and no client request fails.
 set -uo pipefail
 memkit=tools/memkit
 proxy=proxy/memkit-proxy
@@ -99,10 +99,37 @@ out=$("$memkit" admin remove-server "$a"); check "remove-server exit" 0 $?
 check "remove-server gone" 0 "$(grep -c "$a" <<<"$out")"
 progress
 
+# Config through the CLI: a bad second pool is named and applies nothing;
+# a good file adding pool "side" reloads under the client's load, and
+# "main", unchanged in the file, keeps its runtime membership (c in, a out).
+cat >"$tmp/bad.json" <<JSON
+{"threads": 2, "pools": [{"name": "main", "servers": ["$a", "$b"], "backendProtocol": "meta"},
+                         {"name": "side", "servers": ["$c"], "backendProtocol": "text"}]}
+JSON
+out=$("$memkit" admin validate "$tmp/bad.json"); check "validate bad exit" 1 $?
+check "validate names the field" 1 "$(grep -c '^  error: pools\[1\].backend_protocol: ' <<<"$out")"
+out=$("$memkit" admin reload "$tmp/bad.json"); check "reload bad exit" 1 $?
+check "reload bad not applied" 1 "$(grep -c '^not applied$' <<<"$out")"
+cat >"$tmp/good.json" <<JSON
+{"threads": 2, "pools": [{"name": "main", "servers": ["$a", "$b"], "backendProtocol": "meta"},
+                         {"name": "side", "servers": ["$c"]}]}
+JSON
+out=$("$memkit" admin validate "$tmp/good.json"); check "validate good exit" 0 $?
+check "validate lists the change" 1 "$(grep -c '^  change: pool "side": added$' <<<"$out")"
+out=$("$memkit" admin reload "$tmp/good.json"); check "reload exit" 0 $?
+check "reload applied" 1 "$(grep -c '^applied$' <<<"$out")"
+progress
+out=$("$memkit" admin pools); check "pools after reload exit" 0 $?
+check "pools after reload: side" 1 "$(grep -c '^pool side ' <<<"$out")"
+main_section=$(awk '/^pool main/ {m = 1; next} /^pool / {m = 0} m' <<<"$out")
+check "main keeps c" 1 "$(grep -c "^  $c  *up  *1 " <<<"$main_section")"
+check "main still without a" 0 "$(grep -c "$a" <<<"$main_section")"
+
 out=$("$memkit" admin stats); check "stats exit" 0 $?
 check "stats component" 1 "$(grep -c '^component memkit-proxy' <<<"$out")"
 check "stats pool" 1 "$(grep -c '^pool main' <<<"$out")"
 check "stats server c" 1 "$(grep -c "^server $c (pool main)" <<<"$out")"
+check "stats pool side" 1 "$(grep -c '^pool side' <<<"$out")"
 
 touch "$tmp/stop"
 wait "${pids[-1]}" 2>/dev/null
