@@ -42,8 +42,9 @@ REPLY_DEADLINE = 5.0    # seconds for a reply to be complete
 class Server:
     """One server process on 127.0.0.1 with an OS-chosen TCP port."""
 
-    def __init__(self, argv, workdir, name):
+    def __init__(self, argv, workdir, name, env=None):
         self.argv = argv
+        self.env = env or {}
         self.dir = tempfile.mkdtemp(prefix=name + ".", dir=workdir)
         self.port_file = os.path.join(self.dir, "port")
         self.proc = None
@@ -53,7 +54,7 @@ class Server:
 
     def start(self):
         """Starts the process. True if it listens; False if it exited."""
-        env = dict(os.environ, MEMCACHED_PORT_FILENAME=self.port_file)
+        env = dict(os.environ, MEMCACHED_PORT_FILENAME=self.port_file, **self.env)
         self._err = open(os.path.join(self.dir, "stderr"), "w+")
         self.proc = subprocess.Popen(self.argv, env=env, cwd=self.dir, stdin=subprocess.DEVNULL,
                                      stdout=self._err, stderr=subprocess.STDOUT)
@@ -140,6 +141,7 @@ TEXT_CASES = [
     ("slabs automove", b"slabs automove 1\r\n"),
     ("lru_crawler crawl", b"lru_crawler crawl all\r\n"),
     ("lru_crawler metadump", b"lru_crawler metadump all\r\n", b"END\r\n"),
+    ("lru_crawler metadump hash", b"lru_crawler metadump hash\r\n", b"END\r\n"),
     ("lru_crawler sleep/tocrawl", b"lru_crawler sleep 100\r\nlru_crawler tocrawl 0\r\n"),
     ("lru", b"lru mode segmented\r\nlru target 10 10\r\nlru temp_ttl 61\r\n"),
     ("extstore", b"extstore free_memchunks 0 0\r\n"),
@@ -379,13 +381,31 @@ def run_binary(ports):
 # ---------------------------------------------------------------------------
 # Command-line flags
 
+CLEANUP = []   # directories outside the work directory, removed at exit
+
+
+def make_cert(workdir):
+    """A self-signed certificate and key for -Z (both servers need real files)."""
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 def flag_cases(workdir):
+    """(row name, arguments[, extra environment])."""
     auth = os.path.join(workdir, "auth")
     with open(auth, "w") as f:
         f.write("user:pass\n")
-    sock = os.path.join(workdir, "sock")
+    # A unix socket path must fit sun_path (108 bytes); Bazel's TEST_TMPDIR may not.
+    short_dir = tempfile.mkdtemp(prefix="compat.", dir="/tmp")
+    CLEANUP.append(short_dir)
+    sock = os.path.join(short_dir, "sock")
+    cert, key = make_cert(workdir)
+    tls = ["-Z", "-o", "ssl_chain_cert=%s,ssl_key=%s" % (cert, key)]
     return [
-        ("-p", ["-p", "-1"]), ("-U", ["-U", "0"]), ("-s", ["-s", sock + "%d"]),
+        ("-p", ["-p", "-1"]), ("-U", ["-U", "-1"]), ("-s", ["-s", sock + "%d"]),
         ("-a", ["-a", "700"]), ("-A", ["-A"]), ("-l", ["-l", "127.0.0.1"]),
         ("-d", ["-d", "-P", "PIDFILE"]), ("-r", ["-r"]), ("-u", ["-u", "root"]),
         ("-m", ["-m", "32"]), ("-M", ["-M"]), ("-c", ["-c", "100"]), ("-k", ["-k"]),
@@ -393,8 +413,8 @@ def flag_cases(workdir):
         ("-V", ["-V"]), ("-P", ["-P", "PIDFILE"]), ("-f", ["-f", "1.5"]), ("-n", ["-n", "64"]),
         ("-L", ["-L"]), ("-D", ["-D", ":"]), ("-t", ["-t", "2"]), ("-R", ["-R", "10"]),
         ("-C", ["-C"]), ("-b", ["-b", "128"]), ("-B", ["-B", "ascii"]), ("-I", ["-I", "2m"]),
-        ("-S", ["-S"]), ("-F", ["-F"]), ("-X", ["-X"]), ("-W", ["-W"]), ("-Y", ["-Y", auth]),
-        ("-e", ["-e", os.path.join(workdir, "memfile")]), ("-Z", ["-Z"]), ("-N", ["-N", "1"]),
+        ("-S", ["-S"], {"MEMCACHED_SASL_PWDB": auth}), ("-F", ["-F"]), ("-X", ["-X"]), ("-W", ["-W"]), ("-Y", ["-Y", auth]),
+        ("-e", ["-e", os.path.join(workdir, "memfile")]), ("-Z", tls), ("-l notls:", tls + ["-l", "notls:127.0.0.1"]), ("-N", ["-N", "1"]),
     ] + [("-o " + o.split("=")[0], ["-o", o]) for o in [
         "maxconns_fast", "no_maxconns_fast", "hashpower=16", "tail_repair_time=10",
         "hash_algorithm=murmur3", "lru_crawler", "no_lru_crawler", "lru_crawler_sleep=100",
@@ -409,13 +429,13 @@ def flag_cases(workdir):
         "ext_page_size=64", "ext_wbuf_size=4", "ext_threads=1", "ext_item_size=512",
         "ext_item_age=0", "ext_low_ttl=0", "ext_drop_unread", "ext_recache_rate=2000",
         "ext_compact_under=1", "ext_drop_under=1", "ext_max_frag=0.8", "ext_max_sleep=1000000",
-        "ssl_chain_cert=x", "ssl_key=x", "ssl_keyformat=0", "ssl_verify_mode=0",
+        "ssl_chain_cert=x", "ssl_key=x", "ssl_keyformat=1", "ssl_verify_mode=0",
         "ssl_ciphers=x", "ssl_ca_cert=x", "ssl_wbuf_size=16", "ssl_session_cache",
         "ssl_kernel_tls", "ssl_min_version=2", "debugtime", "persist=" + os.path.join(workdir, "p"),
     ]]
 
 
-def try_flag(binary_argv, args, workdir, name, index):
+def try_flag(binary_argv, args, workdir, name, index, env=None):
     """'accepted', 'info' (printed and exited 0) or 'rejected: <first line>'."""
     args = [a.replace("PIDFILE", os.path.join(workdir, "pid-%s-%d" % (name, index))) for a in args]
     args = [a.replace("%d", "-%s-%d" % (name, index)) for a in args]
@@ -429,7 +449,7 @@ def try_flag(binary_argv, args, workdir, name, index):
     argv += args
     if "-s" in args:
         return try_unix(argv, args[args.index("-s") + 1])
-    srv = Server(argv, workdir, name)
+    srv = Server(argv, workdir, name, env)
     try:
         up = srv.start()
     finally:
@@ -484,9 +504,10 @@ def try_daemon(srv, args):
 
 def run_flags(bins, workdir):
     rows = []
-    for i, (name, args) in enumerate(flag_cases(workdir)):
-        ref = try_flag(as_root_free(bins["memcached"]), args, workdir, "mc", i)
-        got = try_flag(bins["memkit-server"], args, workdir, "mk", i)
+    for i, (name, args, *env) in enumerate(flag_cases(workdir)):
+        env = env[0] if env else None
+        ref = try_flag(as_root_free(bins["memcached"]), args, workdir, "mc", i, env)
+        got = try_flag(bins["memkit-server"], args, workdir, "mk", i, env)
         rows.append(("flag", name, {"memcached": ref, "memkit-server": got}))
     return rows
 
@@ -585,7 +606,8 @@ def main():
     finally:
         for s in servers:
             s.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        for d in [workdir] + CLEANUP:
+            shutil.rmtree(d, ignore_errors=True)
 
     page = parse_page(a.check) if a.check else {}
     mismatches = []

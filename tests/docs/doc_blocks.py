@@ -6,6 +6,12 @@ lines right above its opening fence (blank lines may sit between them):
   <!-- docs-test: skip (why) -->     not tested; the reason is required
   <!-- docs-test: run -->            an sh block run with bash against a test server
   <!-- docs-test: cpp-test -->       a C++ block that becomes the body of a gtest TEST
+  <!-- docs-test: tls
+  client.set("k", "v")
+  -->                                a python block run against memkit-server -Z on a
+                                     fresh certificate (ca.pem in its directory, port
+                                     11311 as the examples say); the lines after "tls"
+                                     run after the block and must use what it made
   <!-- docs-test: includes
   #include "server/cache.h"
   -->                                headers a C++ block needs but does not show
@@ -35,6 +41,8 @@ OVERRIDES = {
         "skip (a sketch inside a class of the reader's: requests_, latency_, my_pools_service)"],
     ("docs/server.md", "memkit::server::ServerOptions options;"): [
         'includes\n#include "server/server.h"'],
+    ("docs/server.md", "import ssl, pymemcache.client.base"): [
+        'tls\nclient.set("tls", "ok")\nassert client.get("tls") == b"ok"'],
     ("docs/server-engine.md", "memkit::server::CacheOptions options;"): [
         'includes\n#include "server/cache.h"'],
 }
@@ -76,6 +84,11 @@ class Block:
     def context(self):
         m = self.marker("context")
         return m[len("context"):].strip("\n ") if m else ""
+
+    @property
+    def tls_epilogue(self):
+        m = self.marker("tls")
+        return m[len("tls"):].strip("\n ") if m else ""
 
     @property
     def includes(self):

@@ -8,7 +8,11 @@
 - python: run with /usr/bin/python3 against a memkit-server started here on an
   OS-chosen port; the examples' `127.0.0.1:11211` / ("127.0.0.1", 11211) are
   pointed at it. A block defining test_* functions runs under pytest with the
-  memkit module importable. A context marker is prepended.
+  memkit module importable. A context marker is prepended. A block marked
+  `tls` runs against a second memkit-server started with -Z on a fresh
+  self-signed certificate (openssl req), in a directory holding ca.pem,
+  server.pem and server.key; its ("127.0.0.1", 11311) is pointed at that
+  server and the marker's further lines run after the block.
 - Starlark blocks (python blocks starting with "# WORKSPACE", "# BUILD" or
   "# <path>/BUILD.bazel"): parsed, and each label's package and target must exist.
 - sh: parsed. Every `memkit COMMAND --flag` must be a command and flag that
@@ -25,6 +29,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,11 +44,12 @@ DEADLINE = 60.0
 
 
 class MemkitServer:
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, extra_args=()):
         self.port_file = os.path.join(workdir, "server.port")
         self.log = open(os.path.join(workdir, "server.log"), "w")
         env = dict(os.environ, MEMCACHED_PORT_FILENAME=self.port_file)
-        self.proc = subprocess.Popen([binary, "-p", "-1", "-l", "127.0.0.1", "-U", "0"], env=env,
+        argv = [binary, "-p", "-1", "-l", "127.0.0.1", "-U", "0"] + list(extra_args)
+        self.proc = subprocess.Popen(argv, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         self.port = None
@@ -119,13 +125,41 @@ def check_starlark(block, src):
     return problems
 
 
-def point_at(text, port):
-    text = text.replace("127.0.0.1:11211", "127.0.0.1:%d" % port)
-    return re.sub(r'\("127\.0\.0\.1",\s*11211\)', '("127.0.0.1", %d)' % port, text)
+def point_at(text, port, doc_port=11211):
+    text = text.replace("127.0.0.1:%d" % doc_port, "127.0.0.1:%d" % port)
+    return re.sub(r'\("127\.0\.0\.1",\s*%d\)' % doc_port, '("127.0.0.1", %d)' % port, text)
 
 
-def run_python(block, args, server, workdir):
+class TlsServer:
+    """memkit-server with -Z on a fresh self-signed certificate for 127.0.0.1
+    (its own CA), in a directory holding ca.pem, server.pem and server.key as
+    the TLS examples name them. Started on first use, for `tls` blocks."""
+
+    def __init__(self, binary, workdir):
+        self.dir = os.path.join(workdir, "tls")
+        os.makedirs(self.dir)
+        cert, key = os.path.join(self.dir, "server.pem"), os.path.join(self.dir, "server.key")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", cert], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("openssl req failed: " + r.stderr.strip()[-400:])
+        shutil.copy(cert, os.path.join(self.dir, "ca.pem"))   # self-signed: its own CA
+        self.server = MemkitServer(binary, self.dir, [
+            "-Z", "-o", "ssl_chain_cert=%s,ssl_key=%s" % (cert, key)])
+        self.port = self.server.port
+
+    def stop(self):
+        self.server.stop()
+
+
+def run_python(block, args, server, workdir, tls=None):
     code = (block.context + "\n" if block.context else "") + point_at(block.text, server.port)
+    if tls is not None:
+        # The TLS examples use port 11311 and ca.pem in the current directory;
+        # the marker's lines after "tls" run after the block (they use it).
+        code = point_at(code, tls.port, 11311) + "\n" + block.tls_epilogue + "\n"
+        workdir = tls.dir
     path = os.path.join(workdir, "%s.py" % block.ident)
     with open(path, "w") as f:
         f.write(code)
@@ -232,6 +266,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="docs-examples.", dir=os.environ.get("TEST_TMPDIR"))
     blocks = doc_blocks.load([os.path.join(args.root, p) for p in args.pages], args.root)
     server = MemkitServer(args.server, workdir)
+    tls = None
     failed = 0
     counts = {}
     try:
@@ -249,6 +284,10 @@ def main():
                     problems = [str(e)]
             elif b.lang == "python" and re.match(r"^# (WORKSPACE|BUILD|\S+/BUILD(\.bazel)?)\b", b.text):
                 verdict, problems = "starlark checked", check_starlark(b, src)
+            elif b.lang == "python" and b.marker("tls"):
+                if tls is None:
+                    tls = TlsServer(args.server, workdir)
+                verdict, problems = "ran (TLS)", run_python(b, args, server, workdir, tls)
             elif b.lang == "python":
                 verdict, problems = "ran", run_python(b, args, server, workdir)
             elif b.marker("run"):
@@ -266,6 +305,8 @@ def main():
             failed += bool(problems)
     finally:
         server.stop()
+        if tls is not None:
+            tls.stop()
     print("%d blocks failed; %s" % (failed, ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
     return 1 if failed else 0
 
