@@ -26,7 +26,7 @@ enum class Sub {
   kLruMaintainer, kNoLruMaintainer, kHotLruPct, kWarmLruPct, kHotMaxFactor, kWarmMaxFactor,
   kTemporaryTtl, kIdleTimeout, kWatcherLogbufSize, kWorkerLogbufSize, kReadBufMemLimit,
   kSlabSizes, kSlabChunkMax, kTrackSizes, kNoInlineAsciiResp, kInlineAsciiResp,
-  kNoChunkedItems, kModern, kNoModern, kSockCookieId,
+  kNoChunkedItems, kModern, kNoModern, kSockCookieId, kAcceptedSilently,
   kExtPath, kExtPageSize, kExtWbufSize, kExtThreads, kExtIoDepth, kExtItemSize, kExtItemAge,
   kExtLowTtl, kExtRecacheRate, kExtCompactUnder, kExtDropUnder, kExtMaxSleep, kExtMaxFrag,
   kExtDropUnread, kSlabAutomoveFreeratio,
@@ -75,6 +75,12 @@ constexpr SubName kSubs[] = {
     {"modern", Sub::kModern},
     {"no_modern", Sub::kNoModern},
     {"sock_cookie_id", Sub::kSockCookieId},
+    // memcached 1.6.18 takes these with any value (or none) and shows nothing
+    // for them in "stats settings" (seccomp privilege dropping, and a limit
+    // on response objects memkit has no pool of): so does memkit-server.
+    {"drop_privileges", Sub::kAcceptedSilently},
+    {"no_drop_privileges", Sub::kAcceptedSilently},
+    {"resp_obj_mem_limit", Sub::kAcceptedSilently},
     {"ext_path", Sub::kExtPath},
     {"ext_page_size", Sub::kExtPageSize},
     {"ext_wbuf_size", Sub::kExtWbufSize},
@@ -309,6 +315,8 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
       t.hash_algorithm = "jenkins";
       o->cache.reclaim_interval = absl::ZeroDuration();
       t.lru_maintainer = st->lru_maintainer = false;
+      break;
+    case Sub::kAcceptedSilently:
       break;
     case Sub::kSockCookieId:
       if (!v) return FlagError("Missing numeric argument for sock_cookie_id");

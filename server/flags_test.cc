@@ -233,6 +233,15 @@ TEST(FlagsTest, EveryMemcachedOptionIsAccepted) {
   EXPECT_TRUE(Parse({"-i"})->license);
 }
 
+// memcached 1.6.18 takes these with any value or none and shows nothing.
+TEST(FlagsTest, SilentlyAcceptedSuboptions) {
+  for (const char* o : {"drop_privileges", "no_drop_privileges", "resp_obj_mem_limit",
+                        "resp_obj_mem_limit=5", "resp_obj_mem_limit=x"}) {
+    auto f = Parse({"-o", o});
+    EXPECT_TRUE(f.ok()) << o << ": " << f.status();
+  }
+}
+
 TEST(FlagsTest, Sizes) {
   EXPECT_EQ(*ParseSizeFlag("64", 1 << 20), 64u << 20);
   EXPECT_EQ(*ParseSizeFlag("64k", 1 << 20), 64u << 10);

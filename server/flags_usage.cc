@@ -108,7 +108,7 @@ std::string ServerUsage() {
          "no_inline_ascii_resp, sock_cookie_id, ext_path, ext_page_size, ext_wbuf_size,\n"
          "ext_threads, ext_io_depth, ext_item_size, ext_item_age, ext_low_ttl,\n"
          "ext_recache_rate, ext_compact_under, ext_drop_under, ext_max_sleep, ext_max_frag,\n"
-         "ext_drop_unread.\n";
+         "ext_drop_unread, drop_privileges, no_drop_privileges, resp_obj_mem_limit.\n";
 }
 
 }  // namespace server
