@@ -132,10 +132,11 @@ TEST(ProxyHostileTest, IdleConnectionsKeepActiveLatencyAndCostNoMoreThanMemcache
       << "before " << proxy.before.ToString() << "; during " << proxy.during.ToString();
   EXPECT_LT(proxy.during.max, absl::Seconds(1)) << proxy.during.ToString();
   if (SanitizedBuild()) return;  // the shadow memory is not the proxy's
-  // 25% slack for RSS's page granularity (and malloc's): a proxy that copied
-  // its connection options (~1 KB) or kept a read buffer per connection
-  // misses it by far.
-  EXPECT_LE(proxy.bytes_per_connection, memcached.bytes_per_connection * 1.25 + 256)
+  // Measured: 681 B against memcached's 605 B (1.13x). Copying the front
+  // end's options into each connection instead of sharing one set made it
+  // 859 B (1.43x), and a read buffer kept per connection costs far more, so
+  // 1.25x catches both.
+  EXPECT_LE(proxy.bytes_per_connection, memcached.bytes_per_connection * 1.25)
       << "memkit-proxy " << proxy.bytes_per_connection << " B, memcached "
       << memcached.bytes_per_connection << " B per idle connection";
 }
