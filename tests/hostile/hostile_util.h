@@ -1,7 +1,8 @@
 // Helpers for the hostile-load tests (tests/hostile): raw loopback sockets
 // with deadlines, request latency summaries, a server's RSS, and the
 // file-descriptor limit. Nothing here parses the protocol beyond finding a
-// reply's terminator, so the same code drives memkit-server and memcached.
+// reply's terminator, so the same code drives memkit-server, memcached and
+// memkit-proxy (in front of a memcached it starts).
 //
 // Thread-safety: a Socket is used by one thread at a time; the free
 // functions are thread-safe.
