@@ -148,15 +148,26 @@ absl::Status Proxy::Swap(const ProxyOptions& options) {
   return absl::OkStatus();
 }
 
+std::shared_ptr<const frontend::ConnectionOptions> Proxy::ClientConnectionOptions() {
+  auto options = std::make_shared<frontend::ConnectionOptions>();
+  // Requests in flight per client connection. Each may come back with a
+  // reply of up to an item's size (1 MB), and a client that never reads
+  // makes them all wait in memory: 64 bounds that at 64 MB per connection
+  // (the front end's 1024 let one such client hold 500 MB), and is still far
+  // deeper than the 20 requests memcached runs per read event.
+  options->max_pending = 64;
+  return options;
+}
+
 void Proxy::OnAccept(net::UniqueFd fd) {
   const uint64_t id = next_session_.fetch_add(1, std::memory_order_relaxed);
   const size_t w = id % workers_->size();
   net::EventLoop* loop = workers_->loop(w);
   loop->Post([this, loop, w, id, fd = std::move(fd)]() mutable {
-    frontend::ConnectionOptions co;
     // Sessions of one worker spread over its connections to each server.
     auto session = std::make_unique<ProxySession>(&context_, w, loop, id / workers_->size());
-    (void)frontend::Connection::Start(loop, std::move(fd), co, std::move(session));
+    (void)frontend::Connection::Start(loop, std::move(fd), connection_options_,
+                                      std::move(session));
   });
 }
 

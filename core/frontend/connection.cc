@@ -287,9 +287,20 @@ void Connection::OnData(net::Connection* conn) {
 }
 
 void Connection::OnReadEof(net::Connection* conn) {
+  (void)conn;
   // memcached answers everything that arrived before the half-close.
+  read_eof_ = true;
   Process(/*limited=*/false);
-  if (!conn->closed() && !closing_) CloseAfterReplies();
+  MaybeCloseAtEof();
+}
+
+void Connection::MaybeCloseAtEof() {
+  if (!read_eof_ || conn_ == nullptr || conn_->closed() || closing_) return;
+  // A pause (an asynchronous back end's max_pending requests unfinished,
+  // replies over the high water) leaves requests unparsed in the input:
+  // closing now would drop them. Resume() comes back here.
+  if (pending_paused_ || output_paused_ || resume_timer_ != 0) return;
+  CloseAfterReplies();
 }
 
 void Connection::OnDrained(net::Connection* conn) {
@@ -298,6 +309,7 @@ void Connection::OnDrained(net::Connection* conn) {
     output_paused_ = false;
     Process(/*limited=*/true);
     conn_->Flush();
+    MaybeCloseAtEof();
   }
 }
 
@@ -322,6 +334,7 @@ void Connection::Resume() {
   }
   Process(/*limited=*/true);
   conn_->Flush();
+  MaybeCloseAtEof();
 }
 
 void Connection::Process(bool limited) {

@@ -229,6 +229,9 @@ class Connection final : private net::Connection::Handler {
   void Process(bool limited);
   void ScheduleResume(absl::Duration delay);
   void Resume();
+  // After a half-close, closes once parsing is not merely paused (by
+  // max_pending, output_high_water or the per-event budget).
+  void MaybeCloseAtEof();
   void ApplyLatency();
   void MaybeDestroy();
 
@@ -299,6 +302,9 @@ class Connection final : private net::Connection::Handler {
   bool drop_buffered_input_ = false;
   bool output_paused_ = false;
   bool pending_paused_ = false;  // max_pending reached
+  // The client half-closed: close once every request that arrived before
+  // is parsed and answered (MaybeCloseAtEof).
+  bool read_eof_ = false;
   bool in_process_ = false;
   int64_t start_ns_ = 0;
   net::EventLoop::TimerId resume_timer_ = 0;

@@ -242,6 +242,8 @@ class Client {
     ASSERT_EQ(::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
   }
+  // The server sees EOF after what was sent.
+  void ShutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
   // Reads until `n` bytes came, the peer closed, or `timeout` passed.
   std::string Read(size_t n, absl::Duration timeout = absl::Seconds(10)) {
     std::string got;
@@ -384,6 +386,28 @@ TEST(BackPressureTest, UnfinishedRequestsAreBounded) {
   EXPECT_EQ(h.world()->requests.load(), 41u);
   EXPECT_LE(h.world()->max_unfinished.load(), 3u);
   EXPECT_GE(h.world()->max_unfinished.load(), 2u);
+}
+
+// A half-close while parsing is paused at max_pending: what arrived before it
+// is still answered, all of it, before the close (the requests behind the
+// pause were dropped once: memkit-proxy lost a pipelined flood's tail).
+TEST(BackPressureTest, HalfCloseAnswersRequestsStillUnparsed) {
+  ConnectionOptions options;
+  options.max_pending = 3;
+  Harness h(options);
+  h.world()->finishing = Finishing::kLaterTurn;
+  Client c(h.address());
+  std::string request = "set k 0 0 1\r\nv\r\n";
+  std::string want = "STORED\r\n";
+  for (int i = 0; i < 40; ++i) {
+    request += "get k\r\n";
+    want += "VALUE k 0 1\r\nv\r\nEND\r\n";
+  }
+  c.Send(request);
+  c.ShutdownWrite();
+  // Read stops at the close: nothing more than the 41 replies comes.
+  EXPECT_EQ(c.Read(want.size() + 100), want);
+  EXPECT_EQ(h.world()->requests.load(), 41u);
 }
 
 TEST(HoldingTest, RepliesWaitWhileAValueIsArriving) {

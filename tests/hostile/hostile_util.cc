@@ -257,6 +257,27 @@ absl::StatusOr<Server> StartServer(const std::string& label, const std::string& 
   return server;
 }
 
+std::string MemkitProxyPath() {
+  const char* path = std::getenv("MEMKIT_PROXY_BINARY");
+  return path == nullptr ? "" : path;
+}
+
+absl::StatusOr<Server> StartProxyInFrontOfMemcached(std::vector<std::string> args) {
+  test_support::ServerCommand command = test_support::CommandFor(
+      test_support::kMemcachedPath, {"-t", "2", "-m", "64", "-c", "4096", "-U", "0"});
+  command.label = "memcached (backend)";
+  test_support::StartOptions options;
+  options.stop_grace = absl::Seconds(2);
+  absl::StatusOr<std::unique_ptr<test_support::ServerProcess>> backend =
+      test_support::ServerProcess::Start(command, options);
+  if (!backend.ok()) return backend.status();
+  args.insert(args.begin(), {"-t", "2", absl::StrCat("--servers=", (*backend)->address())});
+  absl::StatusOr<Server> proxy = StartServer("memkit-proxy", MemkitProxyPath(), std::move(args));
+  if (!proxy.ok()) return proxy.status();
+  proxy->backend = std::move(*backend);
+  return proxy;
+}
+
 void Figure(const std::string& name, const std::string& value) {
   std::printf("FIGURE %s %s\n", name.c_str(), value.c_str());
   std::fflush(stdout);

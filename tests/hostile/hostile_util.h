@@ -1,7 +1,8 @@
 // Helpers for the hostile-load tests (tests/hostile): raw loopback sockets
 // with deadlines, request latency summaries, a server's RSS, and the
 // file-descriptor limit. Nothing here parses the protocol beyond finding a
-// reply's terminator, so the same code drives memkit-server and memcached.
+// reply's terminator, so the same code drives memkit-server, memcached and
+// memkit-proxy (in front of a memcached it starts).
 //
 // Thread-safety: a Socket is used by one thread at a time; the free
 // functions are thread-safe.
@@ -106,8 +107,14 @@ bool SanitizedBuild();
 // memkit-server's path from $MEMKIT_SERVER_BINARY (set by the BUILD rule).
 std::string MemkitServerPath();
 
+// memkit-proxy's path from $MEMKIT_PROXY_BINARY (set by the BUILD rule).
+std::string MemkitProxyPath();
+
 // A server under test and what the tests need to know about it.
 struct Server {
+  // For a proxy: the real memcached behind it (stopped after the proxy,
+  // members being destroyed in reverse order). Null for a server.
+  std::unique_ptr<test_support::ServerProcess> backend;
   std::unique_ptr<test_support::ServerProcess> process;
   int pid = 0;  // the server's own pid, from its "stats"
   int port() const { return process->port(); }
@@ -118,6 +125,10 @@ struct Server {
 // "-U 0" (no UDP) and learns its pid.
 absl::StatusOr<Server> StartServer(const std::string& label, const std::string& path,
                                    std::vector<std::string> args);
+
+// memkit-proxy ("-t 2" plus `args`) in front of one real memcached
+// (-t 2 -m 64 -c 4096) started for it; pid and port are the proxy's.
+absl::StatusOr<Server> StartProxyInFrontOfMemcached(std::vector<std::string> args = {});
 
 // Prints "FIGURE <name> <value>" to stdout (kept in the test log) so that
 // docs/reliability.md can quote the last run.

@@ -1,0 +1,370 @@
+// Hostile load against memkit-proxy, in front of a real memcached 1.6.18
+// started by the test (loopback, port 0, both stopped by the test):
+//   - up to 10,000 idle connections held while an active client keeps its
+//     latency, at no more memory per idle connection than memcached's own;
+//   - slowloris (one byte every 100 ms on hundreds of connections) and a
+//     2 MB line without a newline do not starve an active client;
+//   - a pipelined flood of mixed valid and invalid commands gets, in order,
+//     exactly the replies memcached itself gives to the same bytes;
+//   - a client that never reads its replies does not grow the proxy's
+//     memory without bound, and others are served meanwhile.
+// docs/reliability.md quotes the FIGURE lines of the last run.
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/hostile/hostile_util.h"
+#include "tests/support/eventually.h"
+#include "tests/support/server_process.h"
+
+namespace memkit {
+namespace hostile {
+namespace {
+
+constexpr int kMaxIdle = 10000;
+
+// Round trips of an active client, 100 per connection, until `until` (at
+// least 100), summarised over all of them.
+LatencySummary ActiveUntil(int port, absl::Time until) {
+  std::vector<absl::Duration> samples;
+  int failures = 0;
+  do {
+    failures += MeasureActiveClient(port, 100, absl::Seconds(2), &samples).failures;
+  } while (absl::Now() < until);
+  return Summarize(std::move(samples), failures);
+}
+
+// Loose bounds for two busy cores: a proxy that starved its clients would
+// miss them by far.
+void ExpectUnstarved(const std::string& what, const LatencySummary& active) {
+  EXPECT_EQ(active.failures, 0) << what << ": " << active.ToString();
+  EXPECT_LT(active.p99, absl::Milliseconds(100)) << what << ": " << active.ToString();
+  EXPECT_LT(active.max, absl::Seconds(1)) << what << ": " << active.ToString();
+}
+
+struct IdleResult {
+  int held = 0;
+  double bytes_per_connection = 0;
+  LatencySummary before;
+  LatencySummary during;
+};
+
+// Holds as many idle connections as the fd limit allows (up to 10,000) on
+// `server`, measuring an active client before and during, and the RSS the
+// idle connections cost.
+void HoldIdle(Server& server, const std::string& label, IdleResult* result) {
+  const int n = std::min(kMaxIdle, RaiseFdLimit() - 256);
+  ASSERT_GE(n, 1000) << "RLIMIT_NOFILE's hard limit is too low to test idle connections";
+  const int port = server.port();
+  result->before = MeasureActiveClient(port, 400);
+  ASSERT_EQ(result->before.failures, 0) << label << ": " << result->before.ToString();
+  absl::StatusOr<std::unique_ptr<Socket>> observer = Socket::Connect(port);
+  ASSERT_TRUE(observer.ok()) << observer.status();
+  const int64_t rss_before = RssKib(server.pid);
+  ASSERT_GT(rss_before, 0);
+  std::vector<std::unique_ptr<Socket>> idle;
+  idle.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<std::unique_ptr<Socket>> s = Socket::Connect(port);
+    ASSERT_TRUE(s.ok()) << label << ": idle connection " << i << ": " << s.status();
+    idle.push_back(std::move(*s));
+  }
+  // Connected is not accepted: wait until the server counts them all.
+  int64_t counted = 0;
+  ASSERT_TRUE(test_support::Eventually(
+      [&] {
+        absl::StatusOr<std::map<std::string, std::string>> stats = Stats(**observer);
+        return stats.ok() && absl::SimpleAtoi((*stats)["curr_connections"], &counted) &&
+               counted >= n + 1;
+      },
+      absl::Seconds(30)))
+      << label << " counts " << counted << " connections of " << n + 1;
+  const int64_t rss_after = RssKib(server.pid);
+  result->during = MeasureActiveClient(port, 400);
+  result->held = n;
+  result->bytes_per_connection = static_cast<double>(rss_after - rss_before) * 1024.0 / n;
+  // Idle is not forgotten: a sample of them is still served, through the
+  // proxy to memcached and back.
+  for (int i = 0; i < n; i += std::max(1, n / 50)) {
+    absl::StatusOr<absl::Duration> t = RoundTrip(*idle[i], "get idle:none\r\n", "END\r\n",
+                                                 absl::Seconds(5));
+    EXPECT_TRUE(t.ok()) << label << ": idle connection " << i << ": " << t.status();
+  }
+  ASSERT_TRUE(server.process->CheckAlive().ok()) << server.process->LogTail();
+  Figure(label + ".idle_connections_held", absl::StrCat(n));
+  Figure(label + ".rss_kib_before", absl::StrCat(rss_before));
+  Figure(label + ".rss_kib_after", absl::StrCat(rss_after));
+  Figure(label + ".bytes_per_idle_connection", absl::StrCat(result->bytes_per_connection));
+  Figure(label + ".active_before", result->before.ToString());
+  Figure(label + ".active_during", result->during.ToString());
+}
+
+TEST(ProxyHostileTest, IdleConnectionsKeepActiveLatencyAndCostNoMoreThanMemcached) {
+  RaiseFdLimit();
+  IdleResult proxy;
+  {
+    absl::StatusOr<Server> server = StartProxyInFrontOfMemcached();
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_NO_FATAL_FAILURE(HoldIdle(*server, "memkit-proxy", &proxy));
+  }
+  IdleResult memcached;
+  {
+    absl::StatusOr<Server> server = StartServer("memcached", test_support::kMemcachedPath,
+                                                {"-t", "2", "-m", "64", "-c", "12000"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_NO_FATAL_FAILURE(HoldIdle(*server, "memcached", &memcached));
+  }
+  EXPECT_EQ(proxy.during.failures, 0) << proxy.during.ToString();
+  EXPECT_LT(proxy.during.p99, std::max(absl::Milliseconds(50), 10 * proxy.before.p99))
+      << "before " << proxy.before.ToString() << "; during " << proxy.during.ToString();
+  EXPECT_LT(proxy.during.max, absl::Seconds(1)) << proxy.during.ToString();
+  if (SanitizedBuild()) return;  // the shadow memory is not the proxy's
+  // Measured: 681 B against memcached's 605 B (1.13x). Copying the front
+  // end's options into each connection instead of sharing one set made it
+  // 859 B (1.43x), and a read buffer kept per connection costs far more, so
+  // 1.25x catches both.
+  EXPECT_LE(proxy.bytes_per_connection, memcached.bytes_per_connection * 1.25)
+      << "memkit-proxy " << proxy.bytes_per_connection << " B, memcached "
+      << memcached.bytes_per_connection << " B per idle connection";
+}
+
+constexpr int kSlowConnections = 400;
+
+TEST(ProxyHostileTest, SlowlorisDoesNotStarveActiveClient) {
+  RaiseFdLimit();
+  absl::StatusOr<Server> server = StartProxyInFrontOfMemcached();
+  ASSERT_TRUE(server.ok()) << server.status();
+  // Even connections dribble a get line, odd ones a 100 KB data block.
+  std::vector<std::unique_ptr<Socket>> slow;
+  std::vector<std::string> scripts;
+  for (int i = 0; i < kSlowConnections; ++i) {
+    absl::StatusOr<std::unique_ptr<Socket>> s = Socket::Connect(server->port());
+    ASSERT_TRUE(s.ok()) << s.status();
+    slow.push_back(std::move(*s));
+    scripts.push_back(i % 2 == 0 ? absl::StrCat("get slow:", i, ":", std::string(200, 'k'))
+                                 : absl::StrCat("set slow:", i, " 0 0 100000\r\n",
+                                                std::string(100000, 'v')));
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> write_errors{0};
+  size_t sent = 0;  // bytes of each script sent so far
+  std::thread dribbler([&] {
+    while (!stop.load()) {
+      for (size_t i = 0; i < slow.size(); ++i) {
+        absl::StatusOr<size_t> n = slow[i]->TryWrite(absl::string_view(scripts[i]).substr(sent, 1));
+        if (!n.ok() || *n != 1) write_errors.fetch_add(1);
+      }
+      ++sent;
+      absl::SleepFor(absl::Milliseconds(100));  // the attack's pace, not a wait for readiness
+    }
+  });
+  const LatencySummary active = ActiveUntil(server->port(), absl::Now() + absl::Seconds(3));
+  stop = true;
+  dribbler.join();
+  Figure("memkit-proxy.slowloris_connections", absl::StrCat(kSlowConnections));
+  Figure("memkit-proxy.slowloris_bytes_each", absl::StrCat(sent));
+  Figure("memkit-proxy.slowloris_active", active.ToString());
+  ExpectUnstarved("memkit-proxy beside slowloris", active);
+  EXPECT_EQ(write_errors.load(), 0);
+  // The half-sent get lines were kept: finishing one is served.
+  for (int i = 0; i < kSlowConnections; i += 50) {
+    std::string reply;
+    absl::StatusOr<absl::Duration> t =
+        RoundTrip(*slow[i], absl::StrCat(absl::string_view(scripts[i]).substr(sent), "\r\n"),
+                  "END\r\n", absl::Seconds(5), &reply);
+    EXPECT_TRUE(t.ok()) << "slow connection " << i << ": " << t.status() << " " << reply;
+  }
+  ASSERT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+}
+
+// A 2 MB line with no newline: the proxy answers as memcached does (closes
+// the connection, writes nothing: SlowClientsTest checks memcached) and
+// serves others meanwhile.
+TEST(ProxyHostileTest, TwoMegabyteLineIsClosedWithoutStarvingOthers) {
+  absl::StatusOr<Server> server = StartProxyInFrontOfMemcached();
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<Socket>> attacker = Socket::Connect(server->port());
+  ASSERT_TRUE(attacker.ok()) << attacker.status();
+  const std::string line(2 << 20, 'a');
+  std::thread writer([&] {
+    // Stops at the first error: the proxy closing (or resetting) is an answer.
+    (void)(*attacker)->WriteAll(line, absl::Now() + absl::Seconds(5));
+  });
+  const LatencySummary active = ActiveUntil(server->port(), absl::Now() + absl::Seconds(1));
+  writer.join();
+  std::string reply;
+  const ReadEnd end = (*attacker)->ReadToEof(absl::Now() + absl::Seconds(3), &reply);
+  Figure("memkit-proxy.long_line_closed", end == ReadEnd::kEof ? "yes" : "no");
+  Figure("memkit-proxy.long_line_active", active.ToString());
+  ExpectUnstarved("memkit-proxy beside a 2 MB line", active);
+  EXPECT_EQ(end, ReadEnd::kEof);
+  EXPECT_EQ(reply, "");
+  ASSERT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+}
+
+// One command of the flood: valid and invalid text commands whose replies a
+// proxy must reproduce byte for byte (no version, stats or CAS values, and
+// no over-long key in a get: PipelineFloodTest explains memcached's quirk).
+std::string RandomCommand(std::mt19937& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const std::string key = absl::StrCat("k", pick(20));
+  const std::string value(pick(3) == 0 ? 0 : pick(40), 'a' + pick(26));
+  const std::string number = absl::StrCat(pick(1000));
+  switch (pick(16)) {
+    case 0: case 1:
+      return absl::StrCat("set ", key, " ", pick(70000), " 0 ", value.size(), "\r\n", value, "\r\n");
+    case 2:
+      return absl::StrCat("set ", key, " 0 0 ", number.size(), "\r\n", number, "\r\n");
+    case 3:
+      return absl::StrCat("add ", key, " 0 3600 ", value.size(), "\r\n", value, "\r\n");
+    case 4: case 5:
+      return absl::StrCat("get ", key, pick(2) ? absl::StrCat(" k", pick(20)) : "", "\r\n");
+    case 6:
+      return absl::StrCat("delete ", key, pick(4) == 0 ? " noreply" : "", "\r\n");
+    case 7:
+      return absl::StrCat(pick(2) ? "incr " : "decr ", key, " ", pick(100), "\r\n");
+    case 8:
+      return absl::StrCat("incr ", key, " ", pick(2) ? "abc" : "-1", "\r\n");  // bad delta
+    case 9:
+      return absl::StrCat("append ", key, " 0 0 ", value.size(), "\r\n", value, "\r\n");
+    case 10:
+      return absl::StrCat("frobnicate ", key, "\r\n");  // unknown command
+    case 11:
+      return absl::StrCat("set ", key, " 0 0 ", value.size(), " noreply\r\n", value, "\r\n");
+    case 12:
+      return absl::StrCat("touch ", key, " ", pick(2) ? "0" : "3600", "\r\n");
+    case 13:
+      return absl::StrCat("delete ", std::string(251, 'x'), "\r\n");  // key too long
+    case 14:
+      return absl::StrCat("set ", key, " abc 0 1\r\nq\r\n");  // non-numeric flags
+    default:
+      return pick(2) ? "get\r\n" : "\r\n";  // missing key, empty line
+  }
+}
+
+// Sends `flood` in one burst on one connection, half-closes, and returns
+// every reply byte up to the close.
+std::string Replies(Server& server, const std::string& flood) {
+  absl::StatusOr<std::unique_ptr<Socket>> socket = Socket::Connect(server.port());
+  EXPECT_TRUE(socket.ok()) << socket.status();
+  if (!socket.ok()) return "";
+  std::thread writer([&] {
+    EXPECT_TRUE((*socket)->WriteAll(flood, absl::Now() + absl::Seconds(20)).ok());
+    (*socket)->ShutdownWrite();
+  });
+  std::string replies;
+  const ReadEnd end = (*socket)->ReadToEof(absl::Now() + absl::Seconds(30), &replies);
+  writer.join();
+  EXPECT_EQ(end, ReadEnd::kEof) << server.label() << " did not close after the flood's end";
+  EXPECT_TRUE(server.process->CheckAlive().ok()) << server.process->LogTail();
+  return replies;
+}
+
+std::string FirstDifference(const std::string& a, const std::string& b) {
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  const size_t from = i > 120 ? i - 120 : 0;
+  return absl::StrCat("first difference at byte ", i, "\nmemkit-proxy: ...",
+                      absl::CEscape(a.substr(from, 240)), "\nmemcached:    ...",
+                      absl::CEscape(b.substr(from, 240)));
+}
+
+TEST(ProxyHostileTest, PipelinedFloodGetsMemcachedsRepliesInOrder) {
+  for (uint32_t seed : {11u, 12u, 13u}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::mt19937 rng(seed);
+    std::string flood;
+    constexpr int kCommands = 5000;
+    for (int i = 0; i < kCommands; ++i) flood += RandomCommand(rng);
+    absl::StatusOr<Server> proxy = StartProxyInFrontOfMemcached();
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    const std::string through_proxy = Replies(*proxy, flood);
+    absl::StatusOr<Server> memcached =
+        StartServer("memcached", test_support::kMemcachedPath, {"-t", "2"});
+    ASSERT_TRUE(memcached.ok()) << memcached.status();
+    const std::string direct = Replies(*memcached, flood);
+    Figure(absl::StrCat("memkit-proxy.flood_seed_", seed, ".commands"), absl::StrCat(kCommands));
+    Figure(absl::StrCat("memkit-proxy.flood_seed_", seed, ".reply_bytes"),
+           absl::StrCat(through_proxy.size()));
+    ASSERT_FALSE(direct.empty());
+    EXPECT_TRUE(through_proxy == direct) << FirstDifference(through_proxy, direct);
+  }
+}
+
+// Requests for a 500 KB value written without ever reading a reply: the
+// proxy must stop reading from that client (its replies back up in the
+// socket) rather than buffer them, and keep serving others.
+TEST(ProxyHostileTest, ClientThatNeverReadsDoesNotGrowProxyMemory) {
+  constexpr int kValueBytes = 500 * 1000;
+  // Far more than the sockets' buffers hold: only a proxy that stops
+  // reading keeps the writer from finishing.
+  constexpr int kRequests = 2000000;
+  absl::StatusOr<Server> server = StartProxyInFrontOfMemcached();
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<Socket>> setter = Socket::Connect(server->port());
+  ASSERT_TRUE(setter.ok()) << setter.status();
+  ASSERT_TRUE(RoundTrip(**setter,
+                        absl::StrCat("set big 0 0 ", kValueBytes, "\r\n",
+                                     std::string(kValueBytes, 'b'), "\r\n"),
+                        "STORED\r\n", absl::Seconds(5))
+                  .ok());
+  const int64_t rss_before = RssKib(server->pid);
+  absl::StatusOr<std::unique_ptr<Socket>> hog = Socket::Connect(server->port());
+  ASSERT_TRUE(hog.ok()) << hog.status();
+  const std::string request = "get big\r\n";
+  int written = 0;
+  size_t partial = 0;
+  int64_t rss_max = rss_before;
+  const absl::Time until = absl::Now() + absl::Seconds(3);
+  while (written < kRequests && absl::Now() < until) {
+    absl::StatusOr<size_t> n = (*hog)->TryWrite(absl::string_view(request).substr(partial));
+    ASSERT_TRUE(n.ok()) << n.status();
+    partial += *n;
+    if (partial == request.size()) {
+      ++written;
+      partial = 0;
+    }
+    if (*n == 0) {
+      rss_max = std::max(rss_max, RssKib(server->pid));
+      absl::SleepFor(absl::Milliseconds(5));  // the socket is full: the proxy stopped reading
+    }
+  }
+  rss_max = std::max(rss_max, RssKib(server->pid));
+  const LatencySummary active = MeasureActiveClient(server->port(), 200);
+  const double growth_mib = static_cast<double>(rss_max - rss_before) / 1024.0;
+  Figure("memkit-proxy.nonreader_requests_written", absl::StrCat(written));
+  Figure("memkit-proxy.nonreader_rss_growth_mib", absl::StrCat(growth_mib));
+  Figure("memkit-proxy.nonreader_active", active.ToString());
+  ExpectUnstarved("memkit-proxy beside a client that never reads", active);
+  EXPECT_LT(written, kRequests) << "the proxy read every request without its replies leaving";
+  if (!SanitizedBuild()) {
+    EXPECT_LT(growth_mib, 64.0) << "asked for " << written << " x 500 KB";
+  }
+  // What was asked for is still owed: once the hog reads, whole replies come.
+  std::string replies;
+  const ReadEnd end = (*hog)->ReadUntil(
+      [](absl::string_view got) {
+        return got.size() > 3 * (kValueBytes + 40) && absl::StrContains(got, "END\r\n");
+      },
+      absl::Now() + absl::Seconds(10), &replies);
+  EXPECT_EQ(end, ReadEnd::kCondition) << replies.size() << " bytes of replies";
+  EXPECT_TRUE(absl::StartsWith(replies, absl::StrCat("VALUE big 0 ", kValueBytes, "\r\n")));
+  ASSERT_TRUE(server->process->CheckAlive().ok()) << server->process->LogTail();
+}
+
+}  // namespace
+}  // namespace hostile
+}  // namespace memkit
