@@ -266,6 +266,8 @@ int64_t CloseMidRequest(const Target& target, int rounds, bool reset, bool all_b
     if (stats.ok()) (void)absl::SimpleAtoi((*stats)["curr_connections"], &n);
     return n;
   };
+  // At most: the start-up probe's connection may still be counted here
+  // (seen under ASan), so "back to the baseline" is "not above it".
   const int64_t baseline = connections();
   const int64_t rss_before = RssKib(server->pid);
   std::string ten_gets;
@@ -274,7 +276,7 @@ int64_t CloseMidRequest(const Target& target, int rounds, bool reset, bool all_b
   for (int round = 0; round < rounds; ++round) {
     if (round == rounds / 2) {
       // Settled first, like the final figure: every victim so far freed.
-      EXPECT_TRUE(test_support::Eventually([&] { return connections() == baseline; },
+      EXPECT_TRUE(test_support::Eventually([&] { return connections() <= baseline; },
                                            absl::Seconds(20)));
       rss_half = RssKib(server->pid);
     }
@@ -294,7 +296,7 @@ int64_t CloseMidRequest(const Target& target, int rounds, bool reset, bool all_b
     }
     victims.clear();  // all closed at once
   }
-  EXPECT_TRUE(test_support::Eventually([&] { return connections() == baseline; },
+  EXPECT_TRUE(test_support::Eventually([&] { return connections() <= baseline; },
                                        absl::Seconds(20)))
       << "curr_connections " << connections() << ", was " << baseline;
   const LatencySummary active = MeasureActiveClient(server->port(), 200);
