@@ -6,15 +6,15 @@
 #
 #   MEMKIT_FUZZ_RUNS     executions per target (default 1000000)
 #   MEMKIT_FUZZ_TARGETS  which targets (default: every target tagged "fuzz")
-#   MEMKIT_FUZZ_SECONDS  time cap per target (default 30: with 14 targets, the
-#                        fuzz step is ~7 minutes of CI's 45, beside the sanitizer
+#   MEMKIT_FUZZ_SECONDS  time cap per target (default 20: with 16 targets, the
+#                        fuzz step is ~6 minutes of CI's 45, beside the sanitizer
 #                        steps; `tools/test.sh --long` gives 600, or fuzz longer
 #                        by hand, e.g. MEMKIT_FUZZ_SECONDS=3600)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${MEMKIT_FUZZ_RUNS:-1000000}
-seconds=${MEMKIT_FUZZ_SECONDS:-30}
+seconds=${MEMKIT_FUZZ_SECONDS:-20}
 # The fuzz toolchain (clang) lives in an output base of its own so that it
 # does not invalidate the ordinary gcc build, and creates no bazel-* links.
 bazel_fuzz=(bazel "--output_base=${HOME}/.cache/memkit-bazel-fuzz")
