@@ -3,7 +3,8 @@
 # twemproxy (nutcracker) and through memkit-proxy, all in front of one
 # memcached, in alternating runs. Prints ops/s, the proxies' CPU microseconds
 # per request (utime+stime from /proc/PID/stat over the run, divided by the
-# operations memcaslap completed) and the ratios to nutcracker.
+# operations memcaslap completed) and the ratios to nutcracker; then each
+# path's p99 at one fixed request rate, measured with `memkit bench --rate`.
 #
 #   bazel run --config=opt //proxy:proxy_bench -- [SECONDS] [ROUNDS]
 #
@@ -13,6 +14,9 @@
 set -eu
 
 PROXY_BIN=$(readlink -f "$1")
+shift
+# memkit (the CLI) measures the p99s: memcaslap prints none.
+MEMKIT_BIN=$(readlink -f "$1")
 shift
 SECONDS_PER_RUN=${1:-5}
 ROUNDS=${2:-2}
@@ -118,6 +122,21 @@ summarize() {
     }' "$WORK/results"
 }
 
+# p99 of each path at one fixed request rate (open loop, latency from each
+# request's due time, so a slow path cannot hide its queueing), below what the
+# slowest path sustains so that all three are compared at the same load:
+# memkit bench --rate, 2 threads x 16 connections, the same 90/10 or 10-key
+# multi-get mix. Prints "NAME p99 US".
+latency() {
+  name=$1 port=$2 ratio=$3 rate=$4
+  json=$("$MEMKIT_BIN" --servers="127.0.0.1:$port" bench --threads=2 --connections=16 \
+    --ratio="$ratio" --multiget-width=10 --value-size=100 --keys=10000 --duration="$SECONDS_PER_RUN" \
+    --rate="$rate" --quiet --json 2>/dev/null || true)
+  p99=$(printf '%s' "$json" | /usr/bin/python3 -c \
+    'import json,sys; d=json.load(sys.stdin); print("%.0f" % d["total"]["latency_us"]["p99"])' 2>/dev/null || echo "?")
+  printf '  %-13s p99 %6s us at %s requests/s\n' "$name" "$p99" "$rate"
+}
+
 for mode in "90/10:" "10-key multi-get:-d 10"; do
   label=${mode%%:*}
   extra=${mode#*:}
@@ -131,4 +150,9 @@ for mode in "90/10:" "10-key multi-get:-d 10"; do
     r=$((r + 1))
   done
   summarize
+  if [ -z "$extra" ]; then ratio=9:1 rate=${P99_RATE:-40000}; else ratio=0:1:9 rate=${P99_MULTIGET_RATE:-20000}; fi
+  echo "$label: p99 at a fixed rate (memkit bench --rate=$rate --ratio=$ratio)"
+  latency memcached "$MC_PORT" "$ratio" "$rate"
+  latency nutcracker "$NC_PORT" "$ratio" "$rate"
+  latency memkit-proxy "$PX_PORT" "$ratio" "$rate"
 done
