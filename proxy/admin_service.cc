@@ -474,11 +474,7 @@ absl::StatusOr<std::unique_ptr<ProxyAdmin>> ProxyAdmin::Create(const ProxyContex
   if (!options.metrics_listen.empty()) {
     admin::MetricsHttpServerOptions metrics_options;
     metrics_options.listen = options.metrics_listen;
-    metrics_options.render = [s] {
-      admin::CollectOptions collect;
-      collect.include_histogram_buckets = true;
-      return admin::FormatPrometheus(admin::CollectStats(s->provider, collect).snapshot);
-    };
+    metrics_options.render = [s] { return admin::CollectPrometheus(s->provider); };
     auto created = admin::MetricsHttpServer::Create(metrics_options);
     if (!created.ok()) return created.status();
     admin->metrics_ = std::move(*created);

@@ -163,5 +163,11 @@ std::string FormatPrometheus(const v1::StatsSnapshot& snapshot, absl::string_vie
   return families.Render();
 }
 
+std::string CollectPrometheus(StatsProvider& provider) {
+  CollectOptions collect;
+  collect.include_histogram_buckets = true;
+  return FormatPrometheus(CollectStats(provider, collect).snapshot);
+}
+
 }  // namespace admin
 }  // namespace memkit

@@ -20,6 +20,7 @@
 
 #include "absl/strings/string_view.h"
 #include "core/admin/admin.pb.h"
+#include "core/admin/stats_collector.h"
 
 namespace memkit {
 namespace admin {
@@ -30,6 +31,10 @@ inline constexpr absl::string_view kPrometheusContentType =
 
 std::string FormatPrometheus(const memkit::admin::v1::StatsSnapshot& snapshot,
                              absl::string_view prefix = "memkit_");
+
+// A fresh snapshot of `provider` (with histogram buckets) in the text format:
+// what a /metrics endpoint (MetricsHttpServerOptions::render) serves.
+std::string CollectPrometheus(StatsProvider& provider);
 
 }  // namespace admin
 }  // namespace memkit
