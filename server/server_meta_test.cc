@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/net/clock.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 #include "server/server_test_util.h"
@@ -19,7 +20,11 @@ using testing::TestConnection;
 class MetaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = StartServer();
+    // A stopped clock: "l" (seconds since last access) and "t" must not
+    // depend on whether a second boundary passes during the test.
+    ServerOptions options = testing::TestServerOptions();
+    options.clock = &clock_;
+    server_ = StartServer(options);
     ASSERT_NE(server_, nullptr);
     auto conn = TestConnection::Connect(server_->address());
     ASSERT_TRUE(conn.ok()) << conn.status();
@@ -29,6 +34,7 @@ class MetaTest : public ::testing::Test {
     return conn_->Call(request, suffix);
   }
 
+  net::ManualClock clock_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<TestConnection> conn_;
 };
