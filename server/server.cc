@@ -247,15 +247,9 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
     return;
   }
   counters.ConnectionOpened();
-  std::string name;
-  if (slot->address.is_unix()) {
-    name = absl::StrCat("unix:", slot->address.host());
-  } else {
-    name = absl::StrCat("tcp:", peer.ToString());
-  }
   Worker* worker = workers[next_worker_++ % workers.size()].get();
-  worker->loop->Post([this, worker, slot, fd = std::move(fd), name = std::move(name)]() mutable {
-    CacheSession::Start(this, worker, slot, std::move(fd), std::move(name));
+  worker->loop->Post([this, worker, slot, fd = std::move(fd), peer = net::CompactIpAddress(peer)]() mutable {
+    CacheSession::Start(this, worker, slot, std::move(fd), peer.ToAddress());
   });
 }
 

@@ -344,7 +344,7 @@ void WriteConnsStats(ServerCore& core, const CacheSession* self, StatSink sink) 
   core.registry.ForEach([&](const CacheSession& session) {
     const CacheSession* s = &session;
     const std::string p = absl::StrCat(s->fd, ":");
-    sink(p + "addr", s->peer);
+    sink(p + "addr", s->peer());
     if (s->listen_slot != nullptr) sink(p + "listen_addr", s->listen_slot->stats_name);
     const frontend::ConnectionState state =
         s == self ? frontend::ConnectionState::kParseCmd : s->frontend()->state();

@@ -65,7 +65,7 @@ bool AsciiAuth::Step(Connection* c) {
         c->CloseNow(/*reset=*/false);
         return false;
       }
-      c->wait_until_ = input.size() + 1;
+      c->wait_until_ = Connection::Saturate32(input.size() + 1);
       return false;
     }
     c->wait_until_ = 0;
@@ -78,11 +78,11 @@ bool AsciiAuth::Step(Connection* c) {
       return true;
     }
     // The key, flags and ttl are ignored; the data is the credentials.
-    c->auth_value_bytes_ = size_t{size} + 2;
+    c->auth_value_bytes_ = Connection::Saturate32(size_t{size} + 2);
   }
   const size_t need = c->auth_value_bytes_;
   if (in.size() < need) {
-    c->wait_until_ = need;
+    c->wait_until_ = Connection::Saturate32(need);
     c->ReserveOrClose(need - in.size());
     return false;
   }
@@ -98,7 +98,7 @@ bool AsciiAuth::Step(Connection* c) {
     reply = "CLIENT_ERROR bad command line termination";
   } else if (words.size() < 2) {
     reply = "CLIENT_ERROR bad authentication token format";
-  } else if (c->options_.ascii_auth->Check(words[0], words[1])) {
+  } else if (c->options().ascii_auth->Check(words[0], words[1])) {
     reply = "STORED";
     authenticated = true;
   } else {

@@ -31,9 +31,17 @@ bool BinaryProtocol::Step(Connection* c) {
   net::ReadBuffer& in = c->conn_->input();
   const absl::string_view input = in.data();
   protocol::BinaryRequest& request = c->binary();
-  const protocol::ParseResult r = protocol::ParseBinaryRequest(input, c->binary_options_, &request);
+  const protocol::BinaryParserOptions& shared = c->options().binary;
+  protocol::ParseResult r;
+  if (shared.authenticated == c->binary_authenticated_) {
+    r = protocol::ParseBinaryRequest(input, shared, &request);
+  } else {
+    protocol::BinaryParserOptions own = shared;  // after a SASL login only
+    own.authenticated = c->binary_authenticated_;
+    r = protocol::ParseBinaryRequest(input, own, &request);
+  }
   if (r.incomplete()) {
-    c->wait_until_ = input.size() + r.bytes_needed;
+    c->wait_until_ = Connection::Saturate32(input.size() + r.bytes_needed);
     // With header, extras and key in, only a value can be missing: memcached
     // is in conn_nread and holds its replies back meanwhile.
     c->awaiting_value_ = false;
@@ -78,12 +86,12 @@ bool BinaryProtocol::Step(Connection* c) {
     // way core/status reads it: out of memory is 0x0082, anything else an
     // internal error.
     const bool out_of_memory =
-        GetMcCode(StatusFromTextReply(absl::StrCat("SERVER_ERROR ", c->fail_message_))) ==
+        GetMcCode(StatusFromTextReply(absl::StrCat("SERVER_ERROR ", c->fail_message()))) ==
         McCode::kOutOfMemory;
     Send(ex->out(), protocol::BinaryErrorResponse(
                         op, request.opaque,
                         out_of_memory ? BinaryStatus::kOutOfMemory : BinaryStatus::kInternalError,
-                        c->fail_message_));
+                        c->fail_message()));
     ex->Finish();
   } else if (request.command == BinaryOpcode::kNoop) {
     Send(ex->out(), protocol::BinarySuccessResponse(op, request.opaque));

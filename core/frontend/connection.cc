@@ -82,7 +82,7 @@ bool Exchange::HasUnwrittenReplies() const {
 }
 void Exchange::DiscardBufferedInput() { conn_->drop_buffered_input_ = true; }
 void Exchange::IgnoreInput() { conn_->ignore_input_ = true; }
-void Exchange::MarkAuthenticated() { conn_->binary_options_.authenticated = true; }
+void Exchange::MarkAuthenticated() { conn_->binary_authenticated_ = true; }
 
 // ---- Connection
 
@@ -90,10 +90,9 @@ Connection::Connection(net::EventLoop* loop, std::shared_ptr<const ConnectionOpt
                        std::unique_ptr<Backend> backend)
     : loop_(loop),
       shared_options_(std::move(options)),
-      options_(*shared_options_),
       backend_(std::move(backend)),
-      authenticated_(options_.ascii_auth == nullptr),
-      binary_options_(options_.binary) {}
+      authenticated_(shared_options_->ascii_auth == nullptr),
+      binary_authenticated_(shared_options_->binary.authenticated) {}
 
 Connection::~Connection() {
   // The socket's queue first (it may reference pins the back end releases),
@@ -270,8 +269,8 @@ int64_t Connection::last_activity_ns() const {
 }
 
 void Connection::ApplyLatency() {
-  if (options_.faults == nullptr) return;
-  const int64_t latency = options_.faults->latency_ns();
+  if (options().faults == nullptr) return;
+  const int64_t latency = options().faults->latency_ns();
   if (latency != applied_latency_ns_) {
     applied_latency_ns_ = latency;
     conn_->set_flush_delay(absl::Nanoseconds(latency));
@@ -350,7 +349,7 @@ void Connection::Process(bool limited) {
   // Nested only if a back end's call came back into this connection.
   const bool borrowed = decoded_ == nullptr;
   if (borrowed) decoded_ = BorrowDecoded();
-  int budget = limited ? options_.reqs_per_event : INT_MAX;
+  int budget = limited ? options().reqs_per_event : INT_MAX;
   SetState(ConnectionState::kParseCmd);
   // Waiting for a value's or a swallow's bytes, memcached reads exactly the
   // bytes it lacks straight off the socket: once they are in, its buffer is
@@ -380,14 +379,14 @@ void Connection::Process(bool limited) {
       waiting = true;
       break;
     }
-    if (conn_->output().size() > options_.output_high_water) {
+    if (conn_->output().size() > options().output_high_water) {
       // Let the connection flush; OnDrained (if the socket blocks) or the
       // resume task (if it did not) carries on.
       output_paused_ = true;
       ScheduleResume(absl::ZeroDuration());
       break;
     }
-    if (pending_count_ >= options_.max_pending) {
+    if (pending_count_ >= options().max_pending) {
       // DrainFinished resumes once requests finish.
       pending_paused_ = true;
       break;
@@ -405,7 +404,7 @@ void Connection::Process(bool limited) {
       continue;
     }
     if (detected_ == Detected::kUnknown) {
-      switch (options_.protocols) {
+      switch (options().protocols) {
         case Protocols::kAuto:
           detected_ = static_cast<uint8_t>(in.data()[0]) == protocol::kBinaryRequestMagic
                           ? Detected::kBinary
@@ -462,8 +461,8 @@ Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
   ex->next_ = nullptr;
   ex->finished_ = false;
   ex->listed_ = false;
-  ex->drop_ = consult_faults && options_.faults != nullptr && options_.faults->TakeDrop();
-  if (options_.request_latency != nullptr) ex->start_ns_ = net::MonotonicNanos();
+  ex->drop_ = consult_faults && options().faults != nullptr && options().faults->TakeDrop();
+  if (options().request_latency != nullptr) ex->start_ns_ = net::MonotonicNanos();
   ex->direct_ = pending_head_ == nullptr;
   if (ex->direct_) {
     ex->out_ = ex->drop_ ? DiscardQueue() : &conn_->output();
@@ -471,8 +470,8 @@ Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
     ex->out_ = &ex->buffer_;
   }
   if (fail != nullptr) {
-    *fail = consult_faults && options_.faults != nullptr &&
-            options_.faults->TakeFailure(&fail_message_);
+    *fail = consult_faults && options().faults != nullptr &&
+            options().faults->TakeFailure(&fail_message());
   }
   return ex;
 }
@@ -499,8 +498,8 @@ void Connection::EndExchange(Exchange* ex) {
 
 void Connection::OnFinished(Exchange* ex) {
   ex->finished_ = true;
-  if (options_.request_latency != nullptr) {
-    options_.request_latency->Record(net::MonotonicNanos() - ex->start_ns_);
+  if (options().request_latency != nullptr) {
+    options().request_latency->Record(net::MonotonicNanos() - ex->start_ns_);
   }
   // Still inside the back end's call: EndExchange files it.
   if (!ex->listed_) return;
@@ -545,7 +544,7 @@ void Connection::DrainFinished() {
   }
   // A direct reply finished on a later turn is in the socket's queue too.
   if (appended || !conn_->output().empty()) conn_->Flush();
-  if (pending_paused_ && pending_count_ < options_.max_pending) {
+  if (pending_paused_ && pending_count_ < options().max_pending) {
     pending_paused_ = false;
     ScheduleResume(absl::ZeroDuration());
   }

@@ -267,9 +267,32 @@ class Connection final : private net::Connection::Handler {
   void KeepOnlyCommitted();
   void SetState(ConnectionState s) { state_.store(s, std::memory_order_relaxed); }
 
+  // The decoders' request objects: 1.4 KB, mostly the text parser's token
+  // tables. A request is decoded and handed to the back end within one
+  // Process() (the parsers start over on every call), so a connection
+  // borrows them from a per-thread pool for that long instead of holding
+  // them: an idle connection costs a few hundred bytes, as memcached's do.
+  struct Decoded {
+    protocol::AsciiRequest ascii;
+    protocol::BinaryRequest binary;
+    std::string fail_message;  // an injected failure's, for its reply
+  };
+  protocol::AsciiRequest& ascii() { return decoded_->ascii; }
+  protocol::BinaryRequest& binary() { return decoded_->binary; }
+  std::string& fail_message() { return decoded_->fail_message; }
+  static Decoded* BorrowDecoded();
+  static void ReturnDecoded(Decoded* decoded);
+
+  const ConnectionOptions& options() const { return *shared_options_; }
+  static uint32_t Saturate32(size_t n) {
+    return n > 0xffffffffu ? 0xffffffffu : static_cast<uint32_t>(n);
+  }
+
+  // The fields are ordered pointers, 64-bit counters, then flags, so that
+  // nothing pads: a server holds one Connection per client, 10,000 idle
+  // ones included.
   net::EventLoop* const loop_;
   const std::shared_ptr<const ConnectionOptions> shared_options_;
-  const ConnectionOptions& options_;  // *shared_options_
   // Declared before conn_ and the exchanges: the output queues hold
   // references (pins) the back end releases.
   std::unique_ptr<Backend> backend_;
@@ -277,24 +300,30 @@ class Connection final : private net::Connection::Handler {
   std::unique_ptr<net::OutputQueue> discard_;
   Exchange* pending_head_ = nullptr;  // unfinished or not yet appended, in order
   Exchange* pending_tail_ = nullptr;
-  size_t pending_count_ = 0;
   std::unique_ptr<net::Connection> conn_;
-  int fd_ = -1;
+  // Replies held in conn_nread/conn_swallow (rare: made on first use).
+  std::unique_ptr<std::string> held_;
+  Decoded* decoded_ = nullptr;  // set during Process() only
 
-  std::atomic<ConnectionState> state_{ConnectionState::kRead};
   std::atomic<int64_t> last_cmd_ns_{0};
-
-  Detected detected_ = Detected::kUnknown;
   size_t swallow_ = 0;       // bytes still to discard after a refused command
-  size_t wait_until_ = 0;    // don't reparse until input holds this many bytes
   size_t committed_ = 0;     // output bytes memcached would have written by now
+  int64_t start_ns_ = 0;
+  net::EventLoop::TimerId resume_timer_ = 0;
+  int64_t applied_latency_ns_ = 0;
+
+  // Don't reparse until input holds this many bytes (a request is < 4 GiB).
+  uint32_t wait_until_ = 0;
+  uint32_t auth_value_bytes_ = 0;   // the ascii_auth command's data still to read
+  uint32_t pending_count_ = 0;
+  int fd_ = -1;
+  std::atomic<ConnectionState> state_{ConnectionState::kRead};
+  Detected detected_ = Detected::kUnknown;
   // The request being parsed is a storage command whose value is still
   // arriving (memcached's conn_nread), as opposed to a partial line/header.
   bool awaiting_value_ = false;
   // The last batch ended waiting for a value's or a swallow's bytes.
   bool awaited_data_ = false;
-  // Replies held in conn_nread/conn_swallow (rare: made on first use).
-  std::unique_ptr<std::string> held_;
   bool closing_ = false;        // quit/close requested: parse nothing more
   bool close_when_done_ = false;  // close once the pending exchanges finish
   bool socket_closed_ = false;  // OnClose ran
@@ -306,31 +335,10 @@ class Connection final : private net::Connection::Handler {
   // is parsed and answered (MaybeCloseAtEof).
   bool read_eof_ = false;
   bool in_process_ = false;
-  int64_t start_ns_ = 0;
-  net::EventLoop::TimerId resume_timer_ = 0;
-  int64_t applied_latency_ns_ = 0;
-  std::string fail_message_;
-
-  // The decoders' request objects: 1.4 KB, mostly the text parser's token
-  // tables. A request is decoded and handed to the back end within one
-  // Process() (the parsers start over on every call), so a connection
-  // borrows them from a per-thread pool for that long instead of holding
-  // them: an idle connection costs a few hundred bytes, as memcached's do.
-  struct Decoded {
-    protocol::AsciiRequest ascii;
-    protocol::BinaryRequest binary;
-  };
-  protocol::AsciiRequest& ascii() { return decoded_->ascii; }
-  protocol::BinaryRequest& binary() { return decoded_->binary; }
-  static Decoded* BorrowDecoded();
-  static void ReturnDecoded(Decoded* decoded);
-  Decoded* decoded_ = nullptr;  // set during Process() only
-
-  // ---- authentication (ascii_auth.h; binary SASL through binary_options_)
   bool authenticated_ = true;     // false until an ascii_auth login succeeds
-  size_t auth_value_bytes_ = 0;   // the auth command's data still to read
-  // options_.binary with this connection's SASL state.
-  protocol::BinaryParserOptions binary_options_;
+  // A SASL login's outcome: the parser's options().binary.authenticated for
+  // this connection.
+  bool binary_authenticated_ = false;
 };
 
 }  // namespace frontend

@@ -19,9 +19,9 @@ using protocol::AsciiCommand;
 bool TextProtocol::Step(Connection* c) {
   net::ReadBuffer& in = c->conn_->input();
   const absl::string_view input = in.data();
-  const protocol::ParseResult r = protocol::ParseAsciiRequest(input, c->options_.ascii, &c->ascii());
+  const protocol::ParseResult r = protocol::ParseAsciiRequest(input, c->options().ascii, &c->ascii());
   if (r.incomplete()) {
-    c->wait_until_ = input.size() + r.bytes_needed;
+    c->wait_until_ = Connection::Saturate32(input.size() + r.bytes_needed);
     // A complete line means a storage command waiting for its data block
     // (memcached's conn_nread, which holds replies back); otherwise the line
     // itself is unfinished (memcached writes what it has meanwhile).
@@ -44,7 +44,7 @@ bool TextProtocol::Step(Connection* c) {
   bool fail = false;
   Exchange* ex = c->BeginExchange(/*consult_faults=*/true, &fail);
   if (fail) {
-    ex->out()->Append({"SERVER_ERROR ", c->fail_message_, "\r\n"});
+    ex->out()->Append({"SERVER_ERROR ", c->fail_message(), "\r\n"});
     ex->Finish();
   } else if (command == AsciiCommand::kQuit) {
     ex->Finish();

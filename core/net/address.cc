@@ -291,6 +291,44 @@ std::string Address::ToString() const {
   }
 }
 
+CompactIpAddress::CompactIpAddress(const Address& address) {
+  if (address.family() == Address::Family::kIPv4) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(address.sockaddr());
+    family_ = 4;
+    port_ = sin->sin_port;
+    std::memcpy(ip_, &sin->sin_addr, sizeof(sin->sin_addr));
+  } else if (address.family() == Address::Family::kIPv6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(address.sockaddr());
+    family_ = 6;
+    port_ = sin6->sin6_port;
+    scope_id_ = sin6->sin6_scope_id;
+    std::memcpy(ip_, &sin6->sin6_addr, sizeof(sin6->sin6_addr));
+  }
+}
+
+Address CompactIpAddress::ToAddress() const {
+  if (family_ == 4) {
+    sockaddr_in sin;
+    std::memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = port_;
+    std::memcpy(&sin.sin_addr, ip_, sizeof(sin.sin_addr));
+    auto address = Address::FromSockaddr(reinterpret_cast<const struct sockaddr*>(&sin), sizeof(sin));
+    if (address.ok()) return *address;
+  } else if (family_ == 6) {
+    sockaddr_in6 sin6;
+    std::memset(&sin6, 0, sizeof(sin6));
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = port_;
+    sin6.sin6_scope_id = scope_id_;
+    std::memcpy(&sin6.sin6_addr, ip_, sizeof(sin6.sin6_addr));
+    auto address =
+        Address::FromSockaddr(reinterpret_cast<const struct sockaddr*>(&sin6), sizeof(sin6));
+    if (address.ok()) return *address;
+  }
+  return Address();
+}
+
 bool operator==(const Address& a, const Address& b) {
   if (a.family_ != b.family_) return false;
   switch (a.family_) {

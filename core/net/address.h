@@ -90,6 +90,25 @@ class Address {
   struct sockaddr_storage storage_;
 };
 
+// An IP address and port in 24 bytes (an Address is 136): for records kept
+// per connection, by the ten thousand (a server's clients). Unix and
+// unspecified addresses become an unspecified one.
+class CompactIpAddress {
+ public:
+  CompactIpAddress() = default;
+  explicit CompactIpAddress(const Address& address);
+
+  bool valid() const { return family_ != 0; }
+  // The full address back (unspecified when !valid()).
+  Address ToAddress() const;
+
+ private:
+  uint8_t family_ = 0;  // 0, 4 or 6
+  uint16_t port_ = 0;   // network byte order
+  uint32_t scope_id_ = 0;
+  uint8_t ip_[16] = {};
+};
+
 // Options for Resolve().
 struct ResolveOptions {
   // Used when the text has no ":port". -1 means a port is required.

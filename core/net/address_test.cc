@@ -64,6 +64,22 @@ TEST(AddressTest, ToStringRoundTrips) {
   }
 }
 
+TEST(AddressTest, CompactIpAddressKeepsIpPortAndScope) {
+  for (const char* text : {"127.0.0.1:11211", "10.1.2.3:0", "[::1]:5555", "[fe80::1%lo]:80"}) {
+    auto address = Address::Parse(text);
+    ASSERT_TRUE(address.ok()) << text;
+    CompactIpAddress compact(*address);
+    EXPECT_TRUE(compact.valid());
+    EXPECT_EQ(compact.ToAddress(), *address) << text;
+    EXPECT_EQ(compact.ToAddress().ToString(), address->ToString());
+  }
+  auto unix_address = Address::Parse("/tmp/x.sock");
+  ASSERT_TRUE(unix_address.ok());
+  EXPECT_FALSE(CompactIpAddress(*unix_address).valid());
+  EXPECT_FALSE(CompactIpAddress().ToAddress().valid());
+  EXPECT_LE(sizeof(CompactIpAddress), 24u);
+}
+
 TEST(AddressTest, DefaultPort) {
   auto a = Address::Parse("127.0.0.1", 11211);
   ASSERT_TRUE(a.ok()) << a.status();

@@ -40,16 +40,18 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Create(
 
 Connection::Connection(EventLoop* loop, UniqueFd fd, Handler* handler, const Options& options)
     : loop_(loop),
-      fd_(std::move(fd)),
       handler_(handler),
-      output_high_water_(options.output_high_water),
-      shrink_read_buffer_above_(options.shrink_read_buffer_above),
+      fd_(std::move(fd)),
+      output_high_water_(static_cast<uint32_t>(
+          std::min<size_t>(options.output_high_water, uint32_t{0xffffffff}))),
+      shrink_read_buffer_above_(static_cast<uint32_t>(
+          std::min<size_t>(options.shrink_read_buffer_above, uint32_t{0xffffffff}))),
       input_(options.read_buffer) {}
 
 Connection::~Connection() {
   if (close_timer_ != 0) loop_->CancelTimer(close_timer_);
   if (flush_timer_ != 0) loop_->CancelTimer(flush_timer_);
-  if (state_ != State::kClosed) loop_->Unwatch(fd_.get());
+  if (state_ != State::kClosed) loop_->Unwatch(this);
   // fd_ closes itself; output_ releases its references.
 }
 
@@ -118,9 +120,9 @@ void Connection::HandleReadable() {
 
 void Connection::Flush() {
   if (state_ == State::kClosed) return;
-  if (flush_delay_ > absl::ZeroDuration()) {
+  if (flush_delay_ns_ > 0) {
     if (flush_timer_ == 0 && (!output_.empty() || shutdown_pending_)) {
-      flush_timer_ = loop_->RunAfter(flush_delay_, [this] {
+      flush_timer_ = loop_->RunAfter(absl::Nanoseconds(flush_delay_ns_), [this] {
         flush_timer_ = 0;
         FlushNow(/*from_event=*/true);
       });
@@ -178,7 +180,7 @@ void Connection::UpdateInterest() {
   }
   if (output_blocked_ && !output_.empty() && flush_timer_ == 0) want |= EventLoop::kWritable;
   if (transport_ != nullptr && transport_->WantsWritable()) want |= EventLoop::kWritable;
-  absl::Status s = loop_->UpdateInterest(fd_.get(), want);
+  absl::Status s = loop_->UpdateInterest(this, want);
   if (!s.ok()) CloseInternal(s, false);
 }
 
@@ -221,7 +223,7 @@ void Connection::CloseInternal(absl::Status reason, bool reset) {
     loop_->CancelTimer(flush_timer_);
     flush_timer_ = 0;
   }
-  loop_->Unwatch(fd_.get());
+  loop_->Unwatch(this);
   if (transport_ != nullptr && !reset) transport_->Shutdown();
   if (reset) {
     ResetAndClose(std::move(fd_));
@@ -266,17 +268,20 @@ absl::StatusOr<size_t> Connection::WriteThroughTransport() {
   constexpr size_t kChunk = 16 * 1024;
   constexpr size_t kMaxIov = 64;
   struct iovec iov[kMaxIov];
+  // Per thread, not per connection: filled and written within this call
+  // (a retried TLS write is rebuilt from the same queued bytes).
+  thread_local std::string scratch;
   size_t total = 0;
   while (!output_.empty()) {
     const size_t count = output_.Gather(iov, kMaxIov);
     absl::string_view chunk(static_cast<const char*>(iov[0].iov_base), iov[0].iov_len);
     if (count > 1 && chunk.size() < kChunk) {
-      transport_scratch_.clear();
-      for (size_t i = 0; i < count && transport_scratch_.size() < kChunk; ++i) {
-        const size_t take = std::min(iov[i].iov_len, kChunk - transport_scratch_.size());
-        transport_scratch_.append(static_cast<const char*>(iov[i].iov_base), take);
+      scratch.clear();
+      for (size_t i = 0; i < count && scratch.size() < kChunk; ++i) {
+        const size_t take = std::min(iov[i].iov_len, kChunk - scratch.size());
+        scratch.append(static_cast<const char*>(iov[i].iov_base), take);
       }
-      chunk = transport_scratch_;
+      chunk = scratch;
     }
     absl::StatusOr<size_t> n = transport_->Write(chunk);
     if (!n.ok()) return n;
@@ -285,7 +290,7 @@ absl::StatusOr<size_t> Connection::WriteThroughTransport() {
     total += *n;
     if (*n < chunk.size()) break;
   }
-  if (transport_scratch_.capacity() > 2 * kChunk) std::string().swap(transport_scratch_);
+  if (scratch.capacity() > 2 * kChunk) std::string().swap(scratch);
   return total;
 }
 

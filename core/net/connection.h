@@ -140,7 +140,7 @@ class Connection final : private EventLoop::Watcher {
 
   // Holds every flush back by `delay` (zero: flush at once). A fault-injection
   // hook for added latency: replies appended meanwhile go out together.
-  void set_flush_delay(absl::Duration delay) { flush_delay_ = delay; }
+  void set_flush_delay(absl::Duration delay) { flush_delay_ns_ = absl::ToInt64Nanoseconds(delay); }
 
   bool closed() const { return state_ == State::kClosed; }
   bool read_eof() const { return read_eof_; }
@@ -154,7 +154,7 @@ class Connection final : private EventLoop::Watcher {
   uint64_t writes_blocked() const { return writes_blocked_; }
 
  private:
-  enum class State { kOpen, kClosing, kClosed };
+  enum class State : uint8_t { kOpen, kClosing, kClosed };
 
   Connection(EventLoop* loop, UniqueFd fd, Handler* handler, const Options& options);
 
@@ -171,33 +171,32 @@ class Connection final : private EventLoop::Watcher {
   absl::StatusOr<ssize_t> ReadThroughTransport();
   absl::StatusOr<size_t> WriteThroughTransport();
 
+  // Laid out small (32-bit limits, flags together): a server holds one per
+  // client, 10,000 idle ones included.
   EventLoop* const loop_;
-  UniqueFd fd_;
   Handler* const handler_;
-  // From Options (the read buffer keeps its own); not the whole struct, which
-  // every one of thousands of connections would carry.
-  const size_t output_high_water_;
-  const size_t shrink_read_buffer_above_;
-
-  ReadBuffer input_;
-  OutputQueue output_;
-  std::unique_ptr<Transport> transport_;  // null: plain socket I/O
-  std::string transport_scratch_;         // small replies coalesced per TLS record
-
+  UniqueFd fd_;
+  uint32_t writes_blocked_ = 0;
+  const uint32_t output_high_water_;
+  const uint32_t shrink_read_buffer_above_;
   State state_ = State::kOpen;
   bool read_eof_ = false;
   bool reading_paused_ = false;      // by the user
   bool shutdown_pending_ = false;    // ShutdownWrite() requested
   bool write_shut_ = false;          // shutdown(SHUT_WR) done
   bool output_blocked_ = false;      // last write left bytes behind
+
+  ReadBuffer input_;
+  OutputQueue output_;
+  std::unique_ptr<Transport> transport_;  // null: plain socket I/O
+
   absl::Status close_reason_;        // for CloseAfterFlush / OnClose
-  absl::Duration flush_delay_ = absl::ZeroDuration();
+  int64_t flush_delay_ns_ = 0;
   EventLoop::TimerId flush_timer_ = 0;
   EventLoop::TimerId close_timer_ = 0;
   int64_t last_read_ns_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
-  uint64_t writes_blocked_ = 0;
 };
 
 }  // namespace net

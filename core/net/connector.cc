@@ -69,7 +69,7 @@ std::unique_ptr<AsyncConnect> AsyncConnect::Start(EventLoop* loop, const Address
 }
 
 AsyncConnect::~AsyncConnect() {
-  if (watching_) loop_->Unwatch(fd_.get());
+  if (watching_) loop_->Unwatch(this);
   if (timer_ != 0) loop_->CancelTimer(timer_);
 }
 
@@ -87,7 +87,7 @@ void AsyncConnect::OnIoReady(uint32_t events) {
 void AsyncConnect::Finish(absl::StatusOr<UniqueFd> result) {
   if (!done_) return;
   if (watching_) {
-    loop_->Unwatch(fd_.valid() ? fd_.get() : (result.ok() ? result->get() : -1));
+    loop_->Unwatch(this);
     watching_ = false;
   }
   if (timer_ != 0) {

@@ -17,8 +17,8 @@ namespace memkit {
 namespace net {
 namespace {
 
-// epoll data for the wake-up eventfd; real registrations put the fd in the
-// low 32 bits and a generation >= 1 in the high ones, so never collide.
+// epoll data for the wake-up eventfd; real registrations carry their
+// Watcher's address, which is never all ones.
 constexpr uint64_t kWakeToken = std::numeric_limits<uint64_t>::max();
 
 // The loop whose Run()/RunOnce() is on this thread's stack.
@@ -39,14 +39,6 @@ class CurrentLoopScope {
  private:
   const EventLoop* previous_;
 };
-
-uint32_t NextGeneration() {
-  // Generations only need to differ between consecutive registrations of
-  // the same fd number on one loop; a process-wide counter does that.
-  static std::atomic<uint32_t> counter{0};
-  uint32_t g = counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  return g == 0 ? 1 : g;
-}
 
 }  // namespace
 
@@ -148,21 +140,22 @@ size_t EventLoop::RunOnce(absl::Duration max_wait) {
 }
 
 void EventLoop::DispatchIo(int n) {
+  dispatching_ = true;
   for (int i = 0; i < n; ++i) {
     const struct epoll_event& ev = events_[static_cast<size_t>(i)];
     if (ev.data.u64 == kWakeToken) {
       DrainWakeFd();
       continue;
     }
-    const int fd = static_cast<int>(ev.data.u64 & 0xffffffffu);
-    const uint32_t generation = static_cast<uint32_t>(ev.data.u64 >> 32);
-    if (fd < 0 || static_cast<size_t>(fd) >= fds_.size()) continue;
-    const FdEntry& entry = fds_[static_cast<size_t>(fd)];
-    // A watcher earlier in this batch may have unwatched (and maybe re-used)
-    // this fd: the generation tells a stale event apart.
-    if (entry.watcher == nullptr || entry.generation != generation) continue;
-    entry.watcher->OnIoReady(ev.events);
+    Watcher* watcher = static_cast<Watcher*>(ev.data.ptr);
+    // A watcher earlier in this batch may have unwatched (and maybe
+    // destroyed) this one: its events are stale. Level triggering reports
+    // anything still true of a re-watched fd on the next turn.
+    if (!unwatched_in_batch_.empty() && unwatched_in_batch_.contains(watcher)) continue;
+    watcher->OnIoReady(ev.events);
   }
+  dispatching_ = false;
+  unwatched_in_batch_.clear();
   // A full batch suggests more were ready: take more next time.
   if (static_cast<size_t>(n) == events_.size() && events_.size() < 4096) {
     events_.resize(events_.size() * 2);
@@ -209,56 +202,48 @@ void EventLoop::RunInLoop(Task task) {
 
 absl::Status EventLoop::Watch(int fd, uint32_t interest, Watcher* watcher) {
   if (fd < 0 || watcher == nullptr) return absl::InvalidArgumentError("Watch: bad fd or watcher");
-  if (static_cast<size_t>(fd) >= fds_.size()) {
-    fds_.resize(std::max(static_cast<size_t>(fd) + 1, fds_.size() * 2));
+  if (watcher->watched_fd_ >= 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("watcher of fd ", watcher->watched_fd_, " is already watching"));
   }
-  FdEntry& entry = fds_[static_cast<size_t>(fd)];
-  if (entry.watcher != nullptr) {
-    return absl::AlreadyExistsError(absl::StrCat("fd ", fd, " is already watched"));
-  }
-  const uint32_t generation = NextGeneration();
   struct epoll_event ev;
   std::memset(&ev, 0, sizeof(ev));
   ev.events = interest;
-  ev.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) |
-                (static_cast<uint64_t>(generation) << 32);
+  ev.data.ptr = watcher;
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (errno == EEXIST) return absl::AlreadyExistsError(absl::StrCat("fd ", fd, " is already watched"));
     return ErrnoStatus(errno, absl::StrCat("epoll_ctl(ADD, ", fd, ")"));
   }
-  entry.watcher = watcher;
-  entry.interest = interest;
-  entry.generation = generation;
+  watcher->watched_fd_ = fd;
+  watcher->interest_ = interest;
   ++watched_;
   return absl::OkStatus();
 }
 
-absl::Status EventLoop::UpdateInterest(int fd, uint32_t interest) {
-  if (fd < 0 || static_cast<size_t>(fd) >= fds_.size() ||
-      fds_[static_cast<size_t>(fd)].watcher == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("fd ", fd, " is not watched"));
+absl::Status EventLoop::UpdateInterest(Watcher* watcher, uint32_t interest) {
+  if (watcher == nullptr || watcher->watched_fd_ < 0) {
+    return absl::FailedPreconditionError("UpdateInterest: the watcher watches no fd");
   }
-  FdEntry& entry = fds_[static_cast<size_t>(fd)];
-  if (entry.interest == interest) return absl::OkStatus();
+  if (watcher->interest_ == interest) return absl::OkStatus();
   struct epoll_event ev;
   std::memset(&ev, 0, sizeof(ev));
   ev.events = interest;
-  ev.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) |
-                (static_cast<uint64_t>(entry.generation) << 32);
-  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, fd, &ev) < 0) {
-    return ErrnoStatus(errno, absl::StrCat("epoll_ctl(MOD, ", fd, ")"));
+  ev.data.ptr = watcher;
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, watcher->watched_fd_, &ev) < 0) {
+    return ErrnoStatus(errno, absl::StrCat("epoll_ctl(MOD, ", watcher->watched_fd_, ")"));
   }
-  entry.interest = interest;
+  watcher->interest_ = interest;
   return absl::OkStatus();
 }
 
-void EventLoop::Unwatch(int fd) {
-  if (fd < 0 || static_cast<size_t>(fd) >= fds_.size()) return;
-  FdEntry& entry = fds_[static_cast<size_t>(fd)];
-  if (entry.watcher == nullptr) return;
+void EventLoop::Unwatch(Watcher* watcher) {
+  if (watcher == nullptr || watcher->watched_fd_ < 0) return;
   // Fails only if the fd was closed first, in which case the kernel already
   // dropped it from the epoll set.
-  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  entry = FdEntry();
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, watcher->watched_fd_, nullptr);
+  watcher->watched_fd_ = -1;
+  watcher->interest_ = 0;
+  if (dispatching_) unwatched_in_batch_.insert(watcher);
   --watched_;
 }
 

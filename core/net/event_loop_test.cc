@@ -198,6 +198,11 @@ TEST(EventLoopTest, WatchReportsReadinessLevelTriggered) {
   ASSERT_TRUE(loop->Watch(p.r.get(), EventLoop::kReadable, &w).ok());
   EXPECT_EQ(loop->Watch(p.r.get(), EventLoop::kReadable, &w).code(),
             absl::StatusCode::kAlreadyExists);
+  CountingWatcher other;
+  EXPECT_EQ(loop->Watch(p.r.get(), EventLoop::kReadable, &other).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(loop->Watch(p.w.get(), EventLoop::kWritable, &w).code(),
+            absl::StatusCode::kAlreadyExists);  // one fd per watcher
   EXPECT_EQ(loop->watched_count(), 1u);
   loop->RunOnce(absl::ZeroDuration());
   EXPECT_EQ(w.calls, 0);
@@ -209,17 +214,17 @@ TEST(EventLoopTest, WatchReportsReadinessLevelTriggered) {
   loop->RunOnce(absl::Seconds(5));
   EXPECT_EQ(w.calls, 2);
   // Interest 0: not reported even though it is readable.
-  ASSERT_TRUE(loop->UpdateInterest(p.r.get(), 0).ok());
+  ASSERT_TRUE(loop->UpdateInterest(&w, 0).ok());
   loop->RunOnce(absl::ZeroDuration());
   EXPECT_EQ(w.calls, 2);
-  ASSERT_TRUE(loop->UpdateInterest(p.r.get(), EventLoop::kReadable).ok());
+  ASSERT_TRUE(loop->UpdateInterest(&w, EventLoop::kReadable).ok());
   loop->RunOnce(absl::Seconds(5));
   EXPECT_EQ(w.calls, 3);
-  loop->Unwatch(p.r.get());
+  loop->Unwatch(&w);
   loop->RunOnce(absl::ZeroDuration());
   EXPECT_EQ(w.calls, 3);
   EXPECT_EQ(loop->watched_count(), 0u);
-  EXPECT_FALSE(loop->UpdateInterest(p.r.get(), EventLoop::kReadable).ok());
+  EXPECT_FALSE(loop->UpdateInterest(&w, EventLoop::kReadable).ok());
 }
 
 TEST(EventLoopTest, WritableInterest) {
@@ -230,7 +235,7 @@ TEST(EventLoopTest, WritableInterest) {
   loop->RunOnce(absl::Seconds(5));
   EXPECT_EQ(w.calls, 1);
   EXPECT_TRUE(w.last & EventLoop::kWritable);
-  loop->Unwatch(p.w.get());
+  loop->Unwatch(&w);
 }
 
 TEST(EventLoopTest, EventsForAnFdUnwatchedEarlierInTheBatchAreDropped) {
@@ -247,7 +252,7 @@ TEST(EventLoopTest, EventsForAnFdUnwatchedEarlierInTheBatchAreDropped) {
     if (swapped) return;
     swapped = true;
     const int old_fd = other->r.get();
-    loop->Unwatch(old_fd);
+    loop->Unwatch(other == &a ? &wa : &wb);
     other->r.reset();
     c = MakePipe();
     EXPECT_EQ(c.r.get(), old_fd);
@@ -262,9 +267,9 @@ TEST(EventLoopTest, EventsForAnFdUnwatchedEarlierInTheBatchAreDropped) {
   loop->RunOnce(absl::Seconds(5));
   EXPECT_EQ(wa.calls + wb.calls, 1);
   EXPECT_EQ(wc.calls, 0);  // c's pipe is empty: any call would be the stale event
-  if (a.r.valid()) loop->Unwatch(a.r.get());
-  if (b.r.valid()) loop->Unwatch(b.r.get());
-  loop->Unwatch(c.r.get());
+  loop->Unwatch(&wa);
+  loop->Unwatch(&wb);
+  loop->Unwatch(&wc);
 }
 
 // ---- signals ------------------------------------------------------------------

@@ -123,16 +123,16 @@ absl::Status Listener::Start(EventLoop* loop, AcceptCallback on_accept) {
 }
 
 void Listener::Pause() {
-  if (watching_) (void)loop_->UpdateInterest(fd_.get(), 0);
+  if (watching_) (void)loop_->UpdateInterest(this, 0);
 }
 
 void Listener::Resume() {
-  if (watching_) (void)loop_->UpdateInterest(fd_.get(), EventLoop::kReadable);
+  if (watching_) (void)loop_->UpdateInterest(this, EventLoop::kReadable);
 }
 
 void Listener::Stop() {
   if (watching_) {
-    loop_->Unwatch(fd_.get());
+    loop_->Unwatch(this);
     watching_ = false;
   }
   if (!fd_.valid()) return;

@@ -14,19 +14,30 @@
 namespace memkit {
 namespace net {
 
-ReadBuffer::ReadBuffer(const Options& options) : options_(options) {
-  if (options_.max_capacity == 0) options_.max_capacity = 1;
-  options_.initial_capacity =
-      std::max<size_t>(1, std::min(options_.initial_capacity, options_.max_capacity));
-  options_.min_read_size = std::max<size_t>(1, options_.min_read_size);
+namespace {
+
+// Options are size_t; the buffer keeps 32-bit sizes, under 4 GiB.
+constexpr size_t kLargestCap = size_t{1} << 31;
+
+uint32_t Clamp32(size_t n) { return static_cast<uint32_t>(std::min(n, kLargestCap)); }
+
+}  // namespace
+
+ReadBuffer::ReadBuffer(const Options& options)
+    : initial_capacity_(Clamp32(options.initial_capacity)),
+      max_capacity_(Clamp32(std::max<size_t>(1, options.max_capacity))),
+      min_read_size_(Clamp32(std::max<size_t>(1, options.min_read_size))) {
+  initial_capacity_ = std::max<uint32_t>(1, std::min(initial_capacity_, max_capacity_));
 }
 
 ReadBuffer::ReadBuffer(ReadBuffer&& other) noexcept
-    : options_(other.options_),
-      storage_(other.storage_),
+    : storage_(other.storage_),
       capacity_(other.capacity_),
       begin_(other.begin_),
-      end_(other.end_) {
+      end_(other.end_),
+      initial_capacity_(other.initial_capacity_),
+      max_capacity_(other.max_capacity_),
+      min_read_size_(other.min_read_size_) {
   other.storage_ = nullptr;
   other.capacity_ = other.begin_ = other.end_ = 0;
 }
@@ -34,7 +45,9 @@ ReadBuffer::ReadBuffer(ReadBuffer&& other) noexcept
 ReadBuffer& ReadBuffer::operator=(ReadBuffer&& other) noexcept {
   if (this == &other) return *this;
   FreeStorage();
-  options_ = other.options_;
+  initial_capacity_ = other.initial_capacity_;
+  max_capacity_ = other.max_capacity_;
+  min_read_size_ = other.min_read_size_;
   storage_ = other.storage_;
   capacity_ = other.capacity_;
   begin_ = other.begin_;
@@ -53,7 +66,7 @@ void ReadBuffer::FreeStorage() {
 void ReadBuffer::Consume(size_t n) {
   assert(n <= size());
   n = std::min(n, size());
-  begin_ += n;
+  begin_ += static_cast<uint32_t>(n);
   if (begin_ == end_) begin_ = end_ = 0;  // free compaction
 }
 
@@ -65,25 +78,25 @@ void ReadBuffer::MakeRoom(size_t n) {
   if (storage_ != nullptr && capacity_ - live >= n) {
     std::memmove(storage_, storage_ + begin_, live);
     begin_ = 0;
-    end_ = live;
+    end_ = static_cast<uint32_t>(live);
     return;
   }
-  size_t wanted = std::max({live + n, capacity_ * 2, options_.initial_capacity});
-  wanted = std::min(wanted, options_.max_capacity);
+  size_t wanted = std::max({live + n, size_t{capacity_} * 2, size_t{initial_capacity_}});
+  wanted = std::min(wanted, size_t{max_capacity_});
   char* grown = BufferCache::Take(wanted);
   if (live > 0) std::memcpy(grown, storage_ + begin_, live);
   FreeStorage();
   storage_ = grown;
-  capacity_ = BufferCache::BlockSize(wanted);
+  capacity_ = static_cast<uint32_t>(std::min(BufferCache::BlockSize(wanted), size_t{UINT32_MAX}));
   begin_ = 0;
-  end_ = live;
+  end_ = static_cast<uint32_t>(live);
 }
 
 absl::Status ReadBuffer::Reserve(size_t n) {
-  if (n > options_.max_capacity - size()) {
+  if (n > size_t{max_capacity_} - size()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "read buffer limit: ", size(), " buffered + ", n, " more exceeds ",
-        options_.max_capacity, " bytes"));
+        size_t{max_capacity_}, " bytes"));
   }
   MakeRoom(n);
   return absl::OkStatus();
@@ -95,12 +108,12 @@ absl::StatusOr<absl::Span<char>> ReadBuffer::PrepareAppend(size_t min_bytes) {
   // The block may be larger than the cap (rounded up to its class): offer
   // no room past the cap.
   return absl::Span<char>(storage_ + end_,
-                          std::min(capacity_ - end_, options_.max_capacity - size()));
+                          std::min<size_t>(capacity_ - end_, size_t{max_capacity_} - size()));
 }
 
 void ReadBuffer::CommitAppend(size_t n) {
   assert(n <= capacity_ - end_);
-  end_ += std::min(n, capacity_ - end_);
+  end_ += static_cast<uint32_t>(std::min<size_t>(n, capacity_ - end_));
 }
 
 absl::Status ReadBuffer::Append(absl::string_view bytes) {
@@ -115,16 +128,16 @@ absl::Status ReadBuffer::Append(absl::string_view bytes) {
 absl::StatusOr<ssize_t> ReadBuffer::ReadFrom(int fd) {
   if (full()) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("read buffer full (", options_.max_capacity, " bytes)"));
+        absl::StrCat("read buffer full (", size_t{max_capacity_}, " bytes)"));
   }
-  const size_t room = options_.max_capacity - size();
-  MakeRoom(std::min(options_.min_read_size, room));
+  const size_t room = size_t{max_capacity_} - size();
+  MakeRoom(std::min(size_t{min_read_size_}, room));
   // Read into all the free space there is, but never past the cap.
-  const size_t len = std::min(capacity_ - end_, room);
+  const size_t len = std::min<size_t>(capacity_ - end_, room);
   for (;;) {
     ssize_t n = ::read(fd, storage_ + end_, len);
     if (n >= 0) {
-      end_ += static_cast<size_t>(n);
+      end_ += static_cast<uint32_t>(n);
       return n;
     }
     if (errno == EINTR) continue;

@@ -67,12 +67,10 @@ class ReadBuffer {
   size_t size() const { return end_ - begin_; }
   bool empty() const { return end_ == begin_; }
   // Bytes it can hold without growing (its block, up to the cap).
-  size_t capacity() const {
-    return capacity_ < options_.max_capacity ? capacity_ : options_.max_capacity;
-  }
-  size_t max_capacity() const { return options_.max_capacity; }
+  size_t capacity() const { return capacity_ < max_capacity_ ? capacity_ : max_capacity_; }
+  size_t max_capacity() const { return max_capacity_; }
   // No more bytes can be added until some are consumed.
-  bool full() const { return size() >= options_.max_capacity; }
+  bool full() const { return size() >= max_capacity_; }
 
   // Drops the first `n` bytes (n <= size()).
   void Consume(size_t n);
@@ -110,11 +108,15 @@ class ReadBuffer {
   void MakeRoom(size_t n);
   void FreeStorage();
 
-  Options options_;
+  // 32-bit sizes (a buffer is capped far below 4 GiB): every connection
+  // has one, 10,000 idle ones included.
   char* storage_ = nullptr;  // a BufferCache block of capacity_ bytes
-  size_t capacity_ = 0;
-  size_t begin_ = 0;  // first unconsumed byte
-  size_t end_ = 0;    // one past the last byte
+  uint32_t capacity_ = 0;
+  uint32_t begin_ = 0;  // first unconsumed byte
+  uint32_t end_ = 0;    // one past the last byte
+  uint32_t initial_capacity_;
+  uint32_t max_capacity_;
+  uint32_t min_read_size_;
 };
 
 }  // namespace net

@@ -39,14 +39,14 @@ bool ValidClassList(absl::string_view list) {
 }  // namespace
 
 void CacheSession::AsciiAdmin() {
-  const absl::string_view word = ascii_->command_name;
-  const auto args = ascii_->args();
+  const absl::string_view word = ascii()->command_name;
+  const auto args = ascii()->args();
   const size_t ntokens = args.size() + 2;  // memcached's count: word, args, terminal
   const absl::string_view sub = args.empty() ? absl::string_view() : args[0];
   // memcached's set_noreply_maybe(), for the commands that call it.
   const bool noreply = !args.empty() && args.back() == "noreply";
   auto reply = [this, noreply](absl::string_view line) {
-    if (!noreply) out_->Append(line);
+    if (!noreply) out()->Append(line);
   };
 
   if (word == "lru_crawler") {
@@ -58,10 +58,10 @@ void CacheSession::AsciiAdmin() {
       int32_t src = 0;
       int32_t dst = 0;
       if (!absl::SimpleAtoi(args[1], &src) || !absl::SimpleAtoi(args[2], &dst)) {
-        out_->Append(kBadCommandLineFormatLine);
+        out()->Append(kBadCommandLineFormatLine);
         return;
       }
-      out_->Append(SlabsReassign(src, dst));
+      out()->Append(SlabsReassign(src, dst));
     } else if (ntokens >= 4 && sub == "automove") {
       uint32_t level = 0;
       double ratio = 0;
@@ -83,7 +83,7 @@ void CacheSession::AsciiAdmin() {
       }
       reply(protocol::kTextOk);
     } else {
-      out_->Append(protocol::kTextError);
+      out()->Append(protocol::kTextError);
     }
     return;
   }
@@ -103,7 +103,7 @@ void CacheSession::AsciiAdmin() {
     RefreshCerts(noreply);  // security.cc
     return;
   }
-  out_->Append(protocol::kTextError);
+  out()->Append(protocol::kTextError);
 }
 
 void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
@@ -113,61 +113,61 @@ void CacheSession::AdminLruCrawler(absl::Span<const absl::string_view> args) {
   uint32_t n = 0;
   if (ntokens == 4 && sub == "crawl") {
     if (!enabled) {
-      out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
+      out()->Append("CLIENT_ERROR lru crawler disabled\r\n");
     } else if (args[1] == "hash") {
       // memcached 1.6.18 walks the hash table only to dump; a hash crawl
       // fails as its crawler reports it.
-      out_->Append("ERROR an unknown error happened\r\n");
+      out()->Append("ERROR an unknown error happened\r\n");
     } else if (!ValidClassList(args[1])) {
-      out_->Append("BADCLASS invalid class id\r\n");
+      out()->Append("BADCLASS invalid class id\r\n");
     } else {
       // One sweep over every hash bucket.
       const uint64_t power = core_->cache->GetStats().hash_power_level;
       core_->cache->ReclaimExpired(size_t{1} << (power < 40 ? power : 40));
       core_->counters.CrawlerStarted();
-      out_->Append(protocol::kTextOk);
+      out()->Append(protocol::kTextOk);
     }
   } else if (ntokens == 4 && sub == "metadump") {
     if (!enabled) {
-      out_->Append("CLIENT_ERROR lru crawler disabled\r\n");
+      out()->Append("CLIENT_ERROR lru crawler disabled\r\n");
     } else if (!core_->options.dump_enabled) {
-      out_->Append("ERROR metadump not allowed\r\n");
-    } else if (ex_->HasUnwrittenReplies()) {
+      out()->Append("ERROR metadump not allowed\r\n");
+    } else if (ex()->HasUnwrittenReplies()) {
       // Replies memcached has not written yet (a get or mn writes them).
-      out_->Append("ERROR cannot pipeline other commands before metadump\r\n");
+      out()->Append("ERROR cannot pipeline other commands before metadump\r\n");
     } else if (args[1] != "hash" && !ValidClassList(args[1])) {
-      out_->Append("BADCLASS invalid class id\r\n");
+      out()->Append("BADCLASS invalid class id\r\n");
     } else {
       MetaDump(args[1]);
       // memcached hands the connection to its crawler thread and takes it
       // back afterwards without what was pipelined behind the metadump.
-      ex_->DiscardBufferedInput();
+      ex()->DiscardBufferedInput();
     }
   } else if (ntokens == 4 && (sub == "tocrawl" || sub == "sleep")) {
     if (!absl::SimpleAtoi(args[1], &n)) {
-      out_->Append(kBadCommandLineFormatLine);
+      out()->Append(kBadCommandLineFormatLine);
     } else if (sub == "sleep" && n > 1000000) {
-      out_->Append("CLIENT_ERROR sleep must be one second or less\r\n");
+      out()->Append("CLIENT_ERROR sleep must be one second or less\r\n");
     } else {
       // Pacing knobs of memcached's crawler thread: remembered only.
       const bool sleep = sub == "sleep";
       core_->settings.Update([sleep, n](RuntimeSettings::Knobs* k) {
         (sleep ? k->lru_crawler_sleep : k->lru_crawler_tocrawl) = n;
       });
-      out_->Append(protocol::kTextOk);
+      out()->Append(protocol::kTextOk);
     }
   } else if (ntokens == 3 && sub == "enable") {
     // memcached cannot start its crawler thread twice.
     if (core_->settings.EnableLruCrawler()) {
-      out_->Append("ERROR failed to start lru crawler thread\r\n");
+      out()->Append("ERROR failed to start lru crawler thread\r\n");
     } else {
-      out_->Append(protocol::kTextOk);
+      out()->Append(protocol::kTextOk);
     }
   } else if (ntokens == 3 && sub == "disable") {
     core_->settings.DisableLruCrawler();
-    out_->Append(protocol::kTextOk);
+    out()->Append(protocol::kTextOk);
   } else {
-    out_->Append(protocol::kTextError);
+    out()->Append(protocol::kTextError);
   }
 }
 
@@ -364,12 +364,12 @@ void CacheSession::MetaDump(absl::string_view classes) {
   for (const Entry& e : entries) {
     chunk += e.line;
     if (chunk.size() > 64 * 1024) {
-      out_->Append(chunk);
+      out()->Append(chunk);
       chunk.clear();
     }
   }
   chunk += "END\r\n";
-  out_->Append(chunk);
+  out()->Append(chunk);
 }
 
 }  // namespace internal

@@ -52,11 +52,11 @@ bool CacheSession::HandleDebugtime(absl::string_view line, net::OutputQueue* out
 }
 
 void CacheSession::AsciiReply(absl::string_view line) {
-  if (!ascii_->noreply) out_->Append(line);
+  if (!ascii()->noreply) out()->Append(line);
 }
 
 void CacheSession::ExecuteAscii() {
-  switch (ascii_->command) {
+  switch (ascii()->command) {
     case AsciiCommand::kGet:
     case AsciiCommand::kGets:
     case AsciiCommand::kGat:
@@ -88,7 +88,7 @@ void CacheSession::ExecuteAscii() {
       AsciiVerbosity();
       return;
     case AsciiCommand::kVersion:
-      out_->Append({"VERSION ", core_->options.version, "\r\n"});
+      out()->Append({"VERSION ", core_->options.version, "\r\n"});
       return;
     case AsciiCommand::kStats:
       AsciiStats();
@@ -122,39 +122,39 @@ void CacheSession::ExecuteAscii() {
     case AsciiCommand::kNone:
       break;
   }
-  out_->Append(protocol::kTextError);
+  out()->Append(protocol::kTextError);
 }
 
 void CacheSession::AsciiRetrieve() {
-  const AsciiCommand command = ascii_->command;
+  const AsciiCommand command = ascii()->command;
   const bool with_cas = command == AsciiCommand::kGets || command == AsciiCommand::kGats;
   GetOptions options;
   if (command == AsciiCommand::kGat || command == AsciiCommand::kGats) {
-    options.new_exptime = ascii_->exptime;
+    options.new_exptime = ascii()->exptime;
   }
   char line[protocol::kMaxValueLineSize];
   const bool detail = core_->settings.detail_enabled();
-  for (absl::string_view key : ascii_->keys) {
+  for (absl::string_view key : ascii()->keys) {
     WatchLookup(key);
     GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
     if (!g.hit()) continue;
     const absl::string_view value = g.item.value();
-    out_->Append(protocol::FormatValueLine(line, g.item.key(), g.item.client_flags(), value.size(),
+    out()->Append(protocol::FormatValueLine(line, g.item.key(), g.item.client_flags(), value.size(),
                                            with_cas, g.cas));
-    pins_.AppendValue(out_, g.item, value);
-    out_->Append(protocol::kTextCrlf);
+    pins_.AppendValue(out(), g.item, value);
+    out()->Append(protocol::kTextCrlf);
   }
-  out_->Append(protocol::kTextEnd);
+  out()->Append(protocol::kTextEnd);
 }
 
 void CacheSession::AsciiRetrieveSilently() {
   GetOptions options;
-  if (ascii_->command == AsciiCommand::kGat || ascii_->command == AsciiCommand::kGats) {
-    options.new_exptime = ascii_->exptime;
+  if (ascii()->command == AsciiCommand::kGat || ascii()->command == AsciiCommand::kGats) {
+    options.new_exptime = ascii()->exptime;
   }
   const bool detail = core_->settings.detail_enabled();
-  for (absl::string_view key : ascii_->keys) {
+  for (absl::string_view key : ascii()->keys) {
     WatchLookup(key);
     const GetResult g = core_->cache->Get(key, options);
     if (detail) core_->prefix_stats.RecordGet(key, g.hit());
@@ -163,7 +163,7 @@ void CacheSession::AsciiRetrieveSilently() {
 
 void CacheSession::AsciiStore() {
   StoreRequest request;
-  switch (ascii_->command) {
+  switch (ascii()->command) {
     case AsciiCommand::kAdd:
       request.mode = StoreMode::kAdd;
       break;
@@ -178,18 +178,18 @@ void CacheSession::AsciiStore() {
       break;
     case AsciiCommand::kCas:
       request.mode = StoreMode::kCas;
-      request.cas = ascii_->cas;
+      request.cas = ascii()->cas;
       break;
     default:
       request.mode = StoreMode::kSet;
       break;
   }
-  request.client_flags = ascii_->flags;
-  request.exptime = ascii_->exptime;
+  request.client_flags = ascii()->flags;
+  request.exptime = ascii()->exptime;
   if (core_->settings.detail_enabled()) {
-    core_->prefix_stats.RecordSet(ascii_->key);
+    core_->prefix_stats.RecordSet(ascii()->key);
   }
-  const StoreResult r = StoreWatched(ascii_->key, ascii_->value, request);
+  const StoreResult r = StoreWatched(ascii()->key, ascii()->value, request);
   switch (r.code) {
     case McCode::kOk:
       AsciiReply(protocol::kTextStored);
@@ -217,39 +217,39 @@ void CacheSession::AsciiStore() {
 
 void CacheSession::AsciiDelete() {
   if (core_->settings.detail_enabled()) {
-    core_->prefix_stats.RecordDelete(ascii_->key);
+    core_->prefix_stats.RecordDelete(ascii()->key);
   }
-  WatchLookup(ascii_->key);
-  const McCode code = core_->cache->Delete(ascii_->key);
+  WatchLookup(ascii()->key);
+  const McCode code = core_->cache->Delete(ascii()->key);
   AsciiReply(code == McCode::kOk ? protocol::kTextDeleted : protocol::kTextNotFound);
 }
 
 void CacheSession::AsciiArithmetic() {
   ArithmeticOptions options;
-  options.incr = ascii_->command == AsciiCommand::kIncr;
-  options.delta = ascii_->delta;
-  const ArithmeticResult r = ArithmeticWatched(ascii_->key, options);
-  if (ascii_->noreply) return;
+  options.incr = ascii()->command == AsciiCommand::kIncr;
+  options.delta = ascii()->delta;
+  const ArithmeticResult r = ArithmeticWatched(ascii()->key, options);
+  if (ascii()->noreply) return;
   switch (r.code) {
     case McCode::kOk:
-      out_->AppendDecimal(r.value);
-      out_->Append(protocol::kTextCrlf);
+      out()->AppendDecimal(r.value);
+      out()->Append(protocol::kTextCrlf);
       return;
     case McCode::kNonNumeric:
-      out_->Append(protocol::kTextNonNumeric);
+      out()->Append(protocol::kTextNonNumeric);
       return;
     case McCode::kOutOfMemory:
-      out_->Append("SERVER_ERROR out of memory\r\n");
+      out()->Append("SERVER_ERROR out of memory\r\n");
       return;
     default:
-      out_->Append(protocol::kTextNotFound);
+      out()->Append(protocol::kTextNotFound);
       return;
   }
 }
 
 void CacheSession::AsciiTouch() {
-  WatchLookup(ascii_->key);
-  const McCode code = core_->cache->Touch(ascii_->key, ascii_->exptime);
+  WatchLookup(ascii()->key);
+  const McCode code = core_->cache->Touch(ascii()->key, ascii()->exptime);
   AsciiReply(code == McCode::kOk ? protocol::kTextTouched : protocol::kTextNotFound);
 }
 
@@ -259,35 +259,35 @@ void CacheSession::AsciiFlushAll() {
     AsciiReply(protocol::kTextFlushDisabled);
     return;
   }
-  core_->cache->FlushAll(ascii_->has_delay && ascii_->exptime > 0 ? ascii_->exptime : 0);
+  core_->cache->FlushAll(ascii()->has_delay && ascii()->exptime > 0 ? ascii()->exptime : 0);
   AsciiReply(protocol::kTextOk);
 }
 
 void CacheSession::AsciiVerbosity() {
   // memcached's MAX_VERBOSITY_LEVEL is 2.
-  core_->settings.set_verbosity(static_cast<int>(std::min<uint32_t>(ascii_->number, 2)));
+  core_->settings.set_verbosity(static_cast<int>(std::min<uint32_t>(ascii()->number, 2)));
   AsciiReply(protocol::kTextOk);
 }
 
 void CacheSession::AsciiShutdown() {
   if (!core_->options.shutdown_command) {
-    out_->Append(protocol::kTextShutdownDisabled);
+    out()->Append(protocol::kTextShutdownDisabled);
     return;
   }
-  if (ascii_->shutdown_mode == protocol::ShutdownMode::kInvalid) {
-    out_->Append(protocol::kTextInvalidShutdownMode);
+  if (ascii()->shutdown_mode == protocol::ShutdownMode::kInvalid) {
+    out()->Append(protocol::kTextInvalidShutdownMode);
     return;
   }
   // memcached closes the asking connection without a reply (dropping
   // replies it had not written yet), then exits.
   core_->Log(1, "<%d shutdown requested\n", fd);
-  ex_->DropUnwritten();
-  ex_->CloseAfterReplies();
+  ex()->DropUnwritten();
+  ex()->CloseAfterReplies();
   core_->RequestShutdown();
 }
 
 void CacheSession::AsciiMemlimit() {
-  const uint32_t megabytes = ascii_->number;
+  const uint32_t megabytes = ascii()->number;
   if (megabytes < 8) {
     AsciiReply(protocol::kTextMemlimitTooSmall);
   } else if (megabytes > 1000000000) {
@@ -300,8 +300,8 @@ void CacheSession::AsciiMemlimit() {
 }
 
 void CacheSession::AsciiStats() {
-  const auto args = ascii_->args();
-  net::OutputQueue* out = out_;
+  const auto args = ascii()->args();
+  net::OutputQueue* out = this->out();
   auto sink = [out](absl::string_view name, absl::string_view value) {
     out->Append({"STAT ", name, " ", value, "\r\n"});
   };

@@ -23,25 +23,25 @@ using protocol::BinaryOpcode;
 using protocol::BinaryStatus;
 
 void CacheSession::SendPacket(const protocol::BinaryPacket& packet) {
-  out_->Append({packet.head(), packet.key, packet.body});
+  out()->Append({packet.head(), packet.key, packet.body});
 }
 
 void CacheSession::SendBinaryError(BinaryStatus status) {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   if (!protocol::BinaryResponseIsSent(op, status)) return;
-  SendPacket(protocol::BinaryErrorResponse(op, binary_->opaque, status));
-  ex_->WritePoint();  // memcached writes error responses at once
+  SendPacket(protocol::BinaryErrorResponse(op, binary()->opaque, status));
+  ex()->WritePoint();  // memcached writes error responses at once
 }
 
 void CacheSession::SendBinaryError(BinaryStatus status, absl::string_view message) {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   if (!protocol::BinaryResponseIsSent(op, status)) return;
-  SendPacket(protocol::BinaryErrorResponse(op, binary_->opaque, status, message));
-  ex_->WritePoint();
+  SendPacket(protocol::BinaryErrorResponse(op, binary()->opaque, status, message));
+  ex()->WritePoint();
 }
 
 void CacheSession::ExecuteBinary() {
-  switch (binary_->command) {
+  switch (binary()->command) {
     case BinaryOpcode::kGet:
     case BinaryOpcode::kGetK:
     case BinaryOpcode::kTouch:
@@ -69,7 +69,7 @@ void CacheSession::ExecuteBinary() {
       BinaryFlush();
       return;
     case BinaryOpcode::kVersion:
-      SendPacket(protocol::BinaryVersionResponse(binary_->opaque, core_->options.version));
+      SendPacket(protocol::BinaryVersionResponse(binary()->opaque, core_->options.version));
       return;
     case BinaryOpcode::kStat:
       BinaryStats();
@@ -86,48 +86,48 @@ void CacheSession::ExecuteBinary() {
 }
 
 void CacheSession::BinaryGet() {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
-  const BinaryOpcode command = binary_->command;
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
+  const BinaryOpcode command = binary()->command;
   GetOptions options;
   if (command == BinaryOpcode::kTouch || command == BinaryOpcode::kGat ||
       command == BinaryOpcode::kGatK) {
-    options.new_exptime = static_cast<int64_t>(binary_->exptime);
+    options.new_exptime = static_cast<int64_t>(binary()->exptime);
   }
-  WatchLookup(binary_->key);
-  GetResult g = core_->cache->Get(binary_->key, options);
+  WatchLookup(binary()->key);
+  GetResult g = core_->cache->Get(binary()->key, options);
   if (core_->settings.detail_enabled()) {
-    core_->prefix_stats.RecordGet(binary_->key, g.hit());
+    core_->prefix_stats.RecordGet(binary()->key, g.hit());
   }
   if (!g.hit()) {
     if (protocol::BinaryResponseIsSent(op, BinaryStatus::kKeyNotFound)) {
-      SendPacket(protocol::BinaryGetMissResponse(op, binary_->opaque, binary_->key));
+      SendPacket(protocol::BinaryGetMissResponse(op, binary()->opaque, binary()->key));
       // A miss without the key is memcached's write_bin_error(), which
       // writes at once; getk/gatk misses wait like any reply.
-      if (command != BinaryOpcode::kGetK && command != BinaryOpcode::kGatK) ex_->WritePoint();
+      if (command != BinaryOpcode::kGetK && command != BinaryOpcode::kGatK) ex()->WritePoint();
     }
     return;
   }
   const protocol::BinaryPacket packet = protocol::BinaryGetHitResponse(
-      op, binary_->opaque, g.item.client_flags(), g.cas, g.item.key(), g.item.value());
-  out_->Append({packet.head(), packet.key});
-  if (!packet.body.empty()) pins_.AppendValue(out_, g.item, packet.body);
+      op, binary()->opaque, g.item.client_flags(), g.cas, g.item.key(), g.item.value());
+  out()->Append({packet.head(), packet.key});
+  if (!packet.body.empty()) pins_.AppendValue(out(), g.item, packet.body);
   HoldUntilWritten(std::move(g.item));
 }
 
 void CacheSession::BinaryStore() {
-  const BinaryOpcode command = binary_->command;
+  const BinaryOpcode command = binary()->command;
   StoreRequest request;
   request.mode = command == BinaryOpcode::kAdd       ? StoreMode::kAdd
                  : command == BinaryOpcode::kReplace ? StoreMode::kReplace
                                                      : StoreMode::kSet;
   request.drop_on_failure = command == BinaryOpcode::kSet;
-  if (binary_->cas != 0) {
+  if (binary()->cas != 0) {
     // memcached turns any of the three into a CAS store when a CAS is given.
     request.mode = StoreMode::kCas;
-    request.cas = binary_->cas;
+    request.cas = binary()->cas;
   }
-  request.client_flags = binary_->flags;
-  request.exptime = static_cast<int64_t>(binary_->exptime);
+  request.client_flags = binary()->flags;
+  request.exptime = static_cast<int64_t>(binary()->exptime);
   BinaryStoreAndReply(request, command == BinaryOpcode::kAdd       ? BinaryStatus::kKeyExists
                                : command == BinaryOpcode::kReplace ? BinaryStatus::kKeyNotFound
                                                                    : BinaryStatus::kNotStored);
@@ -136,21 +136,21 @@ void CacheSession::BinaryStore() {
 void CacheSession::BinaryAppendPrepend() {
   StoreRequest request;
   request.mode =
-      binary_->command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
-  request.cas = binary_->cas;
+      binary()->command == BinaryOpcode::kAppend ? StoreMode::kAppend : StoreMode::kPrepend;
+  request.cas = binary()->cas;
   BinaryStoreAndReply(request, BinaryStatus::kNotStored);
 }
 
 void CacheSession::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus not_stored) {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   if (core_->settings.detail_enabled()) {
-    core_->prefix_stats.RecordSet(binary_->key);
+    core_->prefix_stats.RecordSet(binary()->key);
   }
-  const StoreResult r = StoreWatched(binary_->key, binary_->value, request);
+  const StoreResult r = StoreWatched(binary()->key, binary()->value, request);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-        SendPacket(protocol::BinarySuccessResponse(op, binary_->opaque, r.cas));
+        SendPacket(protocol::BinarySuccessResponse(op, binary()->opaque, r.cas));
       }
       return;
     case McCode::kExists:
@@ -172,17 +172,17 @@ void CacheSession::BinaryStoreAndReply(const StoreRequest& request, BinaryStatus
 }
 
 void CacheSession::BinaryDelete() {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   if (core_->settings.detail_enabled()) {
-    core_->prefix_stats.RecordDelete(binary_->key);
+    core_->prefix_stats.RecordDelete(binary()->key);
   }
   DeleteOptions options;
-  options.cas = binary_->cas;
-  WatchLookup(binary_->key);
-  const McCode code = core_->cache->Delete(binary_->key, options);
+  options.cas = binary()->cas;
+  WatchLookup(binary()->key);
+  const McCode code = core_->cache->Delete(binary()->key, options);
   if (code == McCode::kOk) {
     if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-      SendPacket(protocol::BinarySuccessResponse(op, binary_->opaque));
+      SendPacket(protocol::BinarySuccessResponse(op, binary()->opaque));
     }
   } else if (code == McCode::kExists) {
     SendBinaryError(BinaryStatus::kKeyExists);
@@ -192,22 +192,22 @@ void CacheSession::BinaryDelete() {
 }
 
 void CacheSession::BinaryArithmetic() {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   ArithmeticOptions options;
-  options.incr = binary_->command == BinaryOpcode::kIncrement;
-  options.delta = binary_->delta;
-  options.cas = binary_->cas;
+  options.incr = binary()->command == BinaryOpcode::kIncrement;
+  options.delta = binary()->delta;
+  options.cas = binary()->cas;
   // An expiration of 0xffffffff means "do not create".
-  if (binary_->exptime != 0xffffffffu) {
+  if (binary()->exptime != 0xffffffffu) {
     options.vivify = true;
-    options.initial = binary_->initial;
-    options.vivify_exptime = static_cast<int64_t>(binary_->exptime);
+    options.initial = binary()->initial;
+    options.vivify_exptime = static_cast<int64_t>(binary()->exptime);
   }
-  const ArithmeticResult r = ArithmeticWatched(binary_->key, options);
+  const ArithmeticResult r = ArithmeticWatched(binary()->key, options);
   switch (r.code) {
     case McCode::kOk:
       if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-        SendPacket(protocol::BinaryCounterResponse(op, binary_->opaque, r.cas, r.value));
+        SendPacket(protocol::BinaryCounterResponse(op, binary()->opaque, r.cas, r.value));
       }
       return;
     case McCode::kNonNumeric:
@@ -229,23 +229,23 @@ void CacheSession::BinaryArithmetic() {
 }
 
 void CacheSession::BinaryFlush() {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   if (!core_->options.flush_enabled) {
     SendBinaryError(BinaryStatus::kAuthError);
     return;
   }
-  core_->cache->FlushAll(static_cast<int64_t>(binary_->exptime));
+  core_->cache->FlushAll(static_cast<int64_t>(binary()->exptime));
   if (protocol::BinaryResponseIsSent(op, BinaryStatus::kSuccess)) {
-    SendPacket(protocol::BinarySuccessResponse(op, binary_->opaque));
+    SendPacket(protocol::BinarySuccessResponse(op, binary()->opaque));
   }
 }
 
 void CacheSession::BinaryStats() {
-  const uint32_t opaque = binary_->opaque;
+  const uint32_t opaque = binary()->opaque;
   auto sink = [this, opaque](absl::string_view name, absl::string_view value) {
     SendPacket(protocol::BinaryStatResponse(opaque, name, value));
   };
-  const absl::string_view sub = binary_->key;
+  const absl::string_view sub = binary()->key;
   // memcached compares the subcommand by prefix, except the engine's.
   if (sub.empty()) {
     WriteGeneralStats(*core_, sink);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/protocol/ascii_parser.h"
 #include "core/protocol/binary_response_writer.h"
 #include "core/protocol/text_reply_writer.h"
@@ -51,13 +52,20 @@ const char* CacheSession::protocol_name() const {
 
 CacheSession::~CacheSession() { StopWatching(); }
 
+std::string CacheSession::peer() const {
+  if (listen_slot != nullptr && listen_slot->address.is_unix()) {
+    return absl::StrCat("unix:", listen_slot->address.host());
+  }
+  return absl::StrCat("tcp:", peer_ip_.ToAddress().ToString());
+}
+
 void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* slot,
-                         net::UniqueFd fd, std::string peer) {
+                         net::UniqueFd fd, const net::Address& peer) {
   std::unique_ptr<CacheSession> session(new CacheSession(core, worker));
   session->fd = fd.get();
-  session->peer = std::move(peer);
+  session->peer_ip_ = net::CompactIpAddress(peer);
   session->listen_slot = slot;
-  const std::string name = session->peer;
+  const std::string name = session->peer();
   std::unique_ptr<net::Transport> transport;
   if (core->tls != nullptr && !slot->notls && slot->address.is_ip()) {
     auto tls = core->tls->NewServerTransport(fd.get());
@@ -95,7 +103,7 @@ void CacheSession::OnOpen(frontend::Connection* conn) {
   // Registry.
   core_->registry.Add(this);
   registered_ = true;
-  if (core_->watch_log.Wants(kWatchConnEvents)) core_->watch_log.ConnNew(peer, fd);
+  if (core_->watch_log.Wants(kWatchConnEvents)) core_->watch_log.ConnNew(peer(), fd);
   core_->Log(2, "<%d new %s client connection\n", fd,
              core_->options.protocol == BindingProtocol::kAuto     ? "auto-negotiating"
              : core_->options.protocol == BindingProtocol::kBinary ? "binary"
@@ -118,7 +126,7 @@ void CacheSession::OnClose(const absl::Status& status) {
     } else if (core_->stopping.load(std::memory_order_acquire)) {
       reason = WatchLog::CloseReason::kShutdown;
     }
-    core_->watch_log.ConnClose(peer, reason, fd);
+    core_->watch_log.ConnClose(peer(), reason, fd);
   }
   Unregister();
 }
@@ -150,9 +158,9 @@ void CacheSession::SyncByteCounters() {
 
 void CacheSession::OnTextRequest(const protocol::AsciiRequest& request,
                                  frontend::Exchange* exchange) {
-  ascii_ = &request;
-  ex_ = exchange;
-  out_ = exchange->out();
+  worker_->request.ascii = &request;
+  worker_->request.ex = exchange;
+  worker_->request.out = exchange->out();
   CountRequest(protocol::IsMetaCommand(request.command) ? 2 : 1);
   if (core_->settings.verbosity() > 1) {
     const absl::string_view bytes = exchange->request_bytes();
@@ -161,16 +169,16 @@ void CacheSession::OnTextRequest(const protocol::AsciiRequest& request,
     core_->Log(2, "<%d %.*s\n", fd, static_cast<int>(line.size()), line.data());
   }
   ExecuteAscii();
-  ex_ = nullptr;
-  out_ = nullptr;
+  worker_->request.ex = nullptr;
+  worker_->request.out = nullptr;
   exchange->Finish();
 }
 
 void CacheSession::OnBinaryRequest(const protocol::BinaryRequest& request,
                                    frontend::Exchange* exchange) {
-  binary_ = &request;
-  ex_ = exchange;
-  out_ = exchange->out();
+  worker_->request.binary = &request;
+  worker_->request.ex = exchange;
+  worker_->request.out = exchange->out();
   CountRequest(3);
   if (core_->settings.verbosity() > 1) {
     core_->Log(2, "<%d binary %s key %.*s\n", fd,
@@ -179,15 +187,15 @@ void CacheSession::OnBinaryRequest(const protocol::BinaryRequest& request,
                static_cast<int>(request.key.size()), request.key.data());
   }
   ExecuteBinary();
-  ex_ = nullptr;
-  out_ = nullptr;
+  worker_->request.ex = nullptr;
+  worker_->request.out = nullptr;
   exchange->Finish();
 }
 
 bool CacheSession::OnTextError(absl::string_view line, const protocol::AsciiRequest& request,
                                const protocol::ProtocolError& e, net::OutputQueue* out) {
   using protocol::AsciiCommand;
-  ascii_ = &request;
+  worker_->request.ascii = &request;
   if (core_->options.enable_debugtime && e.reply == protocol::kTextError &&
       HandleDebugtime(line, out)) {
     return true;

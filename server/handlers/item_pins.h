@@ -17,9 +17,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "core/net/output_queue.h"
@@ -75,22 +75,33 @@ class ItemPins {
     --owner->in_use_;
   }
 
+  // A block of slots and the next (older) block: a chain, so an owner that
+  // never pins anything costs one pointer.
+  struct Block {
+    explicit Block(size_t n) : slots(std::make_unique<Slot[]>(n)) {}
+    std::unique_ptr<Slot[]> slots;
+    std::unique_ptr<Block> next;
+  };
+
   void Grow() {
     // Blocks grow 1, 2, 4, ..., kBlockSize slots: most connections pin one or
     // two values at a time, and 10,000 idle ones should not hold 32 each.
-    const size_t n = std::min(kBlockSize, size_t{1} << blocks_.size());
-    blocks_.push_back(std::make_unique<Slot[]>(n));
-    Slot* block = blocks_.back().get();
+    const size_t n = std::min(kBlockSize, size_t{1} << std::min<uint32_t>(block_count_, 5));
+    auto block = std::make_unique<Block>(n);
     for (size_t i = 0; i < n; ++i) {
-      block[i].owner = this;
-      block[i].next_free = free_;
-      free_ = &block[i];
+      block->slots[i].owner = this;
+      block->slots[i].next_free = free_;
+      free_ = &block->slots[i];
     }
+    block->next = std::move(blocks_);
+    blocks_ = std::move(block);
+    ++block_count_;
   }
 
-  std::vector<std::unique_ptr<Slot[]>> blocks_;
+  std::unique_ptr<Block> blocks_;
   Slot* free_ = nullptr;
-  size_t in_use_ = 0;
+  uint32_t in_use_ = 0;
+  uint32_t block_count_ = 0;
 };
 
 }  // namespace internal

@@ -25,31 +25,31 @@ using protocol::MetaReplyLine;
 // Copies everything into an OutputQueue (meta status lines are short).
 class QueueSink final : public protocol::AsciiSink {
  public:
-  explicit QueueSink(net::OutputQueue* out) : out_(out) {}
-  void Append(absl::string_view bytes) override { out_->Append(bytes); }
+  explicit QueueSink(net::OutputQueue* out) : queue_(out) {}
+  void Append(absl::string_view bytes) override { queue_->Append(bytes); }
 
  private:
-  net::OutputQueue* out_;
+  net::OutputQueue* queue_;
 };
 
 }  // namespace
 
 void CacheSession::MetaGet() {
   GetOptions options;
-  options.bump = !ascii_->HasMetaFlag('u');
-  if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
-  if (ascii_->HasMetaFlag('N')) options.vivify_exptime = ascii_->vivify_ttl;
-  if (ascii_->HasMetaFlag('R')) options.recache_exptime = ascii_->recache_ttl;
-  WatchLookup(ascii_->key);
-  GetResult g = core_->cache->Get(ascii_->key, options);
+  options.bump = !ascii()->HasMetaFlag('u');
+  if (ascii()->HasMetaFlag('T')) options.new_exptime = ascii()->exptime;
+  if (ascii()->HasMetaFlag('N')) options.vivify_exptime = ascii()->vivify_ttl;
+  if (ascii()->HasMetaFlag('R')) options.recache_exptime = ascii()->recache_ttl;
+  WatchLookup(ascii()->key);
+  GetResult g = core_->cache->Get(ascii()->key, options);
   if (!g.hit()) {
-    if (ascii_->noreply) return;
-    QueueSink sink(out_);
-    protocol::WriteMetaStatus(&sink, MetaCode::kEN, *ascii_);
+    if (ascii()->noreply) return;
+    QueueSink sink(out());
+    protocol::WriteMetaStatus(&sink, MetaCode::kEN, *ascii());
     return;
   }
   const absl::string_view value = g.item.value();
-  const bool with_value = ascii_->HasMetaFlag('v');
+  const bool with_value = ascii()->HasMetaFlag('v');
   MetaReplyLine line;
   if (with_value) {
     line.StartValue(value.size());
@@ -66,22 +66,22 @@ void CacheSession::MetaGet() {
   // memcached prints a hit's key as the item was stored (ms with b or not),
   // whatever this request sent.
   info.key_is_base64 = g.item.key_binary();
-  protocol::AddMetaReturnFlags(*ascii_, "stcflhOk", info, &line);
+  protocol::AddMetaReturnFlags(*ascii(), "stcflhOk", info, &line);
   // Z before W: a request that wins is not told a token was already out.
   if (g.token_sent) line.AddFlag('Z');
   if (g.stale) line.AddFlag('X');
   if (g.win) line.AddFlag('W');
-  out_->Append(line.Finish());
+  out()->Append(line.Finish());
   if (with_value) {
-    pins_.AppendValue(out_, g.item, value);
-    out_->Append(protocol::kTextCrlf);
+    pins_.AppendValue(out(), g.item, value);
+    out()->Append(protocol::kTextCrlf);
   }
   HoldUntilWritten(std::move(g.item));
 }
 
 void CacheSession::MetaSet() {
   StoreRequest request;
-  switch (ascii_->set_mode) {
+  switch (ascii()->set_mode) {
     case protocol::MetaSetMode::kAdd:
       request.mode = StoreMode::kAdd;
       break;
@@ -98,24 +98,24 @@ void CacheSession::MetaSet() {
       request.mode = StoreMode::kSet;
       break;
   }
-  const bool has_cas = ascii_->HasMetaFlag('C');
+  const bool has_cas = ascii()->HasMetaFlag('C');
   if (has_cas) {
-    request.cas = ascii_->cas;
+    request.cas = ascii()->cas;
     // memcached: a CAS value upgrades set and replace to a CAS store.
     if (request.mode == StoreMode::kSet || request.mode == StoreMode::kReplace) {
       request.mode = StoreMode::kCas;
-      request.set_stale = ascii_->HasMetaFlag('I');
+      request.set_stale = ascii()->HasMetaFlag('I');
     }
   }
-  request.client_flags = ascii_->flags;
-  request.exptime = ascii_->HasMetaFlag('T') ? ascii_->exptime : 0;
+  request.client_flags = ascii()->flags;
+  request.exptime = ascii()->HasMetaFlag('T') ? ascii()->exptime : 0;
   request.drop_on_failure = true;  // memcached unlinks the key for every failed ms allocation
-  request.key_binary = ascii_->key_is_base64;
-  const StoreResult r = StoreWatched(ascii_->key, ascii_->value, request);
+  request.key_binary = ascii()->key_is_base64;
+  const StoreResult r = StoreWatched(ascii()->key, ascii()->value, request);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk:
-      if (ascii_->noreply) return;
+      if (ascii()->noreply) return;
       code = MetaCode::kHD;
       break;
     case McCode::kExists:
@@ -128,60 +128,60 @@ void CacheSession::MetaSet() {
       code = MetaCode::kNS;
       break;
     case McCode::kTooLarge:
-      out_->Append(protocol::kTextTooLarge);
+      out()->Append(protocol::kTextTooLarge);
       return;
     case McCode::kOutOfMemory:
-      out_->Append(protocol::kTextOutOfMemory);
+      out()->Append(protocol::kTextOutOfMemory);
       return;
     default:
-      out_->Append(kBadCommandLineFormatLine);
+      out()->Append(kBadCommandLineFormatLine);
       return;
   }
   MetaReplyLine line;
   line.Start(code);
   MetaItemInfo info;
   info.cas = r.code == McCode::kOk ? r.cas : 0;
-  info.key_is_base64 = ascii_->key_is_base64;
-  protocol::AddMetaReturnFlags(*ascii_, "Okc", info, &line);
-  out_->Append(line.Finish());
+  info.key_is_base64 = ascii()->key_is_base64;
+  protocol::AddMetaReturnFlags(*ascii(), "Okc", info, &line);
+  out()->Append(line.Finish());
 }
 
 void CacheSession::MetaDelete() {
   DeleteOptions options;
-  if (ascii_->HasMetaFlag('C')) options.cas = ascii_->cas;
-  options.mark_stale = ascii_->HasMetaFlag('I');
-  if (options.mark_stale && ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
-  WatchLookup(ascii_->key);
-  const McCode result = core_->cache->Delete(ascii_->key, options);
+  if (ascii()->HasMetaFlag('C')) options.cas = ascii()->cas;
+  options.mark_stale = ascii()->HasMetaFlag('I');
+  if (options.mark_stale && ascii()->HasMetaFlag('T')) options.new_exptime = ascii()->exptime;
+  WatchLookup(ascii()->key);
+  const McCode result = core_->cache->Delete(ascii()->key, options);
   MetaCode code = MetaCode::kNF;
   if (result == McCode::kOk) {
-    if (ascii_->noreply) return;
+    if (ascii()->noreply) return;
     code = MetaCode::kHD;
   } else if (result == McCode::kExists) {
     code = MetaCode::kEX;
   }
-  QueueSink sink(out_);
-  protocol::WriteMetaStatus(&sink, code, *ascii_);
+  QueueSink sink(out());
+  protocol::WriteMetaStatus(&sink, code, *ascii());
 }
 
 void CacheSession::MetaArithmetic() {
   ArithmeticOptions options;
-  options.incr = ascii_->arithmetic_mode == protocol::MetaArithmeticMode::kIncrement;
-  options.delta = ascii_->delta;
-  if (ascii_->HasMetaFlag('C')) options.cas = ascii_->cas;
-  if (ascii_->HasMetaFlag('N')) {
+  options.incr = ascii()->arithmetic_mode == protocol::MetaArithmeticMode::kIncrement;
+  options.delta = ascii()->delta;
+  if (ascii()->HasMetaFlag('C')) options.cas = ascii()->cas;
+  if (ascii()->HasMetaFlag('N')) {
     options.vivify = true;
-    options.initial = ascii_->initial;
-    options.vivify_exptime = ascii_->vivify_ttl;
+    options.initial = ascii()->initial;
+    options.vivify_exptime = ascii()->vivify_ttl;
   }
-  if (ascii_->HasMetaFlag('T')) options.new_exptime = ascii_->exptime;
-  const ArithmeticResult r = ArithmeticWatched(ascii_->key, options, /*meta=*/true);
+  if (ascii()->HasMetaFlag('T')) options.new_exptime = ascii()->exptime;
+  const ArithmeticResult r = ArithmeticWatched(ascii()->key, options, /*meta=*/true);
   MetaCode code;
   switch (r.code) {
     case McCode::kOk: {
       // q hides the reply to an increment, but not to one that created the
       // counter (N): memcached's vivify path never marks its reply skippable.
-      if (ascii_->noreply && !r.created) return;
+      if (ascii()->noreply && !r.created) return;
       char digits[24];
       char* end = digits;
       {
@@ -196,7 +196,7 @@ void CacheSession::MetaArithmetic() {
         while (n > 0) *end++ = tmp[--n];
       }
       const absl::string_view number(digits, static_cast<size_t>(end - digits));
-      const bool with_value = ascii_->HasMetaFlag('v');
+      const bool with_value = ascii()->HasMetaFlag('v');
       MetaReplyLine line;
       if (with_value) {
         line.StartValue(number.size());
@@ -206,17 +206,17 @@ void CacheSession::MetaArithmetic() {
       MetaItemInfo info;
       info.cas = r.cas;
       info.ttl = r.ttl;
-      info.key_is_base64 = ascii_->key_is_base64;
-      protocol::AddMetaReturnFlags(*ascii_, "ctOk", info, &line);
-      out_->Append(line.Finish());
-      if (with_value) out_->Append({number, protocol::kTextCrlf});
+      info.key_is_base64 = ascii()->key_is_base64;
+      protocol::AddMetaReturnFlags(*ascii(), "ctOk", info, &line);
+      out()->Append(line.Finish());
+      if (with_value) out()->Append({number, protocol::kTextCrlf});
       return;
     }
     case McCode::kNonNumeric:
-      out_->Append(protocol::kTextNonNumeric);
+      out()->Append(protocol::kTextNonNumeric);
       return;
     case McCode::kOutOfMemory:
-      out_->Append("SERVER_ERROR out of memory\r\n");
+      out()->Append("SERVER_ERROR out of memory\r\n");
       return;
     case McCode::kExists:
       code = MetaCode::kEX;
@@ -228,21 +228,21 @@ void CacheSession::MetaArithmetic() {
       code = MetaCode::kNF;
       break;
   }
-  QueueSink sink(out_);
-  protocol::WriteMetaStatus(&sink, code, *ascii_);
+  QueueSink sink(out());
+  protocol::WriteMetaStatus(&sink, code, *ascii());
 }
 
 void CacheSession::MetaDebug() {
   worker_->counters.meta_cmds.Inc();
-  const std::optional<ItemInfo> info = core_->cache->Inspect(ascii_->key);
+  const std::optional<ItemInfo> info = core_->cache->Inspect(ascii()->key);
   if (!info.has_value()) {
-    out_->Append(protocol::kMetaMissReply);
+    out()->Append(protocol::kMetaMissReply);
     return;
   }
-  QueueSink sink(out_);
+  QueueSink sink(out());
   // memcached prints exp as now - exptime: minus the seconds left, -1 for never.
   const int64_t exp = info->ttl < 0 ? -1 : -info->ttl;
-  protocol::WriteMetaDebug(&sink, ascii_->key, info->key_binary, exp, info->idle, info->cas,
+  protocol::WriteMetaDebug(&sink, ascii()->key, info->key_binary, exp, info->idle, info->cas,
                            info->fetched, static_cast<uint32_t>(info->slab_class),
                            info->total_size);
 }

@@ -42,20 +42,20 @@ bool ParsePlain(absl::string_view message, absl::string_view* user,
 }  // namespace
 
 void CacheSession::BinarySasl() {
-  const uint8_t op = static_cast<uint8_t>(binary_->opcode);
+  const uint8_t op = static_cast<uint8_t>(binary()->opcode);
   AuthFile* users = core_->sasl_users.get();
   if (users == nullptr) {  // the parser refuses these without -S
     SendBinaryError(BinaryStatus::kUnknownCommand);
     return;
   }
-  switch (binary_->command) {
+  switch (binary()->command) {
     case BinaryOpcode::kSaslListMechs:
-      SendPacket(protocol::MakeBinaryResponse(op, BinaryStatus::kSuccess, binary_->opaque, 0, "",
+      SendPacket(protocol::MakeBinaryResponse(op, BinaryStatus::kSuccess, binary()->opaque, 0, "",
                                               "", kMechanisms));
       return;
     case BinaryOpcode::kSaslAuth: {
       absl::string_view user, password;
-      if (binary_->key != "PLAIN" || !ParsePlain(binary_->value, &user, &password)) {
+      if (binary()->key != "PLAIN" || !ParsePlain(binary()->value, &user, &password)) {
         users->CountFailure();
         SendBinaryError(BinaryStatus::kAuthError);
         return;
@@ -64,8 +64,8 @@ void CacheSession::BinarySasl() {
         SendBinaryError(BinaryStatus::kAuthError);
         return;
       }
-      ex_->MarkAuthenticated();
-      SendPacket(protocol::MakeBinaryResponse(op, BinaryStatus::kSuccess, binary_->opaque, 0, "",
+      ex()->MarkAuthenticated();
+      SendPacket(protocol::MakeBinaryResponse(op, BinaryStatus::kSuccess, binary()->opaque, 0, "",
                                               "", "Authenticated"));
       return;
     }
@@ -80,17 +80,17 @@ void CacheSession::RefreshCerts(bool noreply) {
   if (core_->tls == nullptr) {
     // memcached built with TLS but not serving it (Debian's 1.6.18); the
     // reply ignores noreply.
-    out_->Append("Error TLS not enabled\r\n");
+    out()->Append("Error TLS not enabled\r\n");
     return;
   }
   absl::Status reloaded = core_->tls->Reload();
   // memcached restarts time_since_server_cert_refresh even when it fails.
   core_->tls_loaded_at.store(absl::ToUnixSeconds(absl::Now()), std::memory_order_relaxed);
   if (!reloaded.ok()) {
-    out_->Append({reloaded.message(), "\r\n"});  // noreply or not
+    out()->Append({reloaded.message(), "\r\n"});  // noreply or not
     return;
   }
-  if (!noreply) out_->Append("OK\r\n");
+  if (!noreply) out()->Append("OK\r\n");
 }
 
 }  // namespace internal

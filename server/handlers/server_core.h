@@ -58,12 +58,23 @@ struct SessionList {
   size_t size = 0;
 };
 
+// The request a worker's session is answering: kept per worker, not per
+// session, since a worker answers one request at a time and 10,000 idle
+// sessions should not carry four pointers each.
+struct RequestScope {
+  frontend::Exchange* ex = nullptr;
+  net::OutputQueue* out = nullptr;
+  const protocol::AsciiRequest* ascii = nullptr;
+  const protocol::BinaryRequest* binary = nullptr;
+};
+
 struct Worker {
   int index = 0;
   net::EventLoop* loop = nullptr;
   WorkerCounters counters;
   SessionList sessions;  // loop thread only
   net::EventLoop::TimerId idle_timer = 0;
+  RequestScope request;  // loop thread only
 };
 
 // ServerFaults seen through the front end's fault hooks.

@@ -58,9 +58,9 @@ WatchLog::StoreStatus StoreStatusOf(McCode code) {
 
 void CacheSession::AdminWatch(absl::Span<const absl::string_view> args, bool noreply) {
   auto reply = [this, noreply](absl::string_view line) {
-    if (!noreply) out_->Append(line);
+    if (!noreply) out()->Append(line);
   };
-  if (ex_->HasUnwrittenReplies()) {
+  if (ex()->HasUnwrittenReplies()) {
     reply("ERROR cannot pipeline other commands before watch\r\n");
     return;
   }
@@ -112,10 +112,10 @@ void CacheSession::AdminWatch(absl::Span<const absl::string_view> args, bool nor
   watch_ = std::move(pump);
   // memcached hands the connection to its logger thread, which says OK and
   // then only writes log lines; the connection reads nothing more.
-  out_->Append(protocol::kTextOk);
-  ex_->WritePoint();
-  ex_->IgnoreInput();
-  ex_->DiscardBufferedInput();
+  out()->Append(protocol::kTextOk);
+  ex()->WritePoint();
+  ex()->IgnoreInput();
+  ex()->DiscardBufferedInput();
 }
 
 void CacheSession::FlushWatch() {

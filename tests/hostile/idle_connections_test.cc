@@ -163,10 +163,12 @@ void ExpectNoMoreThanMemcached(Warmup warmup) {
   ASSERT_NO_FATAL_FAILURE(
       HoldIdleConnections("memcached", test_support::kMemcachedPath, warmup, &memcached));
   if (SanitizedBuild()) return;  // the shadow memory is not the server's
-  // 25% slack for RSS's page granularity (and malloc's): a server that kept
-  // a 16 KB read buffer, a 4 KB reply buffer or a 1.4 KB decoder per
-  // connection misses it by far.
-  EXPECT_LE(memkit.bytes_per_connection, memcached.bytes_per_connection * 1.25 + 256)
+  // Measured here: memkit-server 570 B (658 B once served), memcached
+  // 600-616 B (707 B). The 16 B allow for RSS's page granularity over
+  // 10,000 connections and malloc's noise, which move both by a few bytes
+  // between runs; any per-connection buffer, or a pointer field pushing an
+  // object into the next malloc size, misses it.
+  EXPECT_LE(memkit.bytes_per_connection, memcached.bytes_per_connection + 16)
       << "memkit-server " << memkit.bytes_per_connection << " B, memcached "
       << memcached.bytes_per_connection << " B per idle connection";
 }

@@ -114,11 +114,10 @@ TEST(ProxyHostileTest, IdleConnectionsKeepActiveLatencyAndCostNoMoreThanMemcache
       << "before " << proxy.before.ToString() << "; during " << proxy.during.ToString();
   EXPECT_LT(proxy.during.max, absl::Seconds(1)) << proxy.during.ToString();
   if (SanitizedBuild()) return;  // the shadow memory is not the proxy's
-  // Measured: 681 B against memcached's 605 B (1.13x). Copying the front
-  // end's options into each connection instead of sharing one set made it
-  // 859 B (1.43x), and a read buffer kept per connection costs far more, so
-  // 1.25x catches both.
-  EXPECT_LE(proxy.bytes_per_connection, memcached.bytes_per_connection * 1.25)
+  // Measured: 447 B against memcached's 611 B. A read buffer or decoder
+  // kept per connection, or options copied into each, costs hundreds more.
+  // The 16 B allow for RSS's page granularity and malloc's noise.
+  EXPECT_LE(proxy.bytes_per_connection, memcached.bytes_per_connection + 16)
       << "memkit-proxy " << proxy.bytes_per_connection << " B, memcached "
       << memcached.bytes_per_connection << " B per idle connection";
 }
