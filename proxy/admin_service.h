@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/admin/admin_endpoints.h"
 #include "core/admin/admin_server.h"
 #include "proxy/pool.h"
 #include "proxy/session.h"
@@ -96,8 +97,7 @@ class ProxyAdmin {
   ProxyAdmin();
 
   std::unique_ptr<Services> services_;
-  std::unique_ptr<admin::AdminServer> admin_;
-  std::unique_ptr<admin::MetricsHttpServer> metrics_;
+  admin::AdminEndpoints endpoints_;
 };
 
 }  // namespace proxy

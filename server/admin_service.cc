@@ -13,8 +13,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
-#include "core/admin/metrics_http_server.h"
-#include "core/admin/prometheus_text.h"
 #include "core/admin/stats_collector.h"
 #include "core/admin/stats_service.h"
 #include "core/stats/histogram.h"
@@ -572,27 +570,13 @@ ServerAdmin::ServerAdmin() = default;
 
 absl::StatusOr<std::unique_ptr<ServerAdmin>> ServerAdmin::Create(
     Server* server, const ServerAdminOptions& options) {
-  if (options.admin.listen.empty() && options.metrics_listen.empty()) {
-    return absl::InvalidArgumentError("ServerAdmin needs an admin or a metrics address");
-  }
   std::unique_ptr<ServerAdmin> admin(new ServerAdmin());
   admin->services_ = std::make_unique<Services>(server, options);
   Services* s = admin->services_.get();
-  if (!options.admin.listen.empty()) {
-    admin::AdminServerOptions admin_options = options.admin;
-    admin_options.services = {&s->stats, &s->pools, &s->config, &s->cache, &s->testing};
-    auto created = admin::AdminServer::Create(admin_options);
-    if (!created.ok()) return created.status();
-    admin->admin_ = std::move(*created);
-  }
-  if (!options.metrics_listen.empty()) {
-    admin::MetricsHttpServerOptions metrics_options;
-    metrics_options.listen = options.metrics_listen;
-    metrics_options.render = [s] { return admin::CollectPrometheus(s->provider); };
-    auto created = admin::MetricsHttpServer::Create(metrics_options);
-    if (!created.ok()) return created.status();
-    admin->metrics_ = std::move(*created);
-  }
+  admin::AdminServerOptions admin_options = options.admin;
+  admin_options.services = {&s->stats, &s->pools, &s->config, &s->cache, &s->testing};
+  absl::Status started = admin->endpoints_.Start(admin_options, options.metrics_listen, &s->provider);
+  if (!started.ok()) return started;
   return admin;
 }
 
@@ -603,18 +587,13 @@ void ServerAdmin::Shutdown() {
     services_->stats.Stop();
     services_->cache.Stop();
   }
-  if (admin_ != nullptr) admin_->Shutdown();
-  if (metrics_ != nullptr) metrics_->Shutdown();
+  endpoints_.Shutdown();
 }
 
-int ServerAdmin::admin_port() const { return admin_ != nullptr ? admin_->port() : 0; }
-std::string ServerAdmin::admin_address() const {
-  return admin_ != nullptr ? admin_->address() : "";
-}
-int ServerAdmin::metrics_port() const { return metrics_ != nullptr ? metrics_->port() : 0; }
-std::string ServerAdmin::metrics_address() const {
-  return metrics_ != nullptr ? metrics_->address() : "";
-}
+int ServerAdmin::admin_port() const { return endpoints_.admin_port(); }
+std::string ServerAdmin::admin_address() const { return endpoints_.admin_address(); }
+int ServerAdmin::metrics_port() const { return endpoints_.metrics_port(); }
+std::string ServerAdmin::metrics_address() const { return endpoints_.metrics_address(); }
 
 }  // namespace server
 }  // namespace memkit

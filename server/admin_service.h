@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/admin/admin_endpoints.h"
 #include "core/admin/admin_server.h"
 #include "server/server.h"
 
@@ -88,8 +89,7 @@ class ServerAdmin {
   ServerAdmin();
 
   std::unique_ptr<Services> services_;
-  std::unique_ptr<admin::AdminServer> admin_;
-  std::unique_ptr<admin::MetricsHttpServer> metrics_;
+  admin::AdminEndpoints endpoints_;
 };
 
 }  // namespace server

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/admin/admin_endpoints.h"
 #include "core/admin/admin_test_util.h"
 #include "core/admin/metrics_http_server.h"
 #include "core/admin/prometheus_text.h"
@@ -101,6 +102,33 @@ TEST(MetricsHttpServerTest, RejectsBadAddresses) {
   EXPECT_EQ(MetricsHttpServer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
   options.listen = "example.com:0";
   EXPECT_EQ(MetricsHttpServer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AdminEndpointsTest, StartsWhatIsAskedForAndNothingWithoutAnAddress) {
+  Provider provider;
+  AdminServerOptions no_admin;
+  no_admin.listen = "";
+  AdminEndpoints none;
+  EXPECT_EQ(none.Start(no_admin, "", &provider).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(none.admin_port(), 0);
+  EXPECT_EQ(none.metrics_port(), 0);
+
+  AdminEndpoints metrics_only;
+  ASSERT_TRUE(metrics_only.Start(no_admin, "127.0.0.1:0", &provider).ok());
+  EXPECT_EQ(metrics_only.admin_port(), 0);
+  EXPECT_EQ(metrics_only.admin_address(), "");
+  ASSERT_GT(metrics_only.metrics_port(), 0);
+  auto response = testing::HttpGet(metrics_only.metrics_port(), "/metrics");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(absl::StrContains(testing::HttpBody(*response), "memkit_requests_total"))
+      << *response;
+  metrics_only.Shutdown();
+  EXPECT_FALSE(testing::HttpGet(metrics_only.metrics_port(), "/metrics").ok());
+
+  AdminEndpoints bad;
+  EXPECT_EQ(bad.Start(no_admin, "not-an-address", &provider).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
