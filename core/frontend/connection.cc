@@ -1,7 +1,7 @@
 // The connection-level half of the front end: lifecycle, protocol
 // detection, the parse/dispatch loop, swallowing, yielding, back-pressure,
-// faults, write points and holding, and the in-order completion of
-// exchanges. The decoders are text_protocol.cc and binary_protocol.cc.
+// faults, write points and holding. The in-order completion of exchanges is
+// exchanges.cc; the decoders are text_protocol.cc and binary_protocol.cc.
 
 #include "core/frontend/connection.h"
 
@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "core/frontend/ascii_auth.h"
 #include "core/frontend/binary_protocol.h"
+#include "core/frontend/thread_cache.h"
 #include "core/frontend/text_protocol.h"
 #include "core/net/clock.h"
 #include "core/protocol/binary_codes.h"
@@ -23,29 +24,10 @@ namespace memkit {
 namespace frontend {
 namespace {
 
-// Scratch strings above this are freed after use rather than kept.
-constexpr size_t kKeepScratchBytes = 64 * 1024;
 // Decoded-request objects a thread keeps for reuse: one per Process() running
 // at once on the thread (nested only when a back end's call reaches another
 // connection), so a few are plenty.
 constexpr size_t kKeepDecoded = 4;
-
-// Per-thread scratch for copying replies out of an OutputQueue (the rare
-// asynchronous and holding paths). Not per connection: nothing is kept in
-// them between calls, and an idle connection should hold nothing.
-std::string& CopyScratch() {
-  thread_local std::string scratch;
-  return scratch;
-}
-std::vector<struct iovec>& IovScratch() {
-  thread_local std::vector<struct iovec> scratch;
-  return scratch;
-}
-void TrimCopyScratch() {
-  std::string& scratch = CopyScratch();
-  scratch.clear();
-  if (scratch.capacity() > kKeepScratchBytes) std::string().swap(scratch);
-}
 
 }  // namespace
 
@@ -64,25 +46,6 @@ const char* ConnectionStateName(ConnectionState state) {
   }
   return "conn_read";
 }
-
-// ---- Exchange
-
-void Exchange::Finish() { conn_->OnFinished(this); }
-net::EventLoop* Exchange::loop() const { return conn_->loop(); }
-void Exchange::WritePoint() {
-  if (direct_) conn_->Commit();
-}
-void Exchange::CloseAfterReplies() { conn_->CloseAfterReplies(); }
-void Exchange::DropUnwritten() {
-  if (direct_) conn_->DropUncommitted();
-}
-bool Exchange::HasUnwrittenReplies() const {
-  if (!direct_ || conn_->conn_ == nullptr) return true;
-  return conn_->conn_->output().size() > conn_->committed_;
-}
-void Exchange::DiscardBufferedInput() { conn_->drop_buffered_input_ = true; }
-void Exchange::IgnoreInput() { conn_->ignore_input_ = true; }
-void Exchange::MarkAuthenticated() { conn_->binary_authenticated_ = true; }
 
 // ---- Connection
 
@@ -107,60 +70,13 @@ Connection::~Connection() {
   }
 }
 
-namespace {
-
-// A per-thread pool of reusable objects of type T. The `closed` flag is
-// plain thread_local data, valid for the whole life of the thread: once the
-// pool itself has been destroyed at thread exit, objects are simply deleted.
-template <typename T>
-class ThreadPool {
- public:
-  static T* Take() {
-    if (!closed_ && !Pool().items.empty()) {
-      T* item = Pool().items.back();
-      Pool().items.pop_back();
-      return item;
-    }
-    return new T;
-  }
-  // False if the pool is full (or gone): the caller deletes `item`.
-  static bool Give(T* item, size_t keep) {
-    if (closed_ || Pool().items.size() >= keep) return false;
-    Pool().items.push_back(item);
-    return true;
-  }
-
- private:
-  struct Items {
-    std::vector<T*> items;
-    ~Items() {
-      for (T* item : items) delete item;
-      closed_ = true;
-    }
-  };
-  static Items& Pool() {
-    thread_local Items pool;
-    return pool;
-  }
-  static thread_local bool closed_;
-};
-template <typename T>
-thread_local bool ThreadPool<T>::closed_ = false;
-
-// Exchanges a thread keeps for reuse: about the number of requests its
-// connections have in flight at once (each connection recycles its own at
-// the end of every request).
-constexpr size_t kKeepExchanges = 1024;
-
-}  // namespace
-
-Connection::Decoded* Connection::BorrowDecoded() { return ThreadPool<Decoded>::Take(); }
+Connection::Decoded* Connection::BorrowDecoded() { return internal::ThreadPool<Decoded>::Take(); }
 
 void Connection::ReturnDecoded(Decoded* decoded) {
   // The request's views point into a buffer that is gone; keys' capacity is
   // kept (clear() keeps it), which is the point of reusing the object.
   decoded->ascii.clear();
-  if (!ThreadPool<Decoded>::Give(decoded, kKeepDecoded)) delete decoded;
+  if (!internal::ThreadPool<Decoded>::Give(decoded, kKeepDecoded)) delete decoded;
 }
 
 net::OutputQueue* Connection::DiscardQueue() {
@@ -451,113 +367,6 @@ void Connection::Process(bool limited) {
   }
 }
 
-// ---- exchanges
-
-Exchange* Connection::BeginExchange(bool consult_faults, bool* fail) {
-  // From the thread's pool, not the connection's: an idle connection holds
-  // no Exchange, and a busy one costs a pop and a push per request.
-  Exchange* ex = ThreadPool<Exchange>::Take();
-  ex->conn_ = this;
-  ex->next_ = nullptr;
-  ex->finished_ = false;
-  ex->listed_ = false;
-  ex->drop_ = consult_faults && options().faults != nullptr && options().faults->TakeDrop();
-  if (options().request_latency != nullptr) ex->start_ns_ = net::MonotonicNanos();
-  ex->direct_ = pending_head_ == nullptr;
-  if (ex->direct_) {
-    ex->out_ = ex->drop_ ? DiscardQueue() : &conn_->output();
-  } else {
-    ex->out_ = &ex->buffer_;
-  }
-  if (fail != nullptr) {
-    *fail = consult_faults && options().faults != nullptr &&
-            options().faults->TakeFailure(&fail_message());
-  }
-  return ex;
-}
-
-void Connection::EndExchange(Exchange* ex) {
-  if (ex->finished_ && ex->direct_) {
-    if (ex->drop_) discard_->Clear();
-    Recycle(ex);
-    return;
-  }
-  // Unfinished, or finished into its own buffer behind a pending one: it
-  // joins the pending list in request order.
-  ex->listed_ = true;
-  if (pending_tail_ != nullptr) {
-    pending_tail_->next_ = ex;
-  } else {
-    pending_head_ = ex;
-  }
-  pending_tail_ = ex;
-  ++pending_count_;
-  // The back end may have finished the ones before it meanwhile.
-  if (pending_head_->finished_) DrainFinished();
-}
-
-void Connection::OnFinished(Exchange* ex) {
-  ex->finished_ = true;
-  if (options().request_latency != nullptr) {
-    options().request_latency->Record(net::MonotonicNanos() - ex->start_ns_);
-  }
-  // Still inside the back end's call: EndExchange files it.
-  if (!ex->listed_) return;
-  if (ex == pending_head_) DrainFinished();
-}
-
-void Connection::DrainFinished() {
-  bool appended = false;
-  while (pending_head_ != nullptr && pending_head_->finished_) {
-    Exchange* ex = pending_head_;
-    pending_head_ = ex->next_;
-    if (pending_head_ == nullptr) pending_tail_ = nullptr;
-    --pending_count_;
-    if (!socket_closed_ && conn_ != nullptr && !conn_->closed()) {
-      if (ex->direct_) {
-        if (ex->drop_) discard_->Clear();
-      } else if (!ex->drop_ && !ex->buffer_.empty()) {
-        // The asynchronous path copies the reply once, from the exchange's
-        // buffer into the socket's queue; pins are released with the buffer.
-        std::string& scratch = CopyScratch();
-        CopyOutput(ex->buffer_, 0, ex->buffer_.size(), &scratch);
-        conn_->output().Append(scratch);
-        scratch.clear();
-        appended = true;
-      }
-    }
-    ex->buffer_.Clear();
-    Recycle(ex);
-  }
-  TrimCopyScratch();
-  if (socket_closed_) {
-    MaybeDestroy();
-    return;
-  }
-  if (in_process_ || conn_ == nullptr || conn_->closed()) return;
-  // Finished outside a batch (a later loop turn): these replies are written now.
-  Commit();
-  if (close_when_done_ && pending_count_ == 0) {
-    close_when_done_ = false;
-    conn_->CloseAfterFlush();
-    return;
-  }
-  // A direct reply finished on a later turn is in the socket's queue too.
-  if (appended || !conn_->output().empty()) conn_->Flush();
-  if (pending_paused_ && pending_count_ < options().max_pending) {
-    pending_paused_ = false;
-    ScheduleResume(absl::ZeroDuration());
-  }
-}
-
-void Connection::Recycle(Exchange* ex) {
-  ex->buffer_.Clear();
-  ex->out_ = nullptr;
-  ex->conn_ = nullptr;
-  ex->request_bytes_ = absl::string_view();
-  if (!ThreadPool<Exchange>::Give(ex, kKeepExchanges)) delete ex;
-}
-
 // ---- write points and holding
 
 void Connection::Commit() {
@@ -571,7 +380,7 @@ bool Connection::AwaitingData() const {
 
 void Connection::CopyOutput(const net::OutputQueue& out, size_t from, size_t to,
                             std::string* dst) {
-  std::vector<struct iovec>& iov = IovScratch();
+  std::vector<struct iovec>& iov = internal::IovScratch();
   iov.resize(std::max<size_t>(out.piece_count(), 1));
   const size_t n = out.Gather(iov.data(), iov.size());
   size_t offset = 0;
@@ -587,12 +396,12 @@ void Connection::CopyOutput(const net::OutputQueue& out, size_t from, size_t to,
 
 void Connection::KeepOnlyCommitted() {
   net::OutputQueue& out = conn_->output();
-  std::string& scratch = CopyScratch();
+  std::string& scratch = internal::CopyScratch();
   scratch.clear();
   CopyOutput(out, 0, committed_, &scratch);
   out.Clear();
   if (!scratch.empty()) out.Append(scratch);
-  TrimCopyScratch();
+  internal::TrimCopyScratch();
 }
 
 void Connection::HoldUncommitted() {
