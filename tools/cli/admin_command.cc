@@ -1,14 +1,16 @@
 // `memkit admin --admin=HOST:PORT COMMAND ...`: one subcommand per RPC of the
 // admin API (core/admin/admin.proto), readable tables by default, `--json`
 // for machines (protobuf's JSON mapping, one object per line).
+//
+// This file: the Stats, Pools, Config and Cache subcommands and the dispatch.
+// The Testing service's are in admin_testing_commands.cc; the connection,
+// output and flag handling they all share is AdminSession (admin_session.h).
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -18,12 +20,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/cli/admin_format.h"
+#include "tools/cli/admin_session.h"
+#include "tools/cli/admin_testing_commands.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/output.h"
@@ -34,142 +37,11 @@ namespace {
 
 namespace v1 = ::memkit::admin::v1;
 
-int Usage(absl::string_view message) { return ReportUsage("admin", message); }
-
-// Everything a subcommand needs: its arguments, the stubs, how to print.
-class Session {
- public:
-  Session(ParsedArgs args, std::shared_ptr<grpc::Channel> channel, std::string token,
-          absl::Duration timeout)
-      : args_(std::move(args)),
-        token_(std::move(token)),
-        timeout_(timeout),
-        stats_(v1::Stats::NewStub(channel)),
-        pools_(v1::Pools::NewStub(channel)),
-        config_(v1::Config::NewStub(channel)),
-        cache_(v1::Cache::NewStub(channel)),
-        testing_(v1::Testing::NewStub(channel)) {}
-
-  const ParsedArgs& args() const { return args_; }
-  const std::string& command() const { return args_.positional[0]; }
-  // Positional arguments after the subcommand.
-  size_t argc() const { return args_.positional.size() - 1; }
-  const std::string& arg(size_t i) const { return args_.positional[i + 1]; }
-  bool json() const { return args_.bools.contains("json"); }
-
-  // A context with the token and, for unary calls, the deadline.
-  std::unique_ptr<grpc::ClientContext> Context(bool unary = true) const {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!token_.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
-    if (unary)
-      ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoSeconds(timeout_));
-    return ctx;
-  }
-
-  // Prints `reply` (as JSON or through `format`) or the error; the exit status.
-  template <typename Reply>
-  int Done(const grpc::Status& status, const Reply& reply,
-           const std::function<std::string(const Reply&)>& format) const {
-    if (!status.ok()) return Failed(status);
-    std::cout << (json() ? ToJson(reply) + "\n" : format(reply)) << std::flush;
-    return 0;
-  }
-  // The exit status of a failed call, as for every memkit command (output.h):
-  // the component saying no (NOT_FOUND, FAILED_PRECONDITION, UNIMPLEMENTED,
-  // ...) is 1, a bad argument 2, no answer or no access 3.
-  int Failed(const grpc::Status& status) const {
-    absl::FPrintF(stderr, "memkit admin: %s: %s: %s\n", command(), CodeName(status.error_code()),
-                  status.error_message());
-    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return kExitNo;
-    return ExitCodeFor(absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                                    status.error_message()));
-  }
-
-  v1::Stats::Stub& stats() { return *stats_; }
-  v1::Pools::Stub& pools() { return *pools_; }
-  v1::Config::Stub& config() { return *config_; }
-  v1::Cache::Stub& cache() { return *cache_; }
-  v1::Testing::Stub& testing() { return *testing_; }
-
-  // Flag parsers record the first usage error (and return 0); a
-  // subcommand checks bad() before it sends anything.
-  bool bad() const { return !error_.empty(); }
-  int UsageExit() const { return Usage(error_); }
-  // Records `message` and prints the usage error: the exit status.
-  int UsageError(std::string message) {
-    Bad(std::move(message));
-    return UsageExit();
-  }
-  int Bad(std::string message) {
-    if (error_.empty()) error_ = std::move(message);
-    return 2;
-  }
-  int64_t IntFlag(absl::string_view name, int64_t fallback) {
-    if (!args_.values.contains(name)) return fallback;
-    return ParseInt(args_.Get(name), absl::StrCat("--", name));
-  }
-  int64_t ParseInt(const std::string& text, absl::string_view what) {
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(text, &v)) Bad(absl::StrCat(what, ": not a number: ", text));
-    return v;
-  }
-  // "250ms", "1.5s", "2m"; a bare number is milliseconds.
-  int64_t ParseMillis(const std::string& text, absl::string_view what) {
-    int64_t ms = 0;
-    if (absl::SimpleAtoi(text, &ms)) return ms;
-    absl::Duration d;
-    if (!absl::ParseDuration(text, &d)) {
-      Bad(absl::StrCat(what, ": not a duration (like 250ms, 90s, 2m): ", text));
-      return 0;
-    }
-    return absl::ToInt64Milliseconds(d);
-  }
-  // Whether the positional count fits; records the usage line if not.
-  bool Need(size_t min, size_t max, absl::string_view usage) {
-    if (argc() >= min && argc() <= max) return true;
-    Bad(absl::StrCat("usage: memkit admin ", usage));
-    return false;
-  }
-
- private:
-  static const char* CodeName(grpc::StatusCode code) {
-    static const char* const kNames[] = {"OK",
-                                         "CANCELLED",
-                                         "UNKNOWN",
-                                         "INVALID_ARGUMENT",
-                                         "DEADLINE_EXCEEDED",
-                                         "NOT_FOUND",
-                                         "ALREADY_EXISTS",
-                                         "PERMISSION_DENIED",
-                                         "RESOURCE_EXHAUSTED",
-                                         "FAILED_PRECONDITION",
-                                         "ABORTED",
-                                         "OUT_OF_RANGE",
-                                         "UNIMPLEMENTED",
-                                         "INTERNAL",
-                                         "UNAVAILABLE",
-                                         "DATA_LOSS",
-                                         "UNAUTHENTICATED"};
-    const int i = static_cast<int>(code);
-    return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
-  }
-
-  const ParsedArgs args_;
-  const std::string token_;
-  const absl::Duration timeout_;
-  std::string error_;
-  std::unique_ptr<v1::Stats::Stub> stats_;
-  std::unique_ptr<v1::Pools::Stub> pools_;
-  std::unique_ptr<v1::Config::Stub> config_;
-  std::unique_ptr<v1::Cache::Stub> cache_;
-  std::unique_ptr<v1::Testing::Stub> testing_;
-};
-
 std::string PoolText(const v1::PoolInfo& p) { return FormatPool(p); }
 
 // ---- Stats
 
-int Stats(Session& s) {
+int Stats(AdminSession& s) {
   if (!s.Need(0, 0, "stats [--memcached] [--buckets]")) return s.UsageExit();
   v1::GetStatsRequest req;
   req.set_include_memcached_stats(s.args().bools.contains("memcached"));
@@ -181,7 +53,7 @@ int Stats(Session& s) {
       st, out, [](const v1::GetStatsResponse& r) { return FormatSnapshot(r.snapshot()); });
 }
 
-int Watch(Session& s) {
+int Watch(AdminSession& s) {
   if (!s.Need(0, 0, "watch [--interval=1s] [--count=N] [--memcached]")) return s.UsageExit();
   v1::WatchStatsRequest req;
   req.set_interval_ms(s.ParseMillis(s.args().Get("interval", "1000"), "--interval"));
@@ -203,7 +75,7 @@ int Watch(Session& s) {
 
 // ---- Pools
 
-int Pools(Session& s) {
+int Pools(AdminSession& s) {
   if (!s.Need(0, 1, "pools [POOL]")) return s.UsageExit();
   if (s.argc() == 1) {
     v1::GetPoolRequest req;
@@ -229,7 +101,7 @@ std::string PoolOf(const Reply& r) {
   return PoolText(r.pool());
 }
 
-int Eject(Session& s) {
+int Eject(AdminSession& s) {
   if (!s.Need(1, 1, "eject [--pool=P] [--for=DURATION] [--reason=TEXT] ADDRESS"))
     return s.UsageExit();
   v1::EjectServerRequest req;
@@ -243,7 +115,7 @@ int Eject(Session& s) {
   return s.Done<v1::EjectServerResponse>(st, out, PoolOf<v1::EjectServerResponse>);
 }
 
-int Restore(Session& s) {
+int Restore(AdminSession& s) {
   if (!s.Need(1, 1, "restore [--pool=P] ADDRESS")) return s.UsageExit();
   v1::RestoreServerRequest req;
   req.set_pool(s.args().Get("pool"));
@@ -254,7 +126,7 @@ int Restore(Session& s) {
   return s.Done<v1::RestoreServerResponse>(st, out, PoolOf<v1::RestoreServerResponse>);
 }
 
-int Drain(Session& s) {
+int Drain(AdminSession& s) {
   if (!s.Need(1, 1, "drain [--pool=P] [--wait=DURATION] ADDRESS")) return s.UsageExit();
   v1::DrainServerRequest req;
   req.set_pool(s.args().Get("pool"));
@@ -273,7 +145,7 @@ int Drain(Session& s) {
   });
 }
 
-int Weight(Session& s) {
+int Weight(AdminSession& s) {
   if (!s.Need(2, 2, "weight [--pool=P] ADDRESS WEIGHT")) return s.UsageExit();
   v1::SetServerWeightRequest req;
   req.set_pool(s.args().Get("pool"));
@@ -287,7 +159,7 @@ int Weight(Session& s) {
   return s.Done<v1::SetServerWeightResponse>(st, out, PoolOf<v1::SetServerWeightResponse>);
 }
 
-int AddServer(Session& s) {
+int AddServer(AdminSession& s) {
   if (!s.Need(1, 2, "add-server [--pool=P] ADDRESS [WEIGHT]")) return s.UsageExit();
   v1::AddServerRequest req;
   req.set_pool(s.args().Get("pool"));
@@ -303,7 +175,7 @@ int AddServer(Session& s) {
   return s.Done<v1::AddServerResponse>(st, out, PoolOf<v1::AddServerResponse>);
 }
 
-int RemoveServer(Session& s) {
+int RemoveServer(AdminSession& s) {
   if (!s.Need(1, 1, "remove-server [--pool=P] ADDRESS")) return s.UsageExit();
   v1::RemoveServerRequest req;
   req.set_pool(s.args().Get("pool"));
@@ -317,7 +189,7 @@ int RemoveServer(Session& s) {
 // ---- Config
 
 // FILE's text, "-" for stdin, "" without FILE.
-std::string ReadConfigArg(Session& s) {
+std::string ReadConfigArg(AdminSession& s) {
   if (s.argc() == 0) return "";
   if (s.arg(0) == "-") return ReadAllStdin();
   std::ifstream in(s.arg(0));
@@ -330,7 +202,7 @@ std::string ReadConfigArg(Session& s) {
   return text.str();
 }
 
-int Config(Session& s) {
+int Config(AdminSession& s) {
   if (!s.Need(0, 0, "config")) return s.UsageExit();
   v1::GetConfigResponse out;
   if (s.bad()) return s.UsageExit();
@@ -338,7 +210,7 @@ int Config(Session& s) {
   return s.Done<v1::GetConfigResponse>(st, out, FormatConfig);
 }
 
-int Validate(Session& s) {
+int Validate(AdminSession& s) {
   if (!s.Need(0, 1, "validate [FILE|-]")) return s.UsageExit();
   v1::ValidateConfigRequest req;
   req.set_config_json(ReadConfigArg(s));
@@ -353,7 +225,7 @@ int Validate(Session& s) {
   return rc != 0 ? rc : (out.valid() ? 0 : 1);
 }
 
-int Reload(Session& s) {
+int Reload(AdminSession& s) {
   if (!s.Need(0, 1, "reload [FILE|-]")) return s.UsageExit();
   v1::ReloadConfigRequest req;
   req.set_config_json(ReadConfigArg(s));
@@ -369,7 +241,7 @@ int Reload(Session& s) {
 
 // ---- Cache
 
-int Flush(Session& s) {
+int Flush(AdminSession& s) {
   if (!s.Need(0, 0, "flush [--delay=SECONDS] [--pool=P]")) return s.UsageExit();
   v1::FlushAllRequest req;
   req.set_delay_seconds(s.IntFlag("delay", 0));
@@ -382,7 +254,7 @@ int Flush(Session& s) {
   });
 }
 
-int Connections(Session& s) {
+int Connections(AdminSession& s) {
   if (!s.Need(0, 0, "connections")) return s.UsageExit();
   v1::ListConnectionsResponse out;
   grpc::Status st =
@@ -390,7 +262,7 @@ int Connections(Session& s) {
   return s.Done<v1::ListConnectionsResponse>(st, out, FormatConnections);
 }
 
-int CloseConnections(Session& s) {
+int CloseConnections(AdminSession& s) {
   if (!s.Need(0, 1000, "close-connections [--reset] (--all | ID...)")) return s.UsageExit();
   v1::CloseConnectionsRequest req;
   req.set_all(s.args().bools.contains("all"));
@@ -407,7 +279,7 @@ int CloseConnections(Session& s) {
   });
 }
 
-int Events(Session& s) {
+int Events(AdminSession& s) {
   if (!s.Need(0, 0, "events [--types=fetchers,mutations,evictions,connevents] [--count=N]"))
     return s.UsageExit();
   v1::WatchRequest req;
@@ -445,109 +317,9 @@ int Events(Session& s) {
   return st.ok() ? 0 : s.Failed(st);
 }
 
-// ---- Testing
-
-int Clock(Session& s) {
-  if (!s.Need(1, 2,
-              "clock advance DURATION | clock set UNIX_SECONDS|now | clock freeze | clock run"))
-    return s.UsageExit();
-  const std::string& what = s.arg(0);
-  auto print = [](int64_t nanos) {
-    return absl::StrCat("server time ", FormatUnixNanos(nanos), "\n");
-  };
-  if (what == "advance") {
-    if (!s.Need(2, 2, "clock advance DURATION   (e.g. 90s, -1h, 1500ms)")) return s.UsageExit();
-    v1::AdvanceClockRequest req;
-    std::string text = s.arg(1);
-    req.set_delta_ms(s.ParseMillis(text, "DURATION"));
-    v1::AdvanceClockResponse out;
-    if (s.bad()) return s.UsageExit();
-    grpc::Status st = s.testing().AdvanceClock(s.Context().get(), req, &out);
-    return s.Done<v1::AdvanceClockResponse>(
-        st, out, [&](const v1::AdvanceClockResponse& r) { return print(r.now_unix_nanos()); });
-  }
-  v1::SetClockRequest req;
-  if (what == "set") {
-    if (!s.Need(2, 2, "clock set UNIX_SECONDS|now")) return s.UsageExit();
-    if (s.arg(1) != "now") {
-      req.set_time_unix_nanos(s.ParseInt(s.arg(1), "UNIX_SECONDS") * 1000000000);
-    } else {
-      req.set_time_unix_nanos(absl::ToUnixNanos(absl::Now()));
-    }
-  } else if (what == "freeze" || what == "run") {
-    if (!s.Need(1, 1, "clock freeze|run")) return s.UsageExit();
-  } else {
-    return s.UsageError(absl::StrCat("unknown clock command ", what));
-  }
-  if (what == "freeze" || s.args().bools.contains("freeze")) req.set_mode(v1::CLOCK_MODE_FROZEN);
-  if (what == "run" || s.args().bools.contains("run")) req.set_mode(v1::CLOCK_MODE_RUNNING);
-  v1::SetClockResponse out;
-  if (s.bad()) return s.UsageExit();
-  grpc::Status st = s.testing().SetClock(s.Context().get(), req, &out);
-  return s.Done<v1::SetClockResponse>(
-      st, out, [&](const v1::SetClockResponse& r) { return print(r.now_unix_nanos()); });
-}
-
-int Fault(Session& s) {
-  if (!s.Need(1, 3,
-              "fault outage refuse|reset | fault latency DURATION | fault fail N [MESSAGE] | "
-              "fault drop N | fault clear"))
-    return s.UsageExit();
-  const std::string& what = s.arg(0);
-  auto state = [](const v1::FaultState& f) { return FormatFaults(f); };
-  if (what == "clear") {
-    if (!s.Need(1, 1, "fault clear")) return s.UsageExit();
-    v1::ClearFaultsResponse out;
-    if (s.bad()) return s.UsageExit();
-    grpc::Status st = s.testing().ClearFaults(s.Context().get(), v1::ClearFaultsRequest(), &out);
-    return s.Done<v1::ClearFaultsResponse>(
-        st, out, [&](const v1::ClearFaultsResponse& r) { return state(r.state()); });
-  }
-  v1::SetFaultRequest req;
-  if (what == "outage") {
-    if (!s.Need(2, 2, "fault outage refuse|reset")) return s.UsageExit();
-    if (s.arg(1) == "refuse")
-      req.mutable_outage()->set_kind(v1::OUTAGE_KIND_REFUSE);
-    else if (s.arg(1) == "reset")
-      req.mutable_outage()->set_kind(v1::OUTAGE_KIND_RESET);
-    else
-      return s.UsageError("outage kind must be refuse or reset");
-  } else if (what == "latency") {
-    if (!s.Need(2, 2, "fault latency DURATION   (e.g. 50ms; 0 removes it)")) return s.UsageExit();
-    req.mutable_latency()->set_latency_us(s.ParseMillis(s.arg(1), "DURATION") * 1000);
-  } else if (what == "fail") {
-    if (!s.Need(2, 3, "fault fail N [MESSAGE]")) return s.UsageExit();
-    req.mutable_fail_commands()->set_count(s.ParseInt(s.arg(1), "N"));
-    if (s.argc() == 3) req.mutable_fail_commands()->set_message(s.arg(2));
-  } else if (what == "drop") {
-    if (!s.Need(2, 2, "fault drop N")) return s.UsageExit();
-    req.mutable_drop_replies()->set_count(s.ParseInt(s.arg(1), "N"));
-  } else {
-    return s.UsageError(absl::StrCat("unknown fault ", what));
-  }
-  v1::SetFaultResponse out;
-  if (s.bad()) return s.UsageExit();
-  grpc::Status st = s.testing().SetFault(s.Context().get(), req, &out);
-  return s.Done<v1::SetFaultResponse>(
-      st, out, [&](const v1::SetFaultResponse& r) { return state(r.state()); });
-}
-
-int CloseAll(Session& s) {
-  if (!s.Need(0, 0, "close-all [--reset]")) return s.UsageExit();
-  v1::CloseAllConnectionsRequest req;
-  req.set_reset(s.args().bools.contains("reset"));
-  v1::CloseAllConnectionsResponse out;
-  if (s.bad()) return s.UsageExit();
-  grpc::Status st = s.testing().CloseAllConnections(s.Context().get(), req, &out);
-  return s.Done<v1::CloseAllConnectionsResponse>(st, out,
-                                                 [](const v1::CloseAllConnectionsResponse& r) {
-                                                   return absl::StrCat("closed ", r.closed(), "\n");
-                                                 });
-}
-
 struct Subcommand {
   const char* name;
-  int (*run)(Session&);
+  int (*run)(AdminSession&);
 };
 
 const Subcommand kSubcommands[] = {
@@ -567,9 +339,9 @@ const Subcommand kSubcommands[] = {
     {"connections", Connections},
     {"close-connections", CloseConnections},
     {"events", Events},
-    {"clock", Clock},
-    {"fault", Fault},
-    {"close-all", CloseAll},
+    {"clock", RunAdminClock},
+    {"fault", RunAdminFault},
+    {"close-all", RunAdminCloseAll},
 };
 
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
@@ -591,43 +363,44 @@ int RunAdmin(const std::vector<std::string>& raw) {
                       "reason", "wait",       "interval", "count",  "delay", "types"};
   spec.bool_flags = {"json", "memcached", "buckets", "all", "reset", "freeze", "run"};
   absl::StatusOr<ParsedArgs> parsed = ParseArgs(raw, spec);
-  if (!parsed.ok()) return Usage(parsed.status().message());
-  if (parsed->positional.empty()) return Usage("no command given");
+  if (!parsed.ok()) return AdminUsage(parsed.status().message());
+  if (parsed->positional.empty()) return AdminUsage("no command given");
   const Subcommand* sub = nullptr;
   for (const Subcommand& c : kSubcommands) {
     if (parsed->positional[0] == c.name) sub = &c;
   }
-  if (sub == nullptr) return Usage(absl::StrCat("unknown command '", parsed->positional[0], "'"));
+  if (sub == nullptr)
+    return AdminUsage(absl::StrCat("unknown command '", parsed->positional[0], "'"));
 
   std::string address = parsed->Get("admin");
   if (address.empty()) {
     const char* env = std::getenv("MEMKIT_ADMIN");
     if (env != nullptr) address = env;
   }
-  if (address.empty()) return Usage("--admin=HOST:PORT (or $MEMKIT_ADMIN) is required");
+  if (address.empty()) return AdminUsage("--admin=HOST:PORT (or $MEMKIT_ADMIN) is required");
   std::string token;
   if (parsed->Has("token-file")) {
     auto t = ReadToken(parsed->Get("token-file"));
-    if (!t.ok()) return Usage(t.status().message());
+    if (!t.ok()) return AdminUsage(t.status().message());
     token = *t;
   }
   double seconds = 10;
   if (parsed->Has("timeout") &&
       (!absl::SimpleAtod(parsed->Get("timeout"), &seconds) || seconds <= 0)) {
-    return Usage("--timeout must be a positive number of seconds");
+    return AdminUsage("--timeout must be a positive number of seconds");
   }
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (parsed->Has("tls-ca")) {
     std::ifstream in(parsed->Get("tls-ca"));
-    if (!in) return Usage(absl::StrCat("cannot read ", parsed->Get("tls-ca")));
+    if (!in) return AdminUsage(absl::StrCat("cannot read ", parsed->Get("tls-ca")));
     std::stringstream pem;
     pem << in.rdbuf();
     grpc::SslCredentialsOptions o;
     o.pem_root_certs = pem.str();
     creds = grpc::SslCredentials(o);
   }
-  Session session(*std::move(parsed), grpc::CreateChannel(address, creds), token,
-                  absl::Seconds(seconds));
+  AdminSession session(*std::move(parsed), grpc::CreateChannel(address, creds), token,
+                       absl::Seconds(seconds));
   return sub->run(session);
 }
 
