@@ -14,23 +14,22 @@
 //
 // argv[1]: the memkit-server binary.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/net/address.h"
 #include "gtest/gtest.h"
+#include "server/server_test_util.h"
 #include "tests/support/eventually.h"
 #include "tests/support/server_process.h"
 
@@ -40,6 +39,7 @@ namespace {
 
 using test_support::CommandFor;
 using test_support::ServerProcess;
+using testing::TestConnection;
 
 std::string g_memkit_server;
 
@@ -57,46 +57,31 @@ bool Complete(const std::string& reply) {
   return false;
 }
 
-class Client {
- public:
-  explicit Client(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return ok_; }
-  // Sends `request` and reads one reply (until Complete(), or the deadline).
-  std::string Call(absl::string_view request) {
-    while (!request.empty()) {
-      const ssize_t n = write(fd_, request.data(), request.size());
-      if (n <= 0) return "<write failed>";
-      request.remove_prefix(static_cast<size_t>(n));
-    }
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    std::string got;
-    while (!Complete(got)) {
-      const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      if (ms <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(ms)) <= 0) continue;
-      char buf[65536];
-      const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
-    return got;
-  }
+// A connection to 127.0.0.1:`port`, or nullptr and a test failure.
+std::unique_ptr<TestConnection> Connect(int port) {
+  auto conn = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port)));
+  EXPECT_TRUE(conn.ok()) << conn.status();
+  return conn.ok() ? std::move(*conn) : nullptr;
+}
 
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
+// Sends `request` and reads one reply: until Complete(), or 5 s. No fixed
+// suffix ends every reply (END, OK, STORED, ...), so this reads whatever
+// arrives and asks Complete() after each read. A failure is appended as
+// "<status>" to what came, so the comparison between the servers shows it.
+std::string Call(TestConnection& conn, absl::string_view request) {
+  const absl::Status sent = conn.Send(request);
+  if (!sent.ok()) return absl::StrCat("<", sent.ToString(), ">");
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  std::string got;
+  while (!Complete(got)) {
+    // One byte waits for the next read; the rest of what that read brought
+    // is buffered, and ReadFor(0) takes it without waiting.
+    absl::StatusOr<std::string> first = conn.ReadExactly(1, deadline - absl::Now());
+    if (!first.ok()) return absl::StrCat(got, "<", first.status().ToString(), ">");
+    absl::StrAppend(&got, *first, conn.ReadFor(absl::ZeroDuration()));
+  }
+  return got;
+}
 
 std::string Mask(const std::string& reply) {
   static const std::regex la("la=[0-9]+");
@@ -115,16 +100,15 @@ class Both {
     if (!mc.ok() || !mk.ok()) return;
     memcached_ = std::move(*mc);
     memkit_ = std::move(*mk);
-    mc_ = std::make_unique<Client>(memcached_->port());
-    mk_ = std::make_unique<Client>(memkit_->port());
-    EXPECT_TRUE(mc_->ok() && mk_->ok());
+    mc_ = Connect(memcached_->port());
+    mk_ = Connect(memkit_->port());
   }
   bool ok() const { return mc_ != nullptr && mk_ != nullptr; }
 
   // One step: the same request to both, replies compared.
   std::string Step(const std::string& request) {
-    const std::string a = Mask(mc_->Call(request));
-    const std::string b = Mask(mk_->Call(request));
+    const std::string a = Mask(Call(*mc_, request));
+    const std::string b = Mask(Call(*mk_, request));
     EXPECT_EQ(b, a) << "request: " << request;
     return b;
   }
@@ -138,7 +122,7 @@ class Both {
     int listed = -1;
     const bool settled = test_support::Eventually([&] {
       listed = 0;
-      for (absl::string_view line : absl::StrSplit(mc_->Call(request), "\r\n")) {
+      for (absl::string_view line : absl::StrSplit(Call(*mc_, request), "\r\n")) {
         if (absl::StartsWith(line, "ITEM ")) ++listed;
       }
       return listed == n;
@@ -150,8 +134,8 @@ class Both {
  private:
   std::unique_ptr<ServerProcess> memcached_;
   std::unique_ptr<ServerProcess> memkit_;
-  std::unique_ptr<Client> mc_;
-  std::unique_ptr<Client> mk_;
+  std::unique_ptr<TestConnection> mc_;
+  std::unique_ptr<TestConnection> mk_;
 };
 
 std::string SetCommand(const std::string& key, size_t size, int64_t exptime = 0) {

@@ -18,24 +18,22 @@
 //
 // argv[1]: the memkit-server binary.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/net/address.h"
 #include "gtest/gtest.h"
+#include "server/server_test_util.h"
 #include "tests/support/server_process.h"
 
 namespace memkit {
@@ -44,84 +42,64 @@ namespace {
 
 using test_support::CommandFor;
 using test_support::ServerProcess;
+using testing::TestConnection;
 
 std::string g_memkit_server;
 
-// A blocking client with deadline-bound reads.
-class Client {
- public:
-  explicit Client(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return ok_; }
-  void Send(absl::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = write(fd_, bytes.data(), bytes.size());
-      if (n <= 0) return;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  // Reads until what came ends with `marker`, or the deadline passes.
-  std::string ReadUntil(absl::string_view marker, absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    std::string got;
-    while (!absl::EndsWith(got, marker)) {
-      const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      if (ms <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(ms)) <= 0) continue;
-      char buf[65536];
-      const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
-    return got;
-  }
-  // "stats <group>" as a map of name -> value.
-  std::map<std::string, std::string> Stats(absl::string_view group) {
-    Send(absl::StrCat("stats ", group, "\r\n"));
-    std::map<std::string, std::string> out;
-    for (absl::string_view line : absl::StrSplit(ReadUntil("END\r\n"), "\r\n")) {
-      std::vector<std::string> parts = absl::StrSplit(line, ' ');
-      if (parts.size() == 3 && parts[0] == "STAT") out[parts[1]] = parts[2];
-    }
-    return out;
-  }
-  // Pipelined "set ... noreply" lines, then "mn" to wait for them.
-  void SetMany(absl::string_view prefix, int count, size_t value_size, int exptime = 0) {
-    const std::string value(value_size, 'v');
-    std::string batch;
-    for (int i = 0; i < count; ++i) {
-      absl::StrAppend(&batch, "set ", prefix, absl::StrFormat("%05d", i), " 0 ", exptime, " ",
-                      value_size, " noreply\r\n", value, "\r\n");
-      if (batch.size() > (1 << 20)) {
-        Send(batch);
-        batch.clear();
-      }
-    }
-    Send(batch);
-    Send("mn\r\n");
-    EXPECT_EQ(ReadUntil("MN\r\n"), "MN\r\n");
-  }
+// Longer than TestConnection's 5 s default: the "mn" after a fill of megabytes
+// at -t 1 can take that long on a loaded two-core machine.
+constexpr absl::Duration kReplyTimeout = absl::Seconds(10);
 
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
+// A connection to 127.0.0.1:`port`, or nullptr and a test failure.
+std::unique_ptr<TestConnection> Connect(int port) {
+  auto conn = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port)));
+  EXPECT_TRUE(conn.ok()) << conn.status();
+  return conn.ok() ? std::move(*conn) : nullptr;
+}
+
+// Sends `request` and reads until what came ends with `suffix`; a failure
+// comes back as "<status>" so the comparison with the expected reply shows it.
+std::string Call(TestConnection& conn, absl::string_view request, absl::string_view suffix) {
+  const absl::Status sent = conn.Send(request);
+  if (!sent.ok()) return absl::StrCat("<", sent.ToString(), ">");
+  absl::StatusOr<std::string> reply = conn.ReadUntil(suffix, kReplyTimeout);
+  return reply.ok() ? *std::move(reply) : absl::StrCat("<", reply.status().ToString(), ">");
+}
+
+// "stats <group>" as a map of name -> value.
+std::map<std::string, std::string> Stats(TestConnection& conn, absl::string_view group) {
+  const std::string reply = Call(conn, absl::StrCat("stats ", group, "\r\n"), "END\r\n");
+  EXPECT_TRUE(absl::EndsWith(reply, "END\r\n")) << "stats " << group << ": " << reply;
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(reply, "\r\n")) {
+    std::vector<std::string> parts = absl::StrSplit(line, ' ');
+    if (parts.size() == 3 && parts[0] == "STAT") out[parts[1]] = parts[2];
+  }
+  return out;
+}
+
+// Pipelined "set ... noreply" lines, then "mn" to wait for them.
+void SetMany(TestConnection& conn, absl::string_view prefix, int count, size_t value_size,
+             int exptime = 0) {
+  const std::string value(value_size, 'v');
+  std::string batch;
+  for (int i = 0; i < count; ++i) {
+    absl::StrAppend(&batch, "set ", prefix, absl::StrFormat("%05d", i), " 0 ", exptime, " ",
+                    value_size, " noreply\r\n", value, "\r\n");
+    if (batch.size() > (1 << 20)) {
+      const absl::Status sent = conn.Send(batch);
+      EXPECT_TRUE(sent.ok()) << sent;
+      batch.clear();
+    }
+  }
+  EXPECT_EQ(Call(conn, batch + "mn\r\n", "MN\r\n"), "MN\r\n");
+}
 
 struct Pair {
   std::unique_ptr<ServerProcess> memcached;
   std::unique_ptr<ServerProcess> memkit;
-  std::unique_ptr<Client> mc;
-  std::unique_ptr<Client> mk;
+  std::unique_ptr<TestConnection> mc;
+  std::unique_ptr<TestConnection> mk;
 };
 
 Pair StartBoth(const std::vector<std::string>& args) {
@@ -135,9 +113,8 @@ Pair StartBoth(const std::vector<std::string>& args) {
   if (!mc.ok() || !mk.ok()) return p;
   p.memcached = std::move(*mc);
   p.memkit = std::move(*mk);
-  p.mc = std::make_unique<Client>(p.memcached->port());
-  p.mk = std::make_unique<Client>(p.memkit->port());
-  EXPECT_TRUE(p.mc->ok() && p.mk->ok());
+  p.mc = Connect(p.memcached->port());
+  p.mk = Connect(p.memkit->port());
   return p;
 }
 
@@ -180,18 +157,18 @@ const std::vector<std::string> kGeneralFields = {"bytes", "curr_items", "total_i
                                                  "limit_maxbytes"};
 
 void ExpectSameMemoryStats(Pair& p, const std::string& what) {
-  ExpectSame(p.mc->Stats("slabs"), p.mk->Stats("slabs"), kSlabFields, what + " stats slabs");
+  ExpectSame(Stats(*p.mc, "slabs"), Stats(*p.mk, "slabs"), kSlabFields, what + " stats slabs");
   // "stats items" is empty while no class holds an item.
-  ExpectSame(p.mc->Stats("items"), p.mk->Stats("items"), kItemFields, what + " stats items",
+  ExpectSame(Stats(*p.mc, "items"), Stats(*p.mk, "items"), kItemFields, what + " stats items",
              /*may_be_empty=*/true);
-  ExpectSame(p.mc->Stats(""), p.mk->Stats(""), kGeneralFields, what + " stats");
+  ExpectSame(Stats(*p.mc, ""), Stats(*p.mk, ""), kGeneralFields, what + " stats");
 }
 
 TEST(SlabStatsDifferentialTest, EmptyServer) {
   Pair p = StartBoth({"-m", "64"});
   ASSERT_TRUE(p.mc && p.mk);
   ExpectSameMemoryStats(p, "empty");
-  EXPECT_EQ(p.mk->Stats("slabs")["total_malloced"], "0");
+  EXPECT_EQ(Stats(*p.mk, "slabs")["total_malloced"], "0");
 }
 
 TEST(SlabStatsDifferentialTest, SmallAndChunkedItems) {
@@ -199,18 +176,18 @@ TEST(SlabStatsDifferentialTest, SmallAndChunkedItems) {
   // and a last chunk from smaller classes.
   Pair p = StartBoth({"-m", "64", "-I", "2m"});
   ASSERT_TRUE(p.mc && p.mk);
-  for (Client* c : {p.mc.get(), p.mk.get()}) {
-    c->SetMany("k", 100, 100);
-    c->SetMany("big", 3, 600000);
-    c->SetMany("huge", 2, 1500000);
-    c->SetMany("mid", 50, 5000);
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) {
+    SetMany(*c, "k", 100, 100);
+    SetMany(*c, "big", 3, 600000);
+    SetMany(*c, "huge", 2, 1500000);
+    SetMany(*c, "mid", 50, 5000);
   }
   ExpectSameMemoryStats(p, "filled");
-  const auto slabs = p.mk->Stats("slabs");
+  const auto slabs = Stats(*p.mk, "slabs");
   EXPECT_EQ(slabs.at("39:used_chunks"), "9");  // 3 + 2 x 3 full chunks
-  for (Client* c : {p.mc.get(), p.mk.get()}) {
-    c->Send("delete big00001\r\ndelete huge00000\r\n");
-    EXPECT_EQ(c->ReadUntil("DELETED\r\nDELETED\r\n"), "DELETED\r\nDELETED\r\n");
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) {
+    EXPECT_EQ(Call(*c, "delete big00001\r\ndelete huge00000\r\n", "DELETED\r\nDELETED\r\n"),
+              "DELETED\r\nDELETED\r\n");
   }
   ExpectSameMemoryStats(p, "after deletes");
 }
@@ -220,15 +197,15 @@ TEST(SlabStatsDifferentialTest, TinyLimitEvictsPerClass) {
   // still gets its first page, past the limit, then evicts within itself.
   Pair p = StartBoth({"-m", "2"});
   ASSERT_TRUE(p.mc && p.mk);
-  for (Client* c : {p.mc.get(), p.mk.get()}) c->SetMany("a", 20000, 100);
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) SetMany(*c, "a", 20000, 100);
   ExpectSameMemoryStats(p, "one class");
-  for (Client* c : {p.mc.get(), p.mk.get()}) {
-    c->SetMany("b", 1000, 3000);
-    c->SetMany("c", 300, 20000);
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) {
+    SetMany(*c, "b", 1000, 3000);
+    SetMany(*c, "c", 300, 20000);
   }
   ExpectSameMemoryStats(p, "three classes");
-  EXPECT_EQ(p.mk->Stats("slabs")["total_malloced"], "4194304");
-  EXPECT_EQ(p.mk->Stats("items")["items:4:evicted"], "9078");
+  EXPECT_EQ(Stats(*p.mk, "slabs")["total_malloced"], "4194304");
+  EXPECT_EQ(Stats(*p.mk, "items")["items:4:evicted"], "9078");
 }
 
 TEST(SlabStatsDifferentialTest, WithoutEvictionClassesRunOutOnTheirOwn) {
@@ -237,40 +214,40 @@ TEST(SlabStatsDifferentialTest, WithoutEvictionClassesRunOutOnTheirOwn) {
   // get their first page.
   Pair p = StartBoth({"-m", "2", "-M"});
   ASSERT_TRUE(p.mc && p.mk);
-  for (Client* c : {p.mc.get(), p.mk.get()}) {
-    c->SetMany("a", 12000, 100);
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) {
+    SetMany(*c, "a", 12000, 100);
     for (int i = 0; i < 5; ++i) {
-      c->Send("append a00001 0 0 200\r\n" + std::string(200, 'y') + "\r\n");
-      EXPECT_EQ(c->ReadUntil("\r\n"), "STORED\r\n");
+      EXPECT_EQ(Call(*c, "append a00001 0 0 200\r\n" + std::string(200, 'y') + "\r\n", "\r\n"),
+                "STORED\r\n");
     }
   }
   ExpectSameMemoryStats(p, "-M");
-  EXPECT_EQ(p.mk->Stats("items")["items:4:outofmemory"], "1078");
-  EXPECT_EQ(p.mk->Stats("slabs")["total_malloced"], "7340032");  // classes 4 (2), 6, 7, 9, 11, 12
+  EXPECT_EQ(Stats(*p.mk, "items")["items:4:outofmemory"], "1078");
+  EXPECT_EQ(Stats(*p.mk, "slabs")["total_malloced"], "7340032");  // classes 4 (2), 6, 7, 9, 11, 12
 }
 
 TEST(SlabStatsDifferentialTest, ReusedMemoryDoesNotGrowTotalMalloced) {
   Pair p = StartBoth({"-m", "64"});
   ASSERT_TRUE(p.mc && p.mk);
-  for (Client* c : {p.mc.get(), p.mk.get()}) {
-    c->SetMany("k", 3000, 1000, /*exptime=*/-1);  // stored already expired
-    c->SetMany("k", 3000, 1000);                  // the same keys, live
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) {
+    SetMany(*c, "k", 3000, 1000, /*exptime=*/-1);  // stored already expired
+    SetMany(*c, "k", 3000, 1000);                  // the same keys, live
   }
   ExpectSameMemoryStats(p, "replaced");
-  for (Client* c : {p.mc.get(), p.mk.get()}) {
-    c->SetMany("k", 3000, 1000, /*exptime=*/-1);
-    c->SetMany("k", 3000, 1000);
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) {
+    SetMany(*c, "k", 3000, 1000, /*exptime=*/-1);
+    SetMany(*c, "k", 3000, 1000);
   }
   ExpectSameMemoryStats(p, "replaced twice");
-  EXPECT_EQ(p.mk->Stats("slabs")["total_malloced"], "4194304");
+  EXPECT_EQ(Stats(*p.mk, "slabs")["total_malloced"], "4194304");
 }
 
 TEST(SlabStatsDifferentialTest, LimitAbove4GiB) {
   Pair p = StartBoth({"-m", "6000"});
   ASSERT_TRUE(p.mc && p.mk);
-  for (Client* c : {p.mc.get(), p.mk.get()}) c->SetMany("k", 10, 100);
+  for (TestConnection* c : {p.mc.get(), p.mk.get()}) SetMany(*c, "k", 10, 100);
   ExpectSameMemoryStats(p, "-m 6000");
-  EXPECT_EQ(p.mk->Stats("")["limit_maxbytes"], "6291456000");
+  EXPECT_EQ(Stats(*p.mk, "")["limit_maxbytes"], "6291456000");
 }
 
 }  // namespace

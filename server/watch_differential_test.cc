@@ -6,25 +6,24 @@
 //
 // argv[1]: the memkit-server binary.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <regex>
 #include <utility>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/net/address.h"
 #include "gtest/gtest.h"
+#include "server/server_test_util.h"
 #include "tests/support/server_process.h"
 
 namespace memkit {
@@ -33,65 +32,47 @@ namespace {
 
 using test_support::CommandFor;
 using test_support::ServerProcess;
+using testing::TestConnection;
 
 std::string g_memkit_server;
 
-// A blocking client socket with deadline-bound reads.
-class Client {
- public:
-  explicit Client(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool ok() const { return ok_; }
-  void Close() {
-    close(fd_);
-    fd_ = -1;
-  }
-  void Send(absl::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = write(fd_, bytes.data(), bytes.size());
-      if (n <= 0) return;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  // Reads until `marker` is in what was read since the last call (returns
-  // all of it), or the deadline passes (returns what came).
-  std::string ReadUntil(absl::string_view marker, absl::Duration timeout = absl::Seconds(5)) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (!absl::StrContains(buffer_, marker)) {
-      const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      if (ms <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(ms)) <= 0) continue;
-      char buf[65536];
-      const ssize_t n = read(fd_, buf, sizeof(buf));
-      if (n <= 0) break;
-      buffer_.append(buf, static_cast<size_t>(n));
-    }
-    const size_t at = buffer_.find(std::string(marker));
-    std::string out;
-    if (at == std::string::npos) {
-      out.swap(buffer_);
-    } else {
-      out = buffer_.substr(0, at + marker.size());
-      buffer_.erase(0, at + marker.size());
-    }
-    return out;
-  }
+// A connection to `server`, or nullptr and a test failure saying why.
+std::unique_ptr<TestConnection> Connect(const ServerProcess& server) {
+  auto conn =
+      TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(server.port())));
+  EXPECT_TRUE(conn.ok()) << conn.status();
+  return conn.ok() ? std::move(*conn) : nullptr;
+}
 
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-  std::string buffer_;
-};
+// Sends `bytes` without waiting for a reply.
+void Send(TestConnection& conn, absl::string_view bytes) {
+  const absl::Status sent = conn.Send(bytes);
+  EXPECT_TRUE(sent.ok()) << sent;
+}
+
+// Reads from `conn`, appending to *got, until *got holds `marker` at or after
+// `from` (clamped to what *got held); returns the offset just past it, or npos
+// once the connection closes or `timeout` passes. Unlike
+// TestConnection::ReadUntil, `marker` need not end what arrived: a watcher's
+// lines stream in, so its markers fall mid-line and mid-read. Chaining calls
+// with the previous offset as `from` looks in what arrived past the previous
+// marker, then in what comes next.
+size_t ReadPast(TestConnection& conn, absl::string_view marker, std::string* got, size_t from = 0,
+                absl::Duration timeout = absl::Seconds(5)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  from = std::min(from, got->size());
+  while (true) {
+    const size_t at = got->find(marker.data(), from, marker.size());
+    if (at != std::string::npos) return at + marker.size();
+    // Only a marker ending in what comes next is left to find.
+    if (got->size() >= marker.size()) from = std::max(from, got->size() - marker.size() + 1);
+    // One byte waits for the next read; the rest of what that read brought
+    // is buffered, and ReadFor(0) takes it without waiting.
+    absl::StatusOr<std::string> first = conn.ReadExactly(1, deadline - absl::Now());
+    if (!first.ok()) return std::string::npos;
+    absl::StrAppend(got, *first, conn.ReadFor(absl::ZeroDuration()));
+  }
+}
 
 // What differs by nature between two servers' lines. memcached's logger
 // thread collects each worker's lines in turn, so its stream is in gid order
@@ -151,39 +132,36 @@ const std::vector<std::string> kCommands = {
 };
 
 // Runs the command sequence against `server` with a watcher of `kinds`;
-// returns the watcher's lines.
-std::string WatchSession(ServerProcess& server, absl::string_view kinds) {
-  Client watcher(server.port());
-  EXPECT_TRUE(watcher.ok());
-  watcher.Send(absl::StrCat("watch ", kinds, "\r\n"));
-  EXPECT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n");
+// sets *lines to the watcher's lines.
+void WatchSession(ServerProcess& server, absl::string_view kinds, std::string* lines) {
+  std::unique_ptr<TestConnection> watcher = Connect(server);
+  ASSERT_TRUE(watcher != nullptr);
+  EXPECT_EQ(watcher->Call(absl::StrCat("watch ", kinds, "\r\n")), "OK\r\n");
   {
-    Client c(server.port());
-    EXPECT_TRUE(c.ok());
+    std::unique_ptr<TestConnection> c = Connect(server);
+    ASSERT_TRUE(c != nullptr);
     for (const std::string& cmd : kCommands) {
-      c.Send(cmd);
-      c.Send("mn\r\n");
-      c.ReadUntil("MN\r\n");
+      Send(*c, cmd);
+      c->Call("mn\r\n", "MN\r\n");
     }
-    c.Send("quit\r\n");
-    c.ReadUntil("never", absl::Milliseconds(500));  // until the server closes
+    Send(*c, "quit\r\n");
+    c->WaitForClose(absl::Milliseconds(500));
   }
   // The server logs the close after the client sees it: wait for the line,
   // so the next connection's conn_new cannot come first.
-  std::string lines;
-  if (absl::StrContains(kinds, "connevents")) lines = watcher.ReadUntil("type=conn_close ");
+  lines->clear();
+  size_t end = 0;
+  if (absl::StrContains(kinds, "connevents")) end = ReadPast(*watcher, "type=conn_close ", lines);
   {
     // A last lookup marks the end of the stream.
-    Client c(server.port());
-    c.Send("get zz_end\r\n");
-    c.ReadUntil("END\r\n");
-    c.Close();
+    std::unique_ptr<TestConnection> c = Connect(server);
+    ASSERT_TRUE(c != nullptr);
+    c->Call("get zz_end\r\n", "END\r\n");
   }
-  lines += watcher.ReadUntil("key=zz_end ");
-  lines += watcher.ReadUntil("\n");
+  end = ReadPast(*watcher, "key=zz_end ", lines, end);
+  ReadPast(*watcher, "\n", lines, end);
   // The other worker's lines may still come (memcached): until quiet.
-  lines += watcher.ReadUntil("no such marker", absl::Milliseconds(300));
-  return lines;
+  *lines += watcher->ReadFor(absl::Milliseconds(300));
 }
 
 // A binary request (memcached's binary protocol header, then extras, key,
@@ -211,11 +189,11 @@ std::string BigEndian(uint64_t v, int bytes) {
 }
 
 // Binary commands on one connection, each followed by a noop (0x0a) whose
-// reply says the command's reply is in; returns the watcher's lines.
-std::string BinaryWatchSession(ServerProcess& server) {
-  Client watcher(server.port());
-  watcher.Send("watch fetchers mutations\r\n");
-  EXPECT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n");
+// reply says the command's reply is in; sets *lines to the watcher's lines.
+void BinaryWatchSession(ServerProcess& server, std::string* lines) {
+  std::unique_ptr<TestConnection> watcher = Connect(server);
+  ASSERT_TRUE(watcher != nullptr);
+  EXPECT_EQ(watcher->Call("watch fetchers mutations\r\n"), "OK\r\n");
   const std::string flags_exptime = BigEndian(0, 4) + BigEndian(0, 4);
   const std::vector<std::string> requests = {
       BinaryRequest(0x01, "bk", flags_exptime, "hello"),             // set
@@ -228,19 +206,22 @@ std::string BinaryWatchSession(ServerProcess& server) {
       BinaryRequest(0x1c, "bn", BigEndian(10, 4)),                    // touch
       BinaryRequest(0x1d, "bn", BigEndian(10, 4)),                    // gat
   };
-  Client c(server.port());
+  std::unique_ptr<TestConnection> c = Connect(server);
+  ASSERT_TRUE(c != nullptr);
   for (const std::string& r : requests) {
-    c.Send(r);
-    c.Send(BinaryRequest(0x0a, ""));
+    Send(*c, r);
+    Send(*c, BinaryRequest(0x0a, ""));
     // The noop's reply: magic 0x81, opcode 0x0a.
-    c.ReadUntil(std::string("\x81\x0a", 2));
+    std::string replies;
+    ReadPast(*c, std::string("\x81\x0a", 2), &replies);
   }
-  c.Close();
-  Client end(server.port());
-  end.Send("get zz_end\r\n");
-  end.ReadUntil("END\r\n");
-  std::string lines = watcher.ReadUntil("key=zz_end ");
-  return lines + watcher.ReadUntil("no such marker", absl::Milliseconds(300));
+  c.reset();
+  std::unique_ptr<TestConnection> end = Connect(server);
+  ASSERT_TRUE(end != nullptr);
+  end->Call("get zz_end\r\n", "END\r\n");
+  lines->clear();
+  ReadPast(*watcher, "key=zz_end ", lines);
+  *lines += watcher->ReadFor(absl::Milliseconds(300));
 }
 
 class WatchDifferentialTest : public ::testing::Test {
@@ -259,16 +240,20 @@ class WatchDifferentialTest : public ::testing::Test {
 
 TEST_F(WatchDifferentialTest, EveryKindMatchesMemcached) {
   const std::string kinds = "fetchers mutations evictions connevents";
-  const std::string want = WatchSession(*memcached_, kinds);
-  const std::string got = WatchSession(*memkit_, kinds);
+  std::string want;
+  std::string got;
+  ASSERT_NO_FATAL_FAILURE(WatchSession(*memcached_, kinds, &want));
+  ASSERT_NO_FATAL_FAILURE(WatchSession(*memkit_, kinds, &got));
   ASSERT_TRUE(absl::StrContains(want, "type=item_store key=a%25b%2Fc ")) << want;
   ASSERT_TRUE(absl::StrContains(want, "type=conn_close")) << want;
   EXPECT_EQ(Mask(got), Mask(want)) << "memkit-server:\n" << got << "\nmemcached:\n" << want;
 }
 
 TEST_F(WatchDifferentialTest, MutationsOnlyMatchesMemcached) {
-  const std::string want = WatchSession(*memcached_, "mutations fetchers");
-  const std::string got = WatchSession(*memkit_, "mutations fetchers");
+  std::string want;
+  std::string got;
+  ASSERT_NO_FATAL_FAILURE(WatchSession(*memcached_, "mutations fetchers", &want));
+  ASSERT_NO_FATAL_FAILURE(WatchSession(*memkit_, "mutations fetchers", &got));
   EXPECT_EQ(Mask(got), Mask(want)) << "memkit-server:\n" << got << "\nmemcached:\n" << want;
   // Both number the events from the watcher's own gid on, one by one.
   std::vector<std::string> gids;
@@ -283,21 +268,24 @@ TEST_F(WatchDifferentialTest, MutationsOnlyMatchesMemcached) {
 }
 
 TEST_F(WatchDifferentialTest, BinaryCommandsMatchMemcached) {
-  const std::string want = BinaryWatchSession(*memcached_);
-  const std::string got = BinaryWatchSession(*memkit_);
+  std::string want;
+  std::string got;
+  ASSERT_NO_FATAL_FAILURE(BinaryWatchSession(*memcached_, &want));
+  ASSERT_NO_FATAL_FAILURE(BinaryWatchSession(*memkit_, &got));
   ASSERT_TRUE(absl::StrContains(want, "cmd=append")) << want;
   EXPECT_EQ(Mask(got), Mask(want)) << "memkit-server:\n" << got << "\nmemcached:\n" << want;
 }
 
 TEST_F(WatchDifferentialTest, NoArgumentWatchesFetchers) {
   for (ServerProcess* server : {memcached_.get(), memkit_.get()}) {
-    Client watcher(server->port());
-    watcher.Send("watch\r\n");
-    ASSERT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n") << server->Describe();
-    Client c(server->port());
-    c.Send("set k 0 0 1\r\nx\r\nget k\r\n");
-    c.ReadUntil("END\r\n");
-    const std::string lines = watcher.ReadUntil("status=found clsid=1 cfd=");
+    std::unique_ptr<TestConnection> watcher = Connect(*server);
+    ASSERT_TRUE(watcher != nullptr);
+    ASSERT_EQ(watcher->Call("watch\r\n"), "OK\r\n") << server->Describe();
+    std::unique_ptr<TestConnection> c = Connect(*server);
+    ASSERT_TRUE(c != nullptr);
+    c->Call("set k 0 0 1\r\nx\r\nget k\r\n", "END\r\n");
+    std::string got;
+    const std::string lines = got.substr(0, ReadPast(*watcher, "status=found clsid=1 cfd=", &got));
     EXPECT_TRUE(absl::StrContains(lines, "type=item_get key=k status=not_found")) << lines;
     EXPECT_FALSE(absl::StrContains(lines, "item_store")) << server->Describe() << lines;
   }
@@ -310,15 +298,15 @@ TEST_F(WatchDifferentialTest, NoArgumentWatchesFetchers) {
 TEST_F(WatchDifferentialTest, FlushedLookupsSayFlushed) {
   std::string lines[2];
   ServerProcess* servers[2] = {memcached_.get(), memkit_.get()};
-  Client watchers[2] = {Client(servers[0]->port()), Client(servers[1]->port())};
-  Client clients[2] = {Client(servers[0]->port()), Client(servers[1]->port())};
+  std::unique_ptr<TestConnection> watchers[2] = {Connect(*servers[0]), Connect(*servers[1])};
+  std::unique_ptr<TestConnection> clients[2] = {Connect(*servers[0]), Connect(*servers[1])};
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(watchers[i] != nullptr && clients[i] != nullptr);
   for (int i = 0; i < 2; ++i) {
-    watchers[i].Send("watch fetchers\r\n");
-    ASSERT_EQ(watchers[i].ReadUntil("\r\n"), "OK\r\n");
-    clients[i].Send("set f 0 0 1\r\nx\r\nflush_all\r\nget f\r\nget f\r\nget zz_end\r\n");
-    clients[i].ReadUntil("OK\r\nEND\r\nEND\r\nEND\r\n");
-    lines[i] = watchers[i].ReadUntil("key=zz_end ");
-    lines[i] += watchers[i].ReadUntil("no such marker", absl::Milliseconds(300));
+    ASSERT_EQ(watchers[i]->Call("watch fetchers\r\n"), "OK\r\n");
+    clients[i]->Call("set f 0 0 1\r\nx\r\nflush_all\r\nget f\r\nget f\r\nget zz_end\r\n",
+                     "OK\r\nEND\r\nEND\r\nEND\r\n");
+    ReadPast(*watchers[i], "key=zz_end ", &lines[i]);
+    lines[i] += watchers[i]->ReadFor(absl::Milliseconds(300));
   }
   ASSERT_TRUE(absl::StrContains(lines[0], "key=f status=flushed")) << lines[0];
   EXPECT_EQ(Mask(lines[1]), Mask(lines[0])) << "memkit-server:\n" << lines[1] << "\nmemcached:\n"
@@ -329,9 +317,9 @@ TEST(WatchTest, DisabledByDashW) {
   for (const std::string& path : {std::string(test_support::kMemcachedPath), g_memkit_server}) {
     auto server = ServerProcess::Start(CommandFor(path, {"-W"}));
     ASSERT_TRUE(server.ok()) << server.status();
-    Client c((*server)->port());
-    c.Send("watch\r\n");
-    EXPECT_EQ(c.ReadUntil("\r\n"), "CLIENT_ERROR watch commands not allowed\r\n") << path;
+    std::unique_ptr<TestConnection> c = Connect(**server);
+    ASSERT_TRUE(c != nullptr);
+    EXPECT_EQ(c->Call("watch\r\n"), "CLIENT_ERROR watch commands not allowed\r\n") << path;
   }
 }
 
@@ -341,46 +329,49 @@ TEST(WatchTest, IdleTimeoutClosesClientsNotWatchers) {
   for (const std::string& path : {std::string(test_support::kMemcachedPath), g_memkit_server}) {
     auto server = ServerProcess::Start(CommandFor(path, {"-o", "idle_timeout=1"}));
     ASSERT_TRUE(server.ok()) << server.status();
-    Client watcher((*server)->port());
-    watcher.Send("watch connevents\r\n");
-    ASSERT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n");
-    Client idle((*server)->port());
-    idle.Send("version\r\n");
-    idle.ReadUntil("\r\n");
-    std::string lines = watcher.ReadUntil("type=conn_close ", absl::Seconds(15));
-    lines += watcher.ReadUntil("\n");
+    std::unique_ptr<TestConnection> watcher = Connect(**server);
+    ASSERT_TRUE(watcher != nullptr);
+    ASSERT_EQ(watcher->Call("watch connevents\r\n"), "OK\r\n");
+    std::unique_ptr<TestConnection> idle = Connect(**server);
+    ASSERT_TRUE(idle != nullptr);
+    idle->Call("version\r\n");
+    std::string got;
+    const size_t close_end = ReadPast(*watcher, "type=conn_close ", &got, 0, absl::Seconds(15));
+    const size_t line_end = ReadPast(*watcher, "\n", &got, close_end);
+    const std::string lines = got.substr(0, line_end);
     EXPECT_TRUE(absl::StrContains(lines, " transport=tcp reason=idle_timeout cfd=")) << path << lines;
-    Client next((*server)->port());
-    next.Send("version\r\n");
-    next.ReadUntil("\r\n");
-    EXPECT_TRUE(absl::StrContains(watcher.ReadUntil("type=conn_new "), "type=conn_new ")) << path;
+    std::unique_ptr<TestConnection> next = Connect(**server);
+    ASSERT_TRUE(next != nullptr);
+    next->Call("version\r\n");
+    EXPECT_NE(ReadPast(*watcher, "type=conn_new ", &got, line_end), std::string::npos) << path;
   }
 }
 
 TEST(WatchTest, EvictionsInMemcachedsFormat) {
   auto server = ServerProcess::Start(CommandFor(g_memkit_server, {"-m", "2"}));
   ASSERT_TRUE(server.ok()) << server.status();
-  Client watcher((*server)->port());
-  watcher.Send("watch evictions\r\n");
-  ASSERT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n");
-  Client c((*server)->port());
+  std::unique_ptr<TestConnection> watcher = Connect(**server);
+  ASSERT_TRUE(watcher != nullptr);
+  ASSERT_EQ(watcher->Call("watch evictions\r\n"), "OK\r\n");
+  std::unique_ptr<TestConnection> c = Connect(**server);
+  ASSERT_TRUE(c != nullptr);
   const std::string value(100000, 'x');
   for (int i = 0; i < 40; ++i) {
-    c.Send(absl::StrCat("set big", i, " 0 0 100000\r\n", value, "\r\n"));
-    c.ReadUntil("\r\n");
+    c->Call(absl::StrCat("set big", i, " 0 0 100000\r\n", value, "\r\n"));
   }
   // Which items go first depends on the engine's shards; each line has
   // memcached's fields.
-  const std::string lines = watcher.ReadUntil("type=eviction key=big");
-  const std::string line = lines + watcher.ReadUntil("\n");
+  std::string got;
+  const size_t end = ReadPast(*watcher, "type=eviction key=big", &got);
+  const std::string line = got.substr(0, ReadPast(*watcher, "\n", &got, end));
   static const std::regex eviction(
       "ts=[0-9]+\\.[0-9]+ gid=[0-9]+ type=eviction key=big[0-9]+ fetch=no ttl=-1 la=[0-9]+ "
       "clsid=32 size=100000\n");
   std::smatch m;
   EXPECT_TRUE(std::regex_search(line, m, eviction)) << line;
-  Client stats((*server)->port());
-  stats.Send("stats\r\n");
-  const std::string st = stats.ReadUntil("END\r\n");
+  std::unique_ptr<TestConnection> stats = Connect(**server);
+  ASSERT_TRUE(stats != nullptr);
+  const std::string st = stats->Call("stats\r\n", "END\r\n");
   EXPECT_TRUE(absl::StrContains(st, "STAT log_watchers 1\r\n")) << st;
   EXPECT_FALSE(absl::StrContains(st, "STAT log_watcher_sent 0\r\n")) << st;
 }
@@ -391,34 +382,39 @@ TEST(WatchTest, EvictionsInMemcachedsFormat) {
 TEST(WatchTest, ASlowWatcherIsSkippedNotWaitedFor) {
   auto server = ServerProcess::Start(CommandFor(g_memkit_server, {}));
   ASSERT_TRUE(server.ok()) << server.status();
-  Client watcher((*server)->port());
-  watcher.Send("watch fetchers\r\n");
-  ASSERT_EQ(watcher.ReadUntil("\r\n"), "OK\r\n");
-  Client c((*server)->port());
+  std::unique_ptr<TestConnection> watcher = Connect(**server);
+  ASSERT_TRUE(watcher != nullptr);
+  ASSERT_EQ(watcher->Call("watch fetchers\r\n"), "OK\r\n");
+  std::unique_ptr<TestConnection> c = Connect(**server);
+  ASSERT_TRUE(c != nullptr);
   const std::string key(200, 'k');
   std::string batch;
   for (int i = 0; i < 200; ++i) absl::StrAppend(&batch, "get ", key, i, "\r\n");
   for (int round = 0; round < 200; ++round) {
-    c.Send(batch);
-    for (int i = 0; i < 200; ++i) ASSERT_EQ(c.ReadUntil("END\r\n"), "END\r\n");
+    Send(*c, batch);
+    for (int i = 0; i < 200; ++i) {
+      // One miss at a time, each with its own deadline.
+      absl::StatusOr<std::string> miss = c->ReadExactly(5);
+      ASSERT_TRUE(miss.ok()) << miss.status();
+      ASSERT_EQ(*miss, "END\r\n");
+    }
   }
-  Client stats((*server)->port());
-  stats.Send("stats\r\n");
-  const std::string st = stats.ReadUntil("END\r\n");
+  std::unique_ptr<TestConnection> stats = Connect(**server);
+  ASSERT_TRUE(stats != nullptr);
+  const std::string st = stats->Call("stats\r\n", "END\r\n");
   EXPECT_FALSE(absl::StrContains(st, "STAT log_watcher_skipped 0\r\n")) << st;
   // The watcher reads again: once its backlog is through, the next line
   // that fits comes after "skipped=N".
   std::string lines;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (!absl::StrContains(lines, "\nskipped=") && absl::Now() < deadline) {
-    c.Send("get tick\r\n");
-    c.ReadUntil("END\r\n");
-    lines += watcher.ReadUntil("\nskipped=", absl::Milliseconds(20));
+    c->Call("get tick\r\n", "END\r\n");
+    ReadPast(*watcher, "\nskipped=", &lines, 0, absl::Milliseconds(20));
   }
   const size_t at = lines.find("\nskipped=");
   ASSERT_NE(at, std::string::npos) << lines.size();
   static const std::regex skipped("^\nskipped=[1-9][0-9]*\nts=[0-9]+\\.[0-9]+ gid=[0-9]+ type=item_get ");
-  lines += watcher.ReadUntil("type=item_get ");
+  ReadPast(*watcher, "type=item_get ", &lines, at);
   EXPECT_TRUE(std::regex_search(lines.substr(at), skipped)) << lines.substr(at, 200);
 }
 
