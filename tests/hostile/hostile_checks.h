@@ -22,6 +22,14 @@ LatencySummary ActiveUntil(int port, absl::Time until);
 // would miss them by far.
 void ExpectUnstarved(const std::string& what, const LatencySummary& active);
 
+// Slowloris: 400 connections each send a request one byte every 100 ms
+// (even ones a get line, odd ones a 100 KB data block) for `duration`,
+// while an active client runs: it must stay unstarved, no dribbled byte may
+// be refused, and the half-sent get lines must be kept (finishing a sample
+// of them is served). `label` prefixes the FIGURE lines.
+void ExpectSlowlorisDoesNotStarve(Server& server, const std::string& label,
+                                  absl::Duration duration);
+
 // A client asks for a 500 KB value over and over for 3 s and never reads:
 // `server` must stop reading from it (its replies back up in the socket)
 // rather than buffer them (RSS grows < 64 MiB outside sanitizers), keep
