@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
+#include "core/admin/grpc_status.h"
 #include "core/admin/stats_collector.h"
 #include "core/admin/stats_service.h"
 #include "core/hash/hash.h"
@@ -22,11 +23,7 @@ namespace {
 
 namespace v1 = ::memkit::admin::v1;
 
-// absl and gRPC share the canonical status codes.
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
+using ::memkit::admin::ToGrpcStatus;
 
 v1::ServerState ToProto(ServerState s) {
   switch (s) {
@@ -127,7 +124,7 @@ class ClientPoolAdmin::PoolsImpl final : public v1::Pools::Service {
   grpc::Status GetPool(grpc::ServerContext*, const v1::GetPoolRequest* req,
                        v1::GetPoolResponse* out) override {
     auto p = FindPool(pools_, req->pool());
-    if (!p.ok()) return ToGrpc(p.status());
+    if (!p.ok()) return ToGrpcStatus(p.status());
     Describe(**p, out->mutable_pool());
     return grpc::Status::OK;
   }
@@ -177,10 +174,10 @@ class ClientPoolAdmin::PoolsImpl final : public v1::Pools::Service {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_ms must be >= 0");
     }
     auto p = FindPool(pools_, req->pool());
-    if (!p.ok()) return ToGrpc(p.status());
+    if (!p.ok()) return ToGrpcStatus(p.status());
     ClientPool* pool = (*p)->pool;
     absl::Status s = pool->DrainServer(req->address());
-    if (!s.ok()) return ToGrpc(s);
+    if (!s.ok()) return ToGrpcStatus(s);
     // Wait in slices so that a cancelled call stops waiting.
     const absl::Time deadline = absl::Now() + absl::Milliseconds(req->timeout_ms());
     while (!ctx->IsCancelled()) {
@@ -203,9 +200,9 @@ class ClientPoolAdmin::PoolsImpl final : public v1::Pools::Service {
   template <typename F>
   grpc::Status Change(const std::string& pool_name, v1::PoolInfo* info, F change) {
     auto p = FindPool(pools_, pool_name);
-    if (!p.ok()) return ToGrpc(p.status());
+    if (!p.ok()) return ToGrpcStatus(p.status());
     absl::Status s = change((*p)->pool);
-    if (!s.ok()) return ToGrpc(s);
+    if (!s.ok()) return ToGrpcStatus(s);
     Describe(**p, info);
     return grpc::Status::OK;
   }

@@ -39,15 +39,7 @@ namespace v1 = ::memkit::admin::v1;
 using protocol::BinaryOpcode;
 using test_support::ServerProcess;
 using testing::Conn;
-
-int PortAfter(const std::string& log, const std::string& prefix) {
-  const size_t at = log.find(prefix);
-  if (at == std::string::npos) return 0;
-  const size_t start = at + prefix.size();
-  const size_t end = log.find_first_not_of("0123456789", start);
-  int port = 0;
-  return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
-}
+using ::memkit::admin::testing::PortAfter;
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
 

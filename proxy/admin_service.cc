@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
+#include "core/admin/grpc_status.h"
 #include "core/admin/stats_collector.h"
 #include "core/admin/stats_service.h"
 #include "core/hash/hash.h"
@@ -19,14 +20,8 @@ namespace v1 = ::memkit::admin::v1;
 
 constexpr char kComponent[] = "memkit-proxy";
 
-grpc::Status Unimplemented(absl::string_view why) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, std::string(why));
-}
-
-grpc::Status FromAbsl(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
+using ::memkit::admin::ToGrpcStatus;
+using ::memkit::admin::UnimplementedStatus;
 
 // The pools of the route table current when taken. Holding it keeps that
 // table, and so its pools, alive through an admin call even when a reload
@@ -269,7 +264,7 @@ class ProxyPoolsService final : public v1::Pools::Service {
         return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no pool \"", name, "\""));
       }
     }
-    if (absl::Status s = change(pool); !s.ok()) return FromAbsl(s);
+    if (absl::Status s = change(pool); !s.ok()) return ToGrpcStatus(s);
     FillPool(*pool, info);
     return grpc::Status::OK;
   }
@@ -327,10 +322,10 @@ class ProxyConfigService final : public v1::Config::Service {
   }
   grpc::Status ValidateConfig(grpc::ServerContext*, const v1::ValidateConfigRequest* request,
                               v1::ValidateConfigResponse* response) override {
-    if (!change_) return Unimplemented(kNoConfigChange);
+    if (!change_) return UnimplementedStatus(kNoConfigChange);
     auto changes = change_(request->config_json(), /*apply=*/false);
     if (!changes.ok()) {
-      if (!IsConfigError(changes.status())) return FromAbsl(changes.status());
+      if (!IsConfigError(changes.status())) return ToGrpcStatus(changes.status());
       AddConfigError(changes.status(), response->add_errors());
       return grpc::Status::OK;
     }
@@ -340,12 +335,12 @@ class ProxyConfigService final : public v1::Config::Service {
   }
   grpc::Status ReloadConfig(grpc::ServerContext*, const v1::ReloadConfigRequest* request,
                             v1::ReloadConfigResponse* response) override {
-    if (!change_) return Unimplemented(kNoConfigChange);
+    if (!change_) return UnimplementedStatus(kNoConfigChange);
     auto changes = change_(request->config_json(), /*apply=*/true);
     if (!changes.ok()) {
       // admin.proto: a refused config is applied=false with its errors,
       // not INVALID_ARGUMENT, so that the errors arrive in full.
-      if (!IsConfigError(changes.status())) return FromAbsl(changes.status());
+      if (!IsConfigError(changes.status())) return ToGrpcStatus(changes.status());
       AddConfigError(changes.status(), response->add_errors());
       return grpc::Status::OK;
     }
@@ -394,19 +389,19 @@ class NoCacheService final : public v1::Cache::Service {
  public:
   grpc::Status FlushAll(grpc::ServerContext*, const v1::FlushAllRequest*,
                         v1::FlushAllResponse*) override {
-    return Unimplemented(kNoCache);
+    return UnimplementedStatus(kNoCache);
   }
   grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest*,
                                v1::ListConnectionsResponse*) override {
-    return Unimplemented(kNoCache);
+    return UnimplementedStatus(kNoCache);
   }
   grpc::Status CloseConnections(grpc::ServerContext*, const v1::CloseConnectionsRequest*,
                                 v1::CloseConnectionsResponse*) override {
-    return Unimplemented(kNoCache);
+    return UnimplementedStatus(kNoCache);
   }
   grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*,
                      grpc::ServerWriter<v1::WatchEvent>*) override {
-    return Unimplemented(kNoCache);
+    return UnimplementedStatus(kNoCache);
   }
 };
 
@@ -414,23 +409,23 @@ class NoTestingService final : public v1::Testing::Service {
  public:
   grpc::Status AdvanceClock(grpc::ServerContext*, const v1::AdvanceClockRequest*,
                             v1::AdvanceClockResponse*) override {
-    return Unimplemented(kNoTesting);
+    return UnimplementedStatus(kNoTesting);
   }
   grpc::Status SetClock(grpc::ServerContext*, const v1::SetClockRequest*,
                         v1::SetClockResponse*) override {
-    return Unimplemented(kNoTesting);
+    return UnimplementedStatus(kNoTesting);
   }
   grpc::Status SetFault(grpc::ServerContext*, const v1::SetFaultRequest*,
                         v1::SetFaultResponse*) override {
-    return Unimplemented(kNoTesting);
+    return UnimplementedStatus(kNoTesting);
   }
   grpc::Status ClearFaults(grpc::ServerContext*, const v1::ClearFaultsRequest*,
                            v1::ClearFaultsResponse*) override {
-    return Unimplemented(kNoTesting);
+    return UnimplementedStatus(kNoTesting);
   }
   grpc::Status CloseAllConnections(grpc::ServerContext*, const v1::CloseAllConnectionsRequest*,
                                    v1::CloseAllConnectionsResponse*) override {
-    return Unimplemented(kNoTesting);
+    return UnimplementedStatus(kNoTesting);
   }
 };
 

@@ -37,15 +37,7 @@ namespace {
 namespace v1 = ::memkit::admin::v1;
 using test_support::ServerProcess;
 using testing::Conn;
-
-int PortAfter(const std::string& log, const std::string& prefix) {
-  const size_t at = log.find(prefix);
-  if (at == std::string::npos) return 0;
-  const size_t start = at + prefix.size();
-  const size_t end = log.find_first_not_of("0123456789", start);
-  int port = 0;
-  return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
-}
+using ::memkit::admin::testing::PortAfter;
 
 constexpr int kKeys = 300;
 std::string Key(int i) { return absl::StrCat("key:", i); }

@@ -38,20 +38,12 @@ namespace {
 
 namespace v1 = ::memkit::admin::v1;
 using ::memkit::admin::testing::MakeContext;
+using ::memkit::admin::testing::PortAfter;
 using test_support::ServerProcess;
 using testing::TestConnection;
 
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
-// The port after `prefix` on a complete line of `log`; 0 if none.
-int PortAfter(const std::string& log, const std::string& prefix) {
-  const size_t at = log.find(prefix);
-  if (at == std::string::npos || log.find('\n', at) == std::string::npos) return 0;
-  const size_t start = at + prefix.size();
-  const size_t end = log.find_first_not_of("0123456789", start);
-  int port = 0;
-  return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
-}
 
 std::unique_ptr<TestConnection> Connect(int port) {
   auto c = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port)));

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/admin/admin.grpc.pb.h"
+#include "core/admin/grpc_status.h"
 #include "core/admin/stats_collector.h"
 #include "core/admin/stats_service.h"
 #include "core/stats/histogram.h"
@@ -25,14 +26,8 @@ namespace v1 = ::memkit::admin::v1;
 
 constexpr char kComponent[] = "memkit-server";
 
-grpc::Status Unimplemented(absl::string_view why) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, std::string(why));
-}
-
-grpc::Status FromAbsl(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
+using ::memkit::admin::ToGrpcStatus;
+using ::memkit::admin::UnimplementedStatus;
 
 // memcached's numeric `stats` keys reported as typed metrics (the others,
 // and these too, stay readable as memcached_stats).
@@ -140,35 +135,35 @@ class NoPoolsService final : public v1::Pools::Service {
  public:
   grpc::Status ListPools(grpc::ServerContext*, const v1::ListPoolsRequest*,
                          v1::ListPoolsResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status GetPool(grpc::ServerContext*, const v1::GetPoolRequest*,
                        v1::GetPoolResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status AddServer(grpc::ServerContext*, const v1::AddServerRequest*,
                          v1::AddServerResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status RemoveServer(grpc::ServerContext*, const v1::RemoveServerRequest*,
                             v1::RemoveServerResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status SetServerWeight(grpc::ServerContext*, const v1::SetServerWeightRequest*,
                                v1::SetServerWeightResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status EjectServer(grpc::ServerContext*, const v1::EjectServerRequest*,
                            v1::EjectServerResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status RestoreServer(grpc::ServerContext*, const v1::RestoreServerRequest*,
                              v1::RestoreServerResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
   grpc::Status DrainServer(grpc::ServerContext*, const v1::DrainServerRequest*,
                            v1::DrainServerResponse*) override {
-    return Unimplemented(kNoPools);
+    return UnimplementedStatus(kNoPools);
   }
 };
 
@@ -182,7 +177,7 @@ class ServerConfigService final : public v1::Config::Service {
   grpc::Status GetConfig(grpc::ServerContext*, const v1::GetConfigRequest*,
                          v1::GetConfigResponse* response) override {
     auto lines = server_->StatsLines("settings");
-    if (!lines.ok()) return FromAbsl(lines.status());
+    if (!lines.ok()) return ToGrpcStatus(lines.status());
     response->set_component(kComponent);
     for (const auto& [name, value] : *lines) {
       v1::ConfigSetting* s = response->add_settings();
@@ -194,13 +189,13 @@ class ServerConfigService final : public v1::Config::Service {
   }
   grpc::Status ValidateConfig(grpc::ServerContext*, const v1::ValidateConfigRequest*,
                               v1::ValidateConfigResponse*) override {
-    return Unimplemented(
+    return UnimplementedStatus(
         "memkit-server is configured by its command-line flags only; there is no config file "
         "to validate (GetConfig shows the settings in effect)");
   }
   grpc::Status ReloadConfig(grpc::ServerContext*, const v1::ReloadConfigRequest*,
                             v1::ReloadConfigResponse*) override {
-    return Unimplemented(
+    return UnimplementedStatus(
         "memkit-server is configured by its command-line flags only; restart it with new flags "
         "to change them");
   }
@@ -399,7 +394,7 @@ grpc::Status ServerCacheService::Watch(grpc::ServerContext* context,
   }
   if (kinds == 0) kinds = kLogFetchers | kLogMutations;
   auto subscription = server_->SubscribeLog(kinds);
-  if (!subscription.ok()) return FromAbsl(subscription.status());
+  if (!subscription.ok()) return ToGrpcStatus(subscription.status());
   // The log hands events over as they happen; waking every 100 ms notices
   // a cancelled call or a shutting-down admin server.
   constexpr absl::Duration kWake = absl::Milliseconds(100);
@@ -469,7 +464,7 @@ class ServerTestingService final : public v1::Testing::Service {
         }
         absl::Status s = server_->SetOutage(
             kind == v1::OUTAGE_KIND_REFUSE ? Server::Outage::kRefuse : Server::Outage::kReset);
-        if (!s.ok()) return FromAbsl(s);
+        if (!s.ok()) return ToGrpcStatus(s);
         outage_.store(kind);
         break;
       }
@@ -499,7 +494,7 @@ class ServerTestingService final : public v1::Testing::Service {
                            v1::ClearFaultsResponse* response) override {
     if (grpc::Status s = CheckEnabled(); !s.ok()) return s;
     if (outage_.load() != v1::OUTAGE_KIND_UNSPECIFIED) {
-      if (absl::Status s = server_->SetOutage(Server::Outage::kNone); !s.ok()) return FromAbsl(s);
+      if (absl::Status s = server_->SetOutage(Server::Outage::kNone); !s.ok()) return ToGrpcStatus(s);
       outage_.store(v1::OUTAGE_KIND_UNSPECIFIED);
     }
     ServerFaults* faults = server_->faults();

@@ -34,20 +34,12 @@ namespace {
 
 namespace v1 = ::memkit::admin::v1;
 using ::memkit::admin::testing::MakeContext;
+using ::memkit::admin::testing::PortAfter;
 using test_support::ServerProcess;
 using testing::TestConnection;
 
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
-// The number after `prefix` on a complete line of `log`; 0 if none.
-int PortAfter(const std::string& log, const std::string& prefix) {
-  const size_t at = log.find(prefix);
-  if (at == std::string::npos || log.find('\n', at) == std::string::npos) return 0;
-  const size_t start = at + prefix.size();
-  const size_t end = log.find_first_not_of("0123456789", start);
-  int port = 0;
-  return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
-}
 
 // memkit-server -v with its admin API, started by the shared launcher. The
 // admin and /metrics ports are read from the lines it prints before it

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/admin/testdata/wire_test.pb.h"
@@ -189,6 +190,15 @@ absl::StatusOr<std::string> HttpGet(int port, absl::string_view path, absl::Dura
 std::string HttpBody(const std::string& response) {
   const size_t end = response.find("\r\n\r\n");
   return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+int PortAfter(const std::string& log, const std::string& prefix) {
+  const size_t at = log.find(prefix);
+  if (at == std::string::npos || log.find('\n', at) == std::string::npos) return 0;
+  const size_t start = at + prefix.size();
+  const size_t end = log.find_first_not_of("0123456789", start);
+  int port = 0;
+  return absl::SimpleAtoi(log.substr(start, end - start), &port) ? port : 0;
 }
 
 absl::StatusOr<PromtoolResult> RunPromtoolCheckMetrics(absl::string_view text) {

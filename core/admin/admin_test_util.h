@@ -62,6 +62,10 @@ absl::StatusOr<std::string> HttpGet(int port, absl::string_view path,
 // The body of an HTTP response ("" if it has none).
 std::string HttpBody(const std::string& response);
 
+// The port printed after `prefix` on a complete line of a program's `log`
+// (memkit-server's "admin-listen: 127.0.0.1:" line, for one); 0 if none yet.
+int PortAfter(const std::string& log, const std::string& prefix);
+
 // Runs `promtool check metrics` on `text`. FailedPrecondition with a clear
 // message if promtool is not installed; otherwise its exit status and output.
 struct PromtoolResult {
