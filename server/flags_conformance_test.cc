@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -160,6 +162,16 @@ TEST(FlagsConformanceTest, EveryDocumentedOptionStartsBothWithTheSameSettings) {
   unlink(memfile.c_str());
 }
 
+// A -Y file with `content` in the test's scratch directory.
+std::string MalformedAuthFile(const std::string& content) {
+  static int count = 0;
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path =
+      absl::StrCat(dir != nullptr ? dir : "/tmp", "/authfile.", getpid(), ".", ++count);
+  std::ofstream(path) << content;
+  return path;
+}
+
 TEST(FlagsConformanceTest, BadValuesFailAsMemcachedFails) {
   if (access(test_support::kMemcachedPath, X_OK) != 0) {
     GTEST_SKIP() << test_support::kMemcachedPath << " not installed";
@@ -186,6 +198,8 @@ TEST(FlagsConformanceTest, BadValuesFailAsMemcachedFails) {
       {"-o", "ext_max_frag=x"}, {"-o", "ext_max_sleep=x"}, {"-o", "slab_automove_freeratio=x"},
       {"-o", "hot_lru_pct=50,warm_lru_pct=40"}, {"-o", "temporary_ttl=5,no_lru_maintainer"},
       {"-o", "hashpower=5", "-I", "10"}, {"--napi_ids=2"}, {"--memory-file"}, {"-N"},
+      {"-Y", "/nonexistent/authfile"}, {"-Y", MalformedAuthFile("nocolon\n")},
+      {"-Y", MalformedAuthFile("alice:secret\n\n")},
   };
   for (const std::vector<std::string>& args : bad) {
     const std::string joined = absl::StrJoin(args, " ");

@@ -287,6 +287,11 @@ int main(int argc, char** argv) {
   }
   flags->options.request_latency = request_latency.get();
   auto server = memkit::server::Server::Create(flags->options);
+  if (!server.ok() &&
+      server.status().GetPayload(memkit::server::Server::kMemcachedStartupPayload).has_value()) {
+    std::fputs(std::string(server.status().message()).c_str(), stderr);
+    return 1;
+  }
   if (!server.ok()) {
     std::fprintf(stderr, "memkit-server: %s\n", std::string(server.status().message()).c_str());
     return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitOsErr;

@@ -1,7 +1,10 @@
 #include "server/security.h"
 
 #include <cstdlib>
+#include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "server/auth_file.h"
 #include "server/handlers/server_core.h"
@@ -48,11 +51,34 @@ absl::Status ValidateSecurityOptions(const ServerOptions& o) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// memcached's words and exit for a user file it cannot use (see
+// Server::kMemcachedStartupPayload): "Could not open authfile [F] for
+// reading, error E: E" (strerror twice, as memcached prints it) or
+// "Authfile [F] has a malformed entry. Should be 'user:password'" (no
+// newline).
+absl::Status AsStartupError(const absl::Status& s) {
+  std::string message(s.message());
+  if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
+    const size_t error = message.rfind(", error ");
+    if (error != std::string::npos) {
+      absl::StrAppend(&message, ": ", message.substr(error + 8));
+    }
+    message += "\n";
+  }
+  absl::Status startup(s.code(), message);
+  startup.SetPayload(Server::kMemcachedStartupPayload, absl::Cord("1"));
+  return startup;
+}
+
+}  // namespace
+
 absl::Status SetUpSecurity(ServerCore* core) {
   const SecurityOptions& s = core->options.security;
   if (!s.auth_file.empty()) {
     auto users = AuthFile::Create(s.auth_file);
-    if (!users.ok()) return users.status();
+    if (!users.ok()) return AsStartupError(users.status());
     core->ascii_users = std::move(*users);
     core->frontend_options.ascii_auth = core->ascii_users.get();
     // memcached reads an authenticating connection as text, whatever its
@@ -70,7 +96,7 @@ absl::Status SetUpSecurity(ServerCore* core) {
           "-S needs a user file: set MEMCACHED_SASL_PWDB to a file of user:password lines");
     }
     auto users = AuthFile::Create(path);
-    if (!users.ok()) return users.status();
+    if (!users.ok()) return AsStartupError(users.status());
     core->sasl_users = std::move(*users);
     core->frontend_options.binary.sasl_enabled = true;
     core->frontend_options.protocols = frontend::Protocols::kBinary;

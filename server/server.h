@@ -161,8 +161,12 @@ class Persister;
 class Server {
  public:
   // Validates `options`, binds every listener (AlreadyExists if the port is
-  // taken), starts the threads and returns a serving server.
+  // taken), starts the threads and returns a serving server. An auth file
+  // (-Y, -S) that cannot be read or parsed fails with the status's
+  // kMemcachedStartupPayload set: its message is then memcached's own
+  // startup error, which memcached prints as is before exiting 1.
   static absl::StatusOr<std::unique_ptr<Server>> Create(const ServerOptions& options);
+  static constexpr char kMemcachedStartupPayload[] = "memkit.server/memcached-startup-error";
   // Shutdown().
   ~Server();
 
