@@ -172,6 +172,21 @@ TEST(UdpDifferentialTest, RepliesAreMemcachedsDatagramForDatagram) {
       Header(15, 0, 1) + "quit\r\n",
       Header(16, 7, 1) + "version\r\n",  // the sequence number is not checked
       Header(17, 0, 1) + "flush_all\r\nget b\r\n",
+      // How memcached cuts a multi-key get depends on which keys hit (see
+      // SplitUdpResponses). Each ends its datagram: memcached drops what
+      // follows a multi-response get when the next datagram is already
+      // waiting, as the sentinel is.
+      Header(18, 0, 1) + "set c 0 0 1\r\nc\r\nset d 0 0 1\r\nd\r\n",
+      Header(19, 0, 1) + "get a b c d\r\n",
+      Header(20, 0, 1) + "get c a b\r\n",
+      Header(21, 0, 1) + "get a c b\r\n",
+      Header(22, 0, 1) + "get nothing c\r\n",
+      Header(23, 0, 1) + "get a c a d b\r\n",
+      Header(24, 0, 1) + "gets c c\r\n",
+      Header(25, 0, 1) + "gat 0 a c\r\n",
+      Header(26, 0, 1) + "gats 0 c a\r\n",
+      Header(27, 0, 1) + "get x y z\r\n",
+      Header(28, 0, 1) + "version\r\nget c x\r\n",
   };
   for (const std::string& request : requests) {
     const std::vector<std::string> want = memcached->RoundTrip(request);

@@ -40,6 +40,86 @@ std::optional<size_t> DataLength(absl::string_view line, size_t index) {
   return n;
 }
 
+std::vector<absl::string_view> Tokens(absl::string_view line) {
+  return absl::StrSplit(absl::StripSuffix(absl::StripSuffix(line, "\n"), "\r"), ' ',
+                        absl::SkipEmpty());
+}
+
+// The keys of each get, gets, gat and gats in the text `request`, in order.
+// A get with a key memcached refuses (longer than 250 bytes) is left out:
+// its reply is an error, not values and an END. Storage commands' data
+// blocks are skipped; binary bytes end the scan.
+std::vector<std::vector<absl::string_view>> GetCommands(absl::string_view request) {
+  constexpr size_t kMaxKeyLength = 250;
+  std::vector<std::vector<absl::string_view>> gets;
+  size_t pos = 0;
+  while (pos < request.size() && static_cast<unsigned char>(request[pos]) != 0x80) {
+    const size_t nl = request.find('\n', pos);
+    if (nl == absl::string_view::npos) break;
+    std::vector<absl::string_view> tokens = Tokens(request.substr(pos, nl + 1 - pos));
+    pos = nl + 1;
+    if (tokens.empty()) continue;
+    const absl::string_view command = tokens[0];
+    size_t first_key = 0;
+    if (command == "get" || command == "gets") first_key = 1;
+    if (command == "gat" || command == "gats") first_key = 2;
+    if (first_key != 0 && tokens.size() > first_key) {
+      std::vector<absl::string_view> keys(tokens.begin() + first_key, tokens.end());
+      if (std::all_of(keys.begin(), keys.end(),
+                      [](absl::string_view k) { return k.size() <= kMaxKeyLength; })) {
+        gets.push_back(std::move(keys));
+      }
+    }
+    // A data block to skip: set/add/replace/append/prepend/cas announce its
+    // length as token 4, ms as token 2.
+    size_t data = 0;
+    const bool storage = command == "set" || command == "add" || command == "replace" ||
+                         command == "append" || command == "prepend" || command == "cas";
+    if ((storage && tokens.size() > 4 && absl::SimpleAtoi(tokens[4], &data)) ||
+        (command == "ms" && tokens.size() > 2 && absl::SimpleAtoi(tokens[2], &data))) {
+      pos = std::min(request.size(), pos + std::min(data, request.size()) + 2);
+    }
+  }
+  return gets;
+}
+
+// Cuts the reply to a get of `keys` starting at `pos` into memcached's
+// responses (see SplitUdpResponses) and sets *end past its END. False, with
+// nothing added, when the bytes there are not that reply.
+bool SplitGetReply(absl::string_view s, size_t pos, const std::vector<absl::string_view>& keys,
+                   std::vector<absl::string_view>* out, size_t* end) {
+  // Each key's value block, [begin, end), or an empty range for a miss.
+  std::vector<std::pair<size_t, size_t>> values(keys.size(), {0, 0});
+  size_t at = pos;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!absl::StartsWith(s.substr(at), "VALUE ")) continue;
+    const size_t eol = LineEnd(s, at);
+    if (eol == absl::string_view::npos) return false;
+    const absl::string_view line = s.substr(at, eol - at);
+    const std::optional<size_t> data = DataLength(line, 3);
+    if (!data.has_value() || *data > s.size() - eol || s.size() - eol - *data < 2) return false;
+    if (Tokens(line)[1] != keys[i]) continue;  // this key missed
+    values[i] = {at, eol + *data + 2};
+    at = values[i].second;
+  }
+  if (s.substr(at, 5) != "END\r\n") return false;
+  *end = at + 5;
+  auto value = [&](size_t i) { return s.substr(values[i].first, values[i].second - values[i].first); };
+  const size_t last = keys.size() - 1;
+  if (last == 0) {
+    out->push_back(s.substr(pos, *end - pos));
+    return true;
+  }
+  out->push_back(value(0));  // empty on a miss: a bare header
+  for (size_t i = 1; i < last; ++i) {
+    if (values[i].second != 0) out->push_back(value(i));
+  }
+  // The END joins the last key's value, which it follows directly.
+  const size_t tail = values[last].second != 0 ? values[last].first : at;
+  out->push_back(s.substr(tail, *end - tail));
+  return true;
+}
+
 // Where the text response starting at `pos` ends (see SplitUdpResponses).
 size_t TextResponseEnd(absl::string_view s, size_t pos) {
   const size_t eol = LineEnd(s, pos);
@@ -88,11 +168,22 @@ std::optional<UdpRequest> ParseUdpRequest(absl::string_view datagram) {
   return r;
 }
 
-std::vector<absl::string_view> SplitUdpResponses(absl::string_view replies) {
+std::vector<absl::string_view> SplitUdpResponses(absl::string_view replies,
+                                                 absl::string_view request) {
+  const std::vector<std::vector<absl::string_view>> gets = GetCommands(request);
+  size_t next_get = 0;  // the first get whose reply is still to come
   std::vector<absl::string_view> out;
   size_t pos = 0;
   while (pos < replies.size()) {
     size_t end = replies.size();
+    const absl::string_view rest = replies.substr(pos);
+    if (next_get < gets.size() &&
+        (absl::StartsWith(rest, "VALUE ") || absl::StartsWith(rest, "END\r\n")) &&
+        SplitGetReply(replies, pos, gets[next_get], &out, &end)) {
+      ++next_get;
+      pos = end;
+      continue;
+    }
     if (static_cast<unsigned char>(replies[pos]) == kBinaryResponseMagic) {
       if (replies.size() - pos >= kBinaryHeaderSize) {
         const uint64_t body = (uint64_t{Be16(replies, pos + 8)} << 16) | Be16(replies, pos + 10);

@@ -46,7 +46,15 @@ std::optional<UdpRequest> ParseUdpRequest(absl::string_view datagram);
 // "END" joins the value before it), STAT/ITEM/PREFIX lists up to their
 // "END", binary packets by their body length. An incomplete tail is one
 // last response.
-std::vector<absl::string_view> SplitUdpResponses(absl::string_view replies);
+//
+// With `request`, the text the replies answer, each get, gets, gat and gats
+// is cut as memcached 1.6.18 cuts it, which depends on which keys hit: its
+// first key's response is its own (empty, sent as a bare header, when that
+// key misses and more follow); after that every hit ends a response, the
+// misses between hits add nothing, and the END joins the last key's value,
+// or stands alone when the last key missed.
+std::vector<absl::string_view> SplitUdpResponses(absl::string_view replies,
+                                                 absl::string_view request = "");
 
 // The datagrams of one response to request `request_id`.
 std::vector<std::string> FrameUdpResponse(uint16_t request_id, absl::string_view response);

@@ -1,7 +1,9 @@
 // Fuzzes memkit-server's UDP framing (udp_frame.h) with arbitrary datagrams:
 // ParseUdpRequest never reads outside the datagram and gives a payload that
 // is its tail; SplitUdpResponses, fed the same bytes as a reply stream, cuts
-// them into non-empty pieces that rebuild it exactly; FrameUdpResponse's
+// them into non-empty pieces that rebuild it exactly (and, told the first
+// half is the request the second half answers, into pieces that rebuild the
+// second half, empty ones being a get's bare headers); FrameUdpResponse's
 // datagrams are at most memcached's 1400 bytes and carry the piece back.
 
 #include <cstddef>
@@ -40,5 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(payload == response);
   }
   Check(rebuilt == bytes);
+  const absl::string_view request = bytes.substr(0, size / 2);
+  const absl::string_view replies = bytes.substr(size / 2);
+  rebuilt.clear();
+  for (absl::string_view response : memkit::server::SplitUdpResponses(replies, request)) {
+    rebuilt.append(response.data(), response.size());
+  }
+  Check(rebuilt == replies);
   return 0;
 }

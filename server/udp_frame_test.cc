@@ -53,6 +53,29 @@ TEST(UdpFrameTest, SplitsRepliesAsMemcachedsResponses) {
   EXPECT_EQ(SplitUdpResponses(tricky), std::vector<absl::string_view>{tricky});
 }
 
+TEST(UdpFrameTest, CutsAGetAsMemcachedByWhichKeysHit) {
+  // The request: three gets, with a set whose data looks like a get.
+  const std::string request =
+      "get a b c\r\nset x 0 0 9\r\nget q r\r\n\r\nget a c a b\r\ngets b\r\n";
+  const std::string replies =
+      "VALUE c 0 1\r\n3\r\nEND\r\n"                          // a, b missed
+      "STORED\r\n"
+      "VALUE a 0 1\r\n1\r\nVALUE a 0 1\r\n1\r\nEND\r\n"  // c, b missed
+      "END\r\n";                                               // gets b missed
+  const std::vector<absl::string_view> want = {
+      "",  "VALUE c 0 1\r\n3\r\nEND\r\n", "STORED\r\n", "VALUE a 0 1\r\n1\r\n",
+      "VALUE a 0 1\r\n1\r\n", "END\r\n", "END\r\n"};
+  EXPECT_EQ(SplitUdpResponses(replies, request), want);
+  // Without the request every END joins the value before it.
+  EXPECT_EQ(SplitUdpResponses(replies),
+            (std::vector<absl::string_view>{"VALUE c 0 1\r\n3\r\nEND\r\n", "STORED\r\n",
+                                            "VALUE a 0 1\r\n1\r\n",
+                                            "VALUE a 0 1\r\n1\r\nEND\r\n", "END\r\n"}));
+  // Replies that are not the get's (an error for it) are cut as usual.
+  EXPECT_EQ(SplitUdpResponses("SERVER_ERROR out of memory\r\n", "get a b\r\n"),
+            std::vector<absl::string_view>{"SERVER_ERROR out of memory\r\n"});
+}
+
 TEST(UdpFrameTest, SplitsBinaryPackets) {
   std::string p1(24, '\0');
   p1[0] = static_cast<char>(0x81);

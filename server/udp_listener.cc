@@ -100,7 +100,7 @@ void UdpListener::Run() {
     if (!peer.ok()) continue;
     replies.clear();
     if (!Serve(request->payload, *peer, &replies)) continue;
-    for (absl::string_view response : SplitUdpResponses(replies)) {
+    for (absl::string_view response : SplitUdpResponses(replies, request->payload)) {
       for (const std::string& datagram : FrameUdpResponse(request->request_id, response)) {
         // A full send buffer drops the datagram, as UDP may.
         ::sendto(socket_.get(), datagram.data(), datagram.size(), MSG_DONTWAIT,
