@@ -63,8 +63,9 @@ class Pool::Probe final : private net::Connection::Handler {
     reported_ = true;
     Pool* pool = pool_;
     const size_t index = index_;
-    pool->probe_loop_->RunAfter(absl::ZeroDuration(),
-                                [pool, index, ok] { pool->OnProbeResult(index, ok); });
+    pool->probe_loop_->RunAfter(
+        absl::ZeroDuration(),
+        pool->WhileAlive([pool, index, ok] { pool->OnProbeResult(index, ok); }));
   }
 
   Pool* const pool_;
@@ -194,10 +195,10 @@ void Pool::ReportFailure(size_t i, const absl::Status& status) {
     s.stats.ejections.Increment();
     (void)RebuildPlacementLocked();
   }
-  probe_loop_->RunInLoop([this, i] {
+  probe_loop_->RunInLoop(WhileAlive([this, i] {
     server(i).backoff = options_.health.probe_initial;
     ScheduleProbe(i);
-  });
+  }));
 }
 
 void Pool::ScheduleProbe(size_t i) {
@@ -205,11 +206,11 @@ void Pool::ScheduleProbe(size_t i) {
   thread_local absl::BitGen gen;
   const double jitter = absl::Uniform(gen, 0.0, 0.25);
   const absl::Duration delay = s.backoff + s.backoff * jitter;
-  probe_loop_->RunAfter(delay, [this, i] {
+  probe_loop_->RunAfter(delay, WhileAlive([this, i] {
     Server& server = this->server(i);
     server.probe = std::make_unique<Probe>(this, i);
     server.probe->Start();
-  });
+  }));
 }
 
 void Pool::OnProbeResult(size_t i, bool ok) {
@@ -353,8 +354,8 @@ absl::Status Pool::EjectServer(absl::string_view address, absl::Duration duratio
   if (duration > absl::ZeroDuration()) {
     m.ejected_until_unix_nanos = absl::ToUnixNanos(absl::Now() + duration);
     const size_t index = *i;
-    probe_loop_->Post([this, index, sequence, duration] {
-      probe_loop_->RunAfter(duration, [this, index, sequence] {
+    probe_loop_->Post(WhileAlive([this, index, sequence, duration] {
+      probe_loop_->RunAfter(duration, WhileAlive([this, index, sequence] {
         MutexLock lock(&mu_);
         Member& member = members_[index];
         if (state(index) != MemberState::kEjected || !member.admin_out ||
@@ -367,8 +368,8 @@ absl::Status Pool::EjectServer(absl::string_view address, absl::Duration duratio
         server(index).failures.store(0);
         SetState(index, MemberState::kUp);
         (void)RebuildPlacementLocked();
-      });
-    });
+      }));
+    }));
   }
   return RebuildPlacementLocked();
 }
@@ -525,6 +526,7 @@ WorkerPool::WorkerPool(net::EventLoop* loop, Pool* pool) : loop_(loop), pool_(po
 
 WorkerPool::~WorkerPool() {
   if (tick_ != 0) loop_->CancelTimer(tick_);
+  if (flush_timer_ != 0) loop_->CancelTimer(flush_timer_);
 }
 
 void WorkerPool::Grow(size_t n) {
@@ -573,11 +575,12 @@ void WorkerPool::RequestFlush(BackendConn* conn) {
   flush_scheduled_ = true;
   // A zero-delay timer runs after this turn's events: every request queued
   // by this turn's clients goes out in one write per connection.
-  loop_->RunAfter(absl::ZeroDuration(), [this] { FlushPending(); });
+  flush_timer_ = loop_->RunAfter(absl::ZeroDuration(), [this] { FlushPending(); });
 }
 
 void WorkerPool::FlushPending() {
   flush_scheduled_ = false;
+  flush_timer_ = 0;
   // Flush() never queues more (a write error is reported on a later turn).
   for (BackendConn* c : to_flush_) c->Flush();
   to_flush_.clear();

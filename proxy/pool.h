@@ -180,6 +180,15 @@ class Pool {
   // Probe loop only.
   void ScheduleProbe(size_t i);
   void OnProbeResult(size_t i, bool ok);
+  // `task` for the probe loop, made a no-op once this Pool is destroyed: a
+  // retired pool is destroyed on the probe loop (or after it stopped) while
+  // its timers may still be queued there.
+  template <typename F>
+  auto WhileAlive(F task) {
+    return [alive = std::weak_ptr<char>(alive_), task = std::move(task)]() mutable {
+      if (!alive.expired()) task();
+    };
+  }
 
   const PoolOptions options_;
   net::EventLoop* const probe_loop_;
@@ -194,6 +203,8 @@ class Pool {
   std::vector<const ProxyStats*> worker_pool_stats_ ABSL_GUARDED_BY(mu_);
   // The placement generation each worker routes with.
   std::vector<uint64_t> worker_generation_ ABSL_GUARDED_BY(mu_);
+  // Expires with the Pool (see WhileAlive).
+  const std::shared_ptr<char> alive_ = std::make_shared<char>(0);
 };
 
 class WorkerPool {
@@ -240,6 +251,7 @@ class WorkerPool {
   // Connections with requests queued this turn, written at its end.
   std::vector<BackendConn*> to_flush_;
   bool flush_scheduled_ = false;
+  net::EventLoop::TimerId flush_timer_ = 0;
 };
 
 }  // namespace proxy

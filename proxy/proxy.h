@@ -62,6 +62,9 @@ class Proxy {
   const ProxyContext& context() const { return context_; }
   // The options now serving (the last successful Reload's).
   ProxyOptions options() const;
+  // Pools a reload retired that are not freed yet: their last requests or
+  // their loops' frees are still to come. Any thread.
+  size_t retired_pools() const { return graveyard_->size(); }
 
   // Validates `config` and swaps it in (see the class comment).
   // InvalidArgument naming the field when it is refused. An unset `listen`

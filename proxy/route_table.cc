@@ -1,5 +1,7 @@
 #include "proxy/route_table.h"
 
+#include <atomic>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -39,11 +41,25 @@ class PoolInstance {
   // No request uses the pool any more (each holds its table, which holds
   // this): its connections close on their own loops.
   ~PoolInstance() {
+    // The WorkerPools first (their connections' callbacks reach the Pool),
+    // each on its loop; the last one to go frees the Pool on its probe
+    // loop, worker 0's. A loop that has stopped runs neither: the proxy's
+    // destructor then frees what the Graveyard still holds.
+    const Pool* pool = pool_.get();
+    graveyard_->Bury(std::move(pool_));
+    auto remaining = std::make_shared<std::atomic<size_t>>(workers_.size());
+    const std::weak_ptr<Graveyard> graveyard = graveyard_;
+    net::EventLoop* probe_loop = group_->loop(0);
     for (size_t w = 0; w < workers_.size(); ++w) {
       WorkerPool* wp = workers_[w];
-      group_->loop(w)->Post([wp] { delete wp; });
+      group_->loop(w)->Post([wp, remaining, graveyard, pool, probe_loop] {
+        delete wp;
+        if (remaining->fetch_sub(1) != 1) return;
+        probe_loop->RunInLoop([graveyard, pool] {
+          if (auto g = graveyard.lock()) g->Free(pool);
+        });
+      });
     }
-    graveyard_->Bury(std::move(pool_));
   }
   PoolInstance(const PoolInstance&) = delete;
   PoolInstance& operator=(const PoolInstance&) = delete;

@@ -7,10 +7,11 @@
 //
 // A reload keeps (shares) the pools whose options did not change, with
 // their connections, health and stats; a pool that changed or went away is
-// retired: its WorkerPools (the connections) are destroyed on their loops
-// when no table uses it any more, and its Pool object (placement, health,
-// a possibly running probe) moves to the Graveyard, kept until the proxy
-// is destroyed, since a probe's timers may still name it.
+// retired: once no table uses it, its WorkerPools (the connections) are
+// destroyed on their loops, and then its Pool object (placement, health, a
+// possibly running probe) on the probe loop, worker 0's. Until then the
+// Graveyard holds it, and frees what is left when the proxy is destroyed
+// (loops that stopped first never ran the frees).
 //
 // Thread-safety: immutable after Create(); any thread. Create() blocks
 // until every worker has made its WorkerPools, so it must not run on a
@@ -35,16 +36,35 @@
 namespace memkit {
 namespace proxy {
 
-// Retired Pool objects (see the file comment). Any thread.
+// Retired Pool objects not yet freed (see the file comment). Any thread.
 class Graveyard {
  public:
   void Bury(std::unique_ptr<Pool> pool) {
     MutexLock lock(&mu_);
     pools_.push_back(std::move(pool));
   }
+  // Frees `pool`, if buried. On the pool's probe loop (or after it stopped).
+  void Free(const Pool* pool) {
+    std::unique_ptr<Pool> freed;
+    {
+      MutexLock lock(&mu_);
+      for (auto it = pools_.begin(); it != pools_.end(); ++it) {
+        if (it->get() == pool) {
+          freed = std::move(*it);
+          pools_.erase(it);
+          break;
+        }
+      }
+    }
+    // Destroyed outside the lock (its destructor cancels probe timers).
+  }
+  size_t size() const {
+    MutexLock lock(&mu_);
+    return pools_.size();
+  }
 
  private:
-  Mutex mu_;
+  mutable Mutex mu_;
   std::vector<std::unique_ptr<Pool>> pools_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -285,6 +285,56 @@ TEST_F(RouteTest, RetiredPoolClosesItsConnections) {
   EXPECT_EQ(DirectGet(1, "k2"), "v");
 }
 
+// A retired pool is freed once its last request is done, even with an
+// ejected member whose probe timers are queued on the probe loop; the
+// proxy keeps serving through reloads that retire a pool each time.
+TEST_F(RouteTest, RetiredPoolsAreFreed) {
+  // A member nothing listens on: ejected after its first failure, probed.
+  int dead_port = 0;
+  {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    dead_port = ntohs(addr.sin_port);
+    close(fd);  // never listened: connects are refused
+  }
+  auto config_with_timeout = [&](int read_timeout_ms) {
+    return ParseProxyConfigJson(absl::StrCat(
+        R"({"listen": "127.0.0.1:0", "threads": 2, "pools": [)",
+        R"({"name": "a", "servers": [")", backends_[0]->address(), R"(", "127.0.0.1:)",
+        dead_port, R"("], "readTimeoutMs": )", read_timeout_ms,
+        R"(, "connectTimeoutMs": 200, "failureLimit": 1, "probeInitialMs": 1}],)",
+        R"("route": {"pool": "a"}})"));
+  };
+  auto first = config_with_timeout(300);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto options = ProxyOptionsFromConfig(*first);
+  ASSERT_TRUE(options.ok()) << options.status();
+  auto proxy = Proxy::Create(*options);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  proxy_ = std::move(*proxy);
+  auto conn = Conn::Open(proxy_->address().port());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  client_ = std::move(*conn);
+  for (int round = 0; round < 10; ++round) {
+    // Keys on both members: the dead one fails, is ejected and probed.
+    for (int k = 0; k < 20; ++k) (void)client_->Call(SetCmd(absl::StrCat("k", k), "v"));
+    // Another read timeout makes "a" a new pool: the old one retires.
+    auto next = config_with_timeout(301 + round);
+    ASSERT_TRUE(next.ok()) << next.status();
+    ASSERT_TRUE(proxy_->Reload(*next).ok());
+  }
+  EXPECT_TRUE(Eventually([&] { return proxy_->retired_pools() == 0; }))
+      << proxy_->retired_pools() << " retired pools not freed";
+  // Served by the live member now that the dead one is out.
+  EXPECT_TRUE(Eventually([&] { return client_->Call(SetCmd("after", "v")) == "STORED\r\n"; }));
+}
+
 TEST_F(RouteTest, ReplicatedAllAsyncReachesEveryReplica) {
   StartProxy(R"({"replicated": {"children": [{"pool": "a"}, {"pool": "b"}],
                                 "mode": "all_async"}})");
