@@ -6,6 +6,7 @@
 // once every worker has taken the new placement.
 
 #include "proxy/pool.h"
+#include "proxy/worker_pool.h"
 
 #include <atomic>
 #include <memory>

@@ -7,6 +7,7 @@
 #include "absl/container/inlined_vector.h"
 #include "core/protocol/text_request_writer.h"
 #include "proxy/pool.h"
+#include "proxy/worker_pool.h"
 #include "proxy/route_table.h"
 #include "proxy/translate.h"
 

@@ -11,6 +11,7 @@
 #include "proxy/route_replicated.h"
 #include "proxy/route_shadow.h"
 #include "proxy/route_warmup.h"
+#include "proxy/worker_pool.h"
 
 namespace memkit {
 namespace proxy {

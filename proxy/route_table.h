@@ -31,6 +31,7 @@
 #include "core/sync/mutex.h"
 #include "proxy/config.h"
 #include "proxy/pool.h"
+#include "proxy/worker_pool.h"
 #include "proxy/route.h"
 
 namespace memkit {

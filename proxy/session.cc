@@ -17,6 +17,7 @@
 #include "core/protocol/text_request_writer.h"
 #include "proxy/route_pool.h"
 #include "proxy/translate.h"
+#include "proxy/worker_pool.h"
 
 namespace memkit {
 namespace proxy {
