@@ -361,10 +361,10 @@ absl::Status CheckAfterParse(ParseState* st, ServerFlags* out) {
     if (!s.ok()) return s;
   }
   const Tunables& t = o.tunables;
-  if (t.hot_lru_pct + t.warm_lru_pct > 80) {
+  if (t.live.hot_lru_pct + t.live.warm_lru_pct > 80) {
     return FlagError("hot_lru_pct + warm_lru_pct cannot be more than 80% combined", kExitUsage);
   }
-  if (t.temp_lru && !st->ext.lru_maintainer) {
+  if (t.live.temp_lru && !st->ext.lru_maintainer) {
     return FlagError("temporary_ttl requires lru_maintainer to be enabled", kExitUsage);
   }
   if (t.napi_ids > o.num_threads) {

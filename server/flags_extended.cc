@@ -165,22 +165,22 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
       break;
     case Sub::kSlabAutomove: {
       if (!v) {
-        t.slab_automove = 1;
+        t.live.slab_automove = 1;
         break;
       }
       const int n = CAtoi(*v);
       if (n < 0 || n > 2) return FlagError("slab_automove must be between 0 and 2");
-      t.slab_automove = static_cast<uint32_t>(n);
+      t.live.slab_automove = static_cast<uint32_t>(n);
       break;
     }
     case Sub::kNoSlabAutomove:
-      t.slab_automove = 0;
+      t.live.slab_automove = 0;
       break;
     case Sub::kSlabAutomoveRatio: {
       if (!v) return FlagError("Missing slab_automove_ratio argument");
       const double r = CAtof(*v);
       if (r <= 0 || r > 1) return FlagError("slab_automove_ratio must be > 0 and < 1");
-      t.slab_automove_ratio = r;
+      t.live.slab_automove_ratio = r;
       break;
     }
     case Sub::kSlabAutomoveWindow: {
@@ -214,20 +214,20 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
       if (!v) return FlagError("Missing lru_crawler_sleep value");
       const int n = CAtoi(*v);
       if (n > 1000000 || n < 0) return FlagError("LRU crawler sleep must be between 0 and 1 second");
-      t.lru_crawler_sleep = static_cast<uint32_t>(n);
+      t.live.lru_crawler_sleep = static_cast<uint32_t>(n);
       break;
     }
     case Sub::kLruCrawlerTocrawl:
       if (!v) return FlagError("Missing lru_crawler_tocrawl value");
-      if (!SafeStrtoul(*v, &t.lru_crawler_tocrawl)) {
+      if (!SafeStrtoul(*v, &t.live.lru_crawler_tocrawl)) {
         return FlagError("lru_crawler_tocrawl takes a numeric 32bit value");
       }
       break;
     case Sub::kLruMaintainer:
-      t.lru_maintainer = t.lru_segmented = st->lru_maintainer = true;
+      t.lru_maintainer = t.live.lru_segmented = st->lru_maintainer = true;
       break;
     case Sub::kNoLruMaintainer:
-      t.lru_maintainer = t.lru_segmented = st->lru_maintainer = false;
+      t.lru_maintainer = t.live.lru_segmented = st->lru_maintainer = false;
       break;
     case Sub::kHotLruPct:
     case Sub::kWarmLruPct: {
@@ -235,7 +235,7 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
       if (!v) return FlagError(absl::StrCat("Missing ", name, " argument"));
       const int n = CAtoi(*v);
       if (n < 1 || n >= 80) return FlagError(absl::StrCat(name, " must be > 1 and < 80"));
-      (sub == Sub::kHotLruPct ? t.hot_lru_pct : t.warm_lru_pct) = static_cast<uint32_t>(n);
+      (sub == Sub::kHotLruPct ? t.live.hot_lru_pct : t.live.warm_lru_pct) = static_cast<uint32_t>(n);
       break;
     }
     case Sub::kHotMaxFactor:
@@ -244,13 +244,13 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
       if (!v) return FlagError(absl::StrCat("Missing ", name, " argument"));
       const double f = CAtof(*v);
       if (f <= 0) return FlagError(absl::StrCat(name, " must be > 0"));
-      (sub == Sub::kHotMaxFactor ? t.hot_max_factor : t.warm_max_factor) = f;
+      (sub == Sub::kHotMaxFactor ? t.live.hot_max_factor : t.live.warm_max_factor) = f;
       break;
     }
     case Sub::kTemporaryTtl:
       if (!v) return FlagError("Missing temporary_ttl argument");
-      t.temp_lru = true;
-      t.temporary_ttl = CAtoi(*v);
+      t.live.temp_lru = true;
+      t.live.temporary_ttl = CAtoi(*v);
       break;
     case Sub::kIdleTimeout: {
       if (!v) return FlagError("Missing numeric argument for idle_timeout");
@@ -309,9 +309,9 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
     case Sub::kNoModern:
       if (!st->slab_chunk_changed) o->cache.slab_chunk_max = kSlabPageSize;
       t.slab_reassign = false;
-      t.slab_automove = 0;
+      t.live.slab_automove = 0;
       t.maxconns_fast = false;
-      t.lru_segmented = false;
+      t.live.lru_segmented = false;
       t.hash_algorithm = "jenkins";
       o->cache.reclaim_interval = absl::ZeroDuration();
       t.lru_maintainer = st->lru_maintainer = false;
@@ -340,23 +340,23 @@ absl::Status ApplyOne(Sub sub, const std::optional<std::string>& v, ServerOption
     case Sub::kExtIoDepth:
       return ReadU32("ext_io_depth", v, 1, &t.ext_io_depth);
     case Sub::kExtItemSize:
-      return ReadU32("ext_item_size", v, 1, &t.ext_item_size);
+      return ReadU32("ext_item_size", v, 1, &t.live.ext_item_size);
     case Sub::kExtItemAge:
-      return ReadU32("ext_item_age", v, 1, &t.ext_item_age);
+      return ReadU32("ext_item_age", v, 1, &t.live.ext_item_age);
     case Sub::kExtLowTtl:
-      return ReadU32("ext_low_ttl", v, 1, &t.ext_low_ttl);
+      return ReadU32("ext_low_ttl", v, 1, &t.live.ext_low_ttl);
     case Sub::kExtRecacheRate:
-      return ReadU32("ext_recache_rate", v, 1, &t.ext_recache_rate);
+      return ReadU32("ext_recache_rate", v, 1, &t.live.ext_recache_rate);
     case Sub::kExtCompactUnder:
-      return ReadU32("ext_compact_under", v, 1, &t.ext_compact_under);
+      return ReadU32("ext_compact_under", v, 1, &t.live.ext_compact_under);
     case Sub::kExtDropUnder:
-      return ReadU32("ext_drop_under", v, 1, &t.ext_drop_under);
+      return ReadU32("ext_drop_under", v, 1, &t.live.ext_drop_under);
     case Sub::kExtMaxSleep:
-      return ReadU32("ext_max_sleep", v, 1, &t.ext_max_sleep);
+      return ReadU32("ext_max_sleep", v, 1, &t.live.ext_max_sleep);
     case Sub::kExtMaxFrag:
-      return ReadDouble("ext_max_frag", v, &t.ext_max_frag);
+      return ReadDouble("ext_max_frag", v, &t.live.ext_max_frag);
     case Sub::kExtDropUnread:
-      t.ext_drop_unread = true;
+      t.live.ext_drop_unread = true;
       break;
     case Sub::kSlabAutomoveFreeratio:
       return ReadDouble("slab_automove_freeratio", v, &t.slab_automove_freeratio);

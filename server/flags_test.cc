@@ -203,9 +203,9 @@ TEST(FlagsTest, EveryMemcachedOptionIsAccepted) {
   EXPECT_EQ(t.memory_file, "/m");
   EXPECT_EQ(t.slab_automove_window, 10u);
   EXPECT_EQ(t.hash_algorithm, "jenkins");
-  EXPECT_EQ(t.hot_lru_pct, 10u);
-  EXPECT_TRUE(t.temp_lru);
-  EXPECT_EQ(t.temporary_ttl, 30);
+  EXPECT_EQ(t.live.hot_lru_pct, 10u);
+  EXPECT_TRUE(t.live.temp_lru);
+  EXPECT_EQ(t.live.temporary_ttl, 30);
   EXPECT_EQ(t.watcher_logbuf_size, 512u * 1024);
   EXPECT_EQ(t.ext_wbuf_size, 8u * 1024 * 1024);
   EXPECT_EQ(t.ext_path, std::vector<std::string>{"/e:1g"});

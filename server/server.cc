@@ -91,28 +91,7 @@ ServerCore::ServerCore(const ServerOptions& o)
   frontend_options.request_latency = o.request_latency;
   // The command line's starting values of what admin commands change later.
   const Tunables& t = o.tunables;
-  settings.Update([&t](RuntimeSettings::Knobs* k) {
-    k->slab_automove = t.slab_automove;
-    k->slab_automove_ratio = t.slab_automove_ratio;
-    k->lru_crawler_sleep = t.lru_crawler_sleep;
-    k->lru_crawler_tocrawl = t.lru_crawler_tocrawl;
-    k->lru_segmented = t.lru_segmented;
-    k->hot_lru_pct = t.hot_lru_pct;
-    k->warm_lru_pct = t.warm_lru_pct;
-    k->hot_max_factor = t.hot_max_factor;
-    k->warm_max_factor = t.warm_max_factor;
-    k->temp_lru = t.temp_lru;
-    k->temporary_ttl = t.temporary_ttl;
-    k->ext_item_size = t.ext_item_size;
-    k->ext_item_age = t.ext_item_age;
-    k->ext_low_ttl = t.ext_low_ttl;
-    k->ext_recache_rate = t.ext_recache_rate;
-    k->ext_compact_under = t.ext_compact_under;
-    k->ext_drop_under = t.ext_drop_under;
-    k->ext_max_sleep = t.ext_max_sleep;
-    k->ext_max_frag = t.ext_max_frag;
-    k->ext_drop_unread = t.ext_drop_unread;
-  });
+  settings.Update([&t](RuntimeSettings::Knobs* k) { *k = t.live; });
   if (t.detail_enabled) settings.set_detail_enabled(true);  // -D
 }
 

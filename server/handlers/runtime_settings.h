@@ -19,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "core/sync/mutex.h"
+#include "server/tunables.h"
 
 namespace memkit {
 namespace server {
@@ -27,28 +28,9 @@ namespace internal {
 class RuntimeSettings {
  public:
   // What admin commands set and "stats settings" prints; memcached's defaults.
-  struct Knobs {
-    uint32_t slab_automove = 1;
-    double slab_automove_ratio = 0.8;
-    uint32_t lru_crawler_sleep = 100;  // microseconds
-    uint32_t lru_crawler_tocrawl = 0;
-    bool lru_segmented = true;
-    uint32_t hot_lru_pct = 20;
-    uint32_t warm_lru_pct = 40;
-    double hot_max_factor = 0.2;
-    double warm_max_factor = 2.0;
-    bool temp_lru = false;
-    int32_t temporary_ttl = 61;
-    uint32_t ext_item_size = 512;
-    uint32_t ext_item_age = UINT32_MAX;
-    uint32_t ext_low_ttl = 0;
-    uint32_t ext_recache_rate = 2000;
-    uint32_t ext_compact_under = 0;
-    uint32_t ext_drop_under = 0;
-    uint32_t ext_max_sleep = 1000000;
-    double ext_max_frag = 0.8;
-    bool ext_drop_unread = false;
-  };
+  // What the admin commands change (their starting values come from
+  // ServerOptions::tunables.live).
+  using Knobs = LiveTunables;
 
   RuntimeSettings(int verbosity, bool lru_crawler, bool track_sizes)
       : verbosity_(verbosity), lru_crawler_enabled_(lru_crawler), track_sizes_(track_sizes) {}
