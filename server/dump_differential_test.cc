@@ -51,7 +51,7 @@ bool Complete(const std::string& reply) {
       absl::string_view(reply).substr(start == std::string::npos ? 0 : start + 1);
   for (absl::string_view final_word :
        {"END", "OK", "ERROR", "STORED", "DELETED", "NOT_FOUND", "CLIENT_ERROR", "SERVER_ERROR",
-        "BADCLASS", "STAT sizes_status", "RESET"}) {
+        "BADCLASS", "STAT sizes_status", "RESET", "BUSY"}) {
     if (absl::StartsWith(last, final_word)) return true;
   }
   return false;
@@ -105,9 +105,26 @@ class Both {
   }
   bool ok() const { return mc_ != nullptr && mk_ != nullptr; }
 
-  // One step: the same request to both, replies compared.
+  // One step: the same request to both, replies compared. memcached's
+  // crawler is a thread that runs on after the request: an lru_crawler
+  // request it answers "BUSY currently processing crawler request" is asked
+  // again until taken, and "disable" waits for the thread to stop. memkit's
+  // crawls finish within the request.
   std::string Step(const std::string& request) {
-    const std::string a = Mask(Call(*mc_, request));
+    std::string a;
+    const bool taken = test_support::Eventually([&] {
+      a = Mask(Call(*mc_, request));
+      return !absl::StartsWith(a, "BUSY ");
+    });
+    EXPECT_TRUE(taken) << "memcached stayed busy: " << request;
+    if (request == "lru_crawler disable\r\n" && a == "OK\r\n") {
+      // memcached says OK before its crawler thread has stopped; until then
+      // a crawl may get "ERROR an unknown error happened" rather than
+      // "CLIENT_ERROR lru crawler disabled".
+      EXPECT_TRUE(test_support::Eventually([&] {
+        return absl::StrContains(Call(*mc_, "stats settings\r\n"), "STAT lru_crawler no\r\n");
+      })) << "memcached's crawler did not stop";
+    }
     const std::string b = Mask(Call(*mk_, request));
     EXPECT_EQ(b, a) << "request: " << request;
     return b;
