@@ -267,15 +267,18 @@ def bin_req(opcode, key=b"", extras=b"", value=b"", opaque=0):
 
 
 def bin_parse(data):
-    """Splits binary responses into (opcode, status, key, value) tuples."""
+    """Splits binary responses into (opcode, status, key, value) tuples,
+    leaving out the reply to bin_exchange's closing noop (whether it is read
+    after an "Unknown command" reply depends on timing; see bin_exchange)."""
     out = []
     while len(data) >= 24:
-        magic, op, klen, elen, _, status, blen, _, _ = struct.unpack(">BBHBBHIIQ", data[:24])
+        magic, op, klen, elen, _, status, blen, opaque, _ = struct.unpack(">BBHBBHIIQ", data[:24])
         if magic != 0x81 or len(data) < 24 + blen:
             out.append(("garbage", data[:16].hex()))
             break
         body = data[24:24 + blen]
-        out.append((op, status, body[elen:elen + klen], body[elen + klen:]))
+        if not (op == 0x0A and opaque == 0xFEEDFACE):
+            out.append((op, status, body[elen:elen + klen], body[elen + klen:]))
         data = data[24 + blen:]
     return out
 
