@@ -227,9 +227,10 @@ void ServerCore::OnAccept(net::UniqueFd fd, const net::Address& peer, const List
   }
   counters.ConnectionOpened();
   Worker* worker = workers[next_worker_++ % workers.size()].get();
-  worker->loop->Post([this, worker, slot, fd = std::move(fd), peer = net::CompactIpAddress(peer)]() mutable {
-    CacheSession::Start(this, worker, slot, std::move(fd), peer.ToAddress());
-  });
+  worker->loop->Post(
+      [this, worker, slot, fd = std::move(fd), ip = net::CompactIpAddress(peer)]() mutable {
+        CacheSession::Start(this, worker, slot, std::move(fd), ip);
+      });
 }
 
 }  // namespace internal

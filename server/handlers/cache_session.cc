@@ -52,25 +52,30 @@ const char* CacheSession::protocol_name() const {
 
 CacheSession::~CacheSession() { StopWatching(); }
 
-std::string CacheSession::peer() const {
-  if (listen_slot != nullptr && listen_slot->address.is_unix()) {
-    return absl::StrCat("unix:", listen_slot->address.host());
+namespace {
+
+std::string PeerName(const ListenerSlot* slot, const net::CompactIpAddress& ip) {
+  if (slot != nullptr && slot->address.is_unix()) {
+    return absl::StrCat("unix:", slot->address.host());
   }
-  return absl::StrCat("tcp:", peer_ip_.ToAddress().ToString());
+  return absl::StrCat("tcp:", ip.ToAddress().ToString());
 }
 
+}  // namespace
+
+std::string CacheSession::peer() const { return PeerName(listen_slot, peer_ip_); }
+
 void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* slot,
-                         net::UniqueFd fd, const net::Address& peer) {
+                         net::UniqueFd fd, const net::CompactIpAddress& peer) {
   std::unique_ptr<CacheSession> session(new CacheSession(core, worker));
   session->fd = fd.get();
-  session->peer_ip_ = net::CompactIpAddress(peer);
+  session->peer_ip_ = peer;
   session->listen_slot = slot;
-  const std::string name = session->peer();
   std::unique_ptr<net::Transport> transport;
   if (core->tls != nullptr && !slot->notls && slot->address.is_ip()) {
     auto tls = core->tls->NewServerTransport(fd.get());
     if (!tls.ok()) {
-      core->Log(1, "failed to set up TLS for %s: %s\n", name.c_str(),
+      core->Log(1, "failed to set up TLS for %s: %s\n", PeerName(slot, peer).c_str(),
                 tls.status().ToString().c_str());
       core->counters.ConnectionClosed();
       return;
@@ -86,7 +91,7 @@ void CacheSession::Start(ServerCore* core, Worker* worker, const ListenerSlot* s
                                                          &core->frontend_options),
       std::move(session), std::move(transport));
   if (!conn.ok()) {
-    core->Log(1, "failed to set up connection from %s: %s\n", name.c_str(),
+    core->Log(1, "failed to set up connection from %s: %s\n", PeerName(slot, peer).c_str(),
               conn.status().ToString().c_str());
     core->counters.ConnectionClosed();
   }

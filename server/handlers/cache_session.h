@@ -55,7 +55,7 @@ class CacheSession final : public frontend::Backend {
   // CacheSession behind it. The connection registers the session (OnOpen)
   // and destroys it after OnClose.
   static void Start(ServerCore* core, Worker* worker, const ListenerSlot* slot, net::UniqueFd fd,
-                    const net::Address& peer);
+                    const net::CompactIpAddress& peer);
 
   ~CacheSession() override;
 
