@@ -64,8 +64,10 @@ absl::Status AuthFile::Reload() {
   std::ifstream in(path_, std::ios::binary);
   if (!in) {
     const int err = errno;
+    // memcached's words, its strerror printed twice included.
     const std::string message = absl::StrCat("Could not open authfile [", path_,
-                                             "] for reading, error ", std::strerror(err));
+                                             "] for reading, error ", std::strerror(err), ": ",
+                                             std::strerror(err));
     return err == ENOENT ? absl::NotFoundError(message) : absl::PermissionDeniedError(message);
   }
   std::stringstream text;

@@ -53,20 +53,12 @@ absl::Status ValidateSecurityOptions(const ServerOptions& o) {
 
 namespace {
 
-// memcached's words and exit for a user file it cannot use (see
-// Server::kMemcachedStartupPayload): "Could not open authfile [F] for
-// reading, error E: E" (strerror twice, as memcached prints it) or
-// "Authfile [F] has a malformed entry. Should be 'user:password'" (no
-// newline).
+// A user file memcached cannot use stops it with AuthFile's message (its
+// words) and exit 1 (see Server::kMemcachedStartupPayload); the open errors
+// end with a newline, the malformed-entry one without.
 absl::Status AsStartupError(const absl::Status& s) {
   std::string message(s.message());
-  if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
-    const size_t error = message.rfind(", error ");
-    if (error != std::string::npos) {
-      absl::StrAppend(&message, ": ", message.substr(error + 8));
-    }
-    message += "\n";
-  }
+  if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) message += "\n";
   absl::Status startup(s.code(), message);
   startup.SetPayload(Server::kMemcachedStartupPayload, absl::Cord("1"));
   return startup;
