@@ -104,7 +104,9 @@ bool SplitGetReply(absl::string_view s, size_t pos, const std::vector<absl::stri
   }
   if (s.substr(at, 5) != "END\r\n") return false;
   *end = at + 5;
-  auto value = [&](size_t i) { return s.substr(values[i].first, values[i].second - values[i].first); };
+  auto value = [&](size_t i) {
+    return s.substr(values[i].first, values[i].second - values[i].first);
+  };
   const size_t last = keys.size() - 1;
   if (last == 0) {
     out->push_back(s.substr(pos, *end - pos));

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,12 @@
 
 namespace memkit {
 namespace net {
+namespace {
+
+// Options are size_t; a connection keeps 32-bit limits (see connection.h).
+uint32_t Saturate32(size_t n) { return static_cast<uint32_t>(std::min<size_t>(n, UINT32_MAX)); }
+
+}  // namespace
 
 void Connection::Handler::OnReadEof(Connection* conn) { conn->CloseAfterFlush(); }
 
@@ -42,10 +49,8 @@ Connection::Connection(EventLoop* loop, UniqueFd fd, Handler* handler, const Opt
     : loop_(loop),
       handler_(handler),
       fd_(std::move(fd)),
-      output_high_water_(static_cast<uint32_t>(
-          std::min<size_t>(options.output_high_water, uint32_t{0xffffffff}))),
-      shrink_read_buffer_above_(static_cast<uint32_t>(
-          std::min<size_t>(options.shrink_read_buffer_above, uint32_t{0xffffffff}))),
+      output_high_water_(Saturate32(options.output_high_water)),
+      shrink_read_buffer_above_(Saturate32(options.shrink_read_buffer_above)),
       input_(options.read_buffer) {}
 
 Connection::~Connection() {

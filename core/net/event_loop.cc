@@ -211,7 +211,9 @@ absl::Status EventLoop::Watch(int fd, uint32_t interest, Watcher* watcher) {
   ev.events = interest;
   ev.data.ptr = watcher;
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
-    if (errno == EEXIST) return absl::AlreadyExistsError(absl::StrCat("fd ", fd, " is already watched"));
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat("fd ", fd, " is already watched"));
+    }
     return ErrnoStatus(errno, absl::StrCat("epoll_ctl(ADD, ", fd, ")"));
   }
   watcher->watched_fd_ = fd;
