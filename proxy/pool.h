@@ -85,6 +85,9 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
+  // The loop the probes and timed restores run on (Create's `probe_loop`).
+  net::EventLoop* probe_loop() const { return probe_loop_; }
+
   // The options the pool was created with (runtime changes are not in them:
   // see Members()).
   const PoolOptions& options() const { return options_; }

@@ -44,13 +44,13 @@ class PoolInstance {
   ~PoolInstance() {
     // The WorkerPools first (their connections' callbacks reach the Pool),
     // each on its loop; the last one to go frees the Pool on its probe
-    // loop, worker 0's. A loop that has stopped runs neither: the proxy's
-    // destructor then frees what the Graveyard still holds.
+    // loop. A loop that has stopped runs neither: the proxy's destructor
+    // then frees what the Graveyard still holds.
     const Pool* pool = pool_.get();
+    net::EventLoop* probe_loop = pool_->probe_loop();
     graveyard_->Bury(std::move(pool_));
     auto remaining = std::make_shared<std::atomic<size_t>>(workers_.size());
     const std::weak_ptr<Graveyard> graveyard = graveyard_;
-    net::EventLoop* probe_loop = group_->loop(0);
     for (size_t w = 0; w < workers_.size(); ++w) {
       WorkerPool* wp = workers_[w];
       group_->loop(w)->Post([wp, remaining, graveyard, pool, probe_loop] {

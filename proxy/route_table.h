@@ -31,8 +31,8 @@
 #include "core/sync/mutex.h"
 #include "proxy/config.h"
 #include "proxy/pool.h"
-#include "proxy/worker_pool.h"
 #include "proxy/route.h"
+#include "proxy/worker_pool.h"
 
 namespace memkit {
 namespace proxy {
