@@ -27,7 +27,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/net/address.h"
 #include "gtest/gtest.h"
 #include "server/server_test_util.h"
 #include "tests/support/eventually.h"
@@ -39,6 +38,7 @@ namespace {
 
 using test_support::CommandFor;
 using test_support::ServerProcess;
+using testing::ConnectToLoopback;
 using testing::TestConnection;
 
 std::string g_memkit_server;
@@ -55,13 +55,6 @@ bool Complete(const std::string& reply) {
     if (absl::StartsWith(last, final_word)) return true;
   }
   return false;
-}
-
-// A connection to 127.0.0.1:`port`, or nullptr and a test failure.
-std::unique_ptr<TestConnection> Connect(int port) {
-  auto conn = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port)));
-  EXPECT_TRUE(conn.ok()) << conn.status();
-  return conn.ok() ? std::move(*conn) : nullptr;
 }
 
 // Sends `request` and reads one reply: until Complete(), or 5 s. No fixed
@@ -100,8 +93,8 @@ class Both {
     if (!mc.ok() || !mk.ok()) return;
     memcached_ = std::move(*mc);
     memkit_ = std::move(*mk);
-    mc_ = Connect(memcached_->port());
-    mk_ = Connect(memkit_->port());
+    mc_ = ConnectToLoopback(memcached_->port());
+    mk_ = ConnectToLoopback(memkit_->port());
   }
   bool ok() const { return mc_ != nullptr && mk_ != nullptr; }
 

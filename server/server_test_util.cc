@@ -125,6 +125,12 @@ std::unique_ptr<Server> StartServer(const ServerOptions& options) {
   return std::move(*server);
 }
 
+std::unique_ptr<TestConnection> ConnectToLoopback(int port) {
+  auto conn = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port)));
+  EXPECT_TRUE(conn.ok()) << conn.status();
+  return conn.ok() ? std::move(*conn) : nullptr;
+}
+
 std::string StatValue(absl::string_view stats_reply, absl::string_view name) {
   const std::string prefix = absl::StrCat("STAT ", name, " ");
   for (absl::string_view line : absl::StrSplit(stats_reply, "\r\n")) {

@@ -57,6 +57,10 @@ ServerOptions TestServerOptions();
 // A started server or a test failure.
 std::unique_ptr<Server> StartServer(const ServerOptions& options = TestServerOptions());
 
+// A connection to 127.0.0.1:`port` (a server started as a process), or
+// null and a test failure.
+std::unique_ptr<TestConnection> ConnectToLoopback(int port);
+
 // The value of "STAT <name> " in a stats reply ("" if absent).
 std::string StatValue(absl::string_view stats_reply, absl::string_view name);
 

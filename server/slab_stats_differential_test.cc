@@ -31,7 +31,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "core/net/address.h"
 #include "gtest/gtest.h"
 #include "server/server_test_util.h"
 #include "tests/support/server_process.h"
@@ -42,6 +41,7 @@ namespace {
 
 using test_support::CommandFor;
 using test_support::ServerProcess;
+using testing::ConnectToLoopback;
 using testing::TestConnection;
 
 std::string g_memkit_server;
@@ -49,13 +49,6 @@ std::string g_memkit_server;
 // Longer than TestConnection's 5 s default: the "mn" after a fill of megabytes
 // at -t 1 can take that long on a loaded two-core machine.
 constexpr absl::Duration kReplyTimeout = absl::Seconds(10);
-
-// A connection to 127.0.0.1:`port`, or nullptr and a test failure.
-std::unique_ptr<TestConnection> Connect(int port) {
-  auto conn = TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(port)));
-  EXPECT_TRUE(conn.ok()) << conn.status();
-  return conn.ok() ? std::move(*conn) : nullptr;
-}
 
 // Sends `request` and reads until what came ends with `suffix`; a failure
 // comes back as "<status>" so the comparison with the expected reply shows it.
@@ -113,8 +106,8 @@ Pair StartBoth(const std::vector<std::string>& args) {
   if (!mc.ok() || !mk.ok()) return p;
   p.memcached = std::move(*mc);
   p.memkit = std::move(*mk);
-  p.mc = Connect(p.memcached->port());
-  p.mk = Connect(p.memkit->port());
+  p.mc = ConnectToLoopback(p.memcached->port());
+  p.mk = ConnectToLoopback(p.memkit->port());
   return p;
 }
 

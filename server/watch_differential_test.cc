@@ -21,7 +21,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/net/address.h"
 #include "gtest/gtest.h"
 #include "server/server_test_util.h"
 #include "tests/support/server_process.h"
@@ -32,17 +31,10 @@ namespace {
 
 using test_support::CommandFor;
 using test_support::ServerProcess;
+using testing::ConnectToLoopback;
 using testing::TestConnection;
 
 std::string g_memkit_server;
-
-// A connection to `server`, or nullptr and a test failure saying why.
-std::unique_ptr<TestConnection> Connect(const ServerProcess& server) {
-  auto conn =
-      TestConnection::Connect(net::Address::IPv4Loopback(static_cast<uint16_t>(server.port())));
-  EXPECT_TRUE(conn.ok()) << conn.status();
-  return conn.ok() ? std::move(*conn) : nullptr;
-}
 
 // Sends `bytes` without waiting for a reply.
 void Send(TestConnection& conn, absl::string_view bytes) {
@@ -134,11 +126,11 @@ const std::vector<std::string> kCommands = {
 // Runs the command sequence against `server` with a watcher of `kinds`;
 // sets *lines to the watcher's lines.
 void WatchSession(ServerProcess& server, absl::string_view kinds, std::string* lines) {
-  std::unique_ptr<TestConnection> watcher = Connect(server);
+  std::unique_ptr<TestConnection> watcher = ConnectToLoopback(server.port());
   ASSERT_TRUE(watcher != nullptr);
   EXPECT_EQ(watcher->Call(absl::StrCat("watch ", kinds, "\r\n")), "OK\r\n");
   {
-    std::unique_ptr<TestConnection> c = Connect(server);
+    std::unique_ptr<TestConnection> c = ConnectToLoopback(server.port());
     ASSERT_TRUE(c != nullptr);
     for (const std::string& cmd : kCommands) {
       Send(*c, cmd);
@@ -154,7 +146,7 @@ void WatchSession(ServerProcess& server, absl::string_view kinds, std::string* l
   if (absl::StrContains(kinds, "connevents")) end = ReadPast(*watcher, "type=conn_close ", lines);
   {
     // A last lookup marks the end of the stream.
-    std::unique_ptr<TestConnection> c = Connect(server);
+    std::unique_ptr<TestConnection> c = ConnectToLoopback(server.port());
     ASSERT_TRUE(c != nullptr);
     c->Call("get zz_end\r\n", "END\r\n");
   }
@@ -191,7 +183,7 @@ std::string BigEndian(uint64_t v, int bytes) {
 // Binary commands on one connection, each followed by a noop (0x0a) whose
 // reply says the command's reply is in; sets *lines to the watcher's lines.
 void BinaryWatchSession(ServerProcess& server, std::string* lines) {
-  std::unique_ptr<TestConnection> watcher = Connect(server);
+  std::unique_ptr<TestConnection> watcher = ConnectToLoopback(server.port());
   ASSERT_TRUE(watcher != nullptr);
   EXPECT_EQ(watcher->Call("watch fetchers mutations\r\n"), "OK\r\n");
   const std::string flags_exptime = BigEndian(0, 4) + BigEndian(0, 4);
@@ -206,7 +198,7 @@ void BinaryWatchSession(ServerProcess& server, std::string* lines) {
       BinaryRequest(0x1c, "bn", BigEndian(10, 4)),                    // touch
       BinaryRequest(0x1d, "bn", BigEndian(10, 4)),                    // gat
   };
-  std::unique_ptr<TestConnection> c = Connect(server);
+  std::unique_ptr<TestConnection> c = ConnectToLoopback(server.port());
   ASSERT_TRUE(c != nullptr);
   for (const std::string& r : requests) {
     Send(*c, r);
@@ -216,7 +208,7 @@ void BinaryWatchSession(ServerProcess& server, std::string* lines) {
     ReadPast(*c, std::string("\x81\x0a", 2), &replies);
   }
   c.reset();
-  std::unique_ptr<TestConnection> end = Connect(server);
+  std::unique_ptr<TestConnection> end = ConnectToLoopback(server.port());
   ASSERT_TRUE(end != nullptr);
   end->Call("get zz_end\r\n", "END\r\n");
   lines->clear();
@@ -278,10 +270,10 @@ TEST_F(WatchDifferentialTest, BinaryCommandsMatchMemcached) {
 
 TEST_F(WatchDifferentialTest, NoArgumentWatchesFetchers) {
   for (ServerProcess* server : {memcached_.get(), memkit_.get()}) {
-    std::unique_ptr<TestConnection> watcher = Connect(*server);
+    std::unique_ptr<TestConnection> watcher = ConnectToLoopback(server->port());
     ASSERT_TRUE(watcher != nullptr);
     ASSERT_EQ(watcher->Call("watch\r\n"), "OK\r\n") << server->Describe();
-    std::unique_ptr<TestConnection> c = Connect(*server);
+    std::unique_ptr<TestConnection> c = ConnectToLoopback(server->port());
     ASSERT_TRUE(c != nullptr);
     c->Call("set k 0 0 1\r\nx\r\nget k\r\n", "END\r\n");
     std::string got;
@@ -298,8 +290,10 @@ TEST_F(WatchDifferentialTest, NoArgumentWatchesFetchers) {
 TEST_F(WatchDifferentialTest, FlushedLookupsSayFlushed) {
   std::string lines[2];
   ServerProcess* servers[2] = {memcached_.get(), memkit_.get()};
-  std::unique_ptr<TestConnection> watchers[2] = {Connect(*servers[0]), Connect(*servers[1])};
-  std::unique_ptr<TestConnection> clients[2] = {Connect(*servers[0]), Connect(*servers[1])};
+  std::unique_ptr<TestConnection> watchers[2] = {ConnectToLoopback(servers[0]->port()),
+                                                 ConnectToLoopback(servers[1]->port())};
+  std::unique_ptr<TestConnection> clients[2] = {ConnectToLoopback(servers[0]->port()),
+                                                ConnectToLoopback(servers[1]->port())};
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(watchers[i] != nullptr && clients[i] != nullptr);
   for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(watchers[i]->Call("watch fetchers\r\n"), "OK\r\n");
@@ -317,7 +311,7 @@ TEST(WatchTest, DisabledByDashW) {
   for (const std::string& path : {std::string(test_support::kMemcachedPath), g_memkit_server}) {
     auto server = ServerProcess::Start(CommandFor(path, {"-W"}));
     ASSERT_TRUE(server.ok()) << server.status();
-    std::unique_ptr<TestConnection> c = Connect(**server);
+    std::unique_ptr<TestConnection> c = ConnectToLoopback((*server)->port());
     ASSERT_TRUE(c != nullptr);
     EXPECT_EQ(c->Call("watch\r\n"), "CLIENT_ERROR watch commands not allowed\r\n") << path;
   }
@@ -329,10 +323,10 @@ TEST(WatchTest, IdleTimeoutClosesClientsNotWatchers) {
   for (const std::string& path : {std::string(test_support::kMemcachedPath), g_memkit_server}) {
     auto server = ServerProcess::Start(CommandFor(path, {"-o", "idle_timeout=1"}));
     ASSERT_TRUE(server.ok()) << server.status();
-    std::unique_ptr<TestConnection> watcher = Connect(**server);
+    std::unique_ptr<TestConnection> watcher = ConnectToLoopback((*server)->port());
     ASSERT_TRUE(watcher != nullptr);
     ASSERT_EQ(watcher->Call("watch connevents\r\n"), "OK\r\n");
-    std::unique_ptr<TestConnection> idle = Connect(**server);
+    std::unique_ptr<TestConnection> idle = ConnectToLoopback((*server)->port());
     ASSERT_TRUE(idle != nullptr);
     idle->Call("version\r\n");
     std::string got;
@@ -340,7 +334,7 @@ TEST(WatchTest, IdleTimeoutClosesClientsNotWatchers) {
     const size_t line_end = ReadPast(*watcher, "\n", &got, close_end);
     const std::string lines = got.substr(0, line_end);
     EXPECT_TRUE(absl::StrContains(lines, " transport=tcp reason=idle_timeout cfd=")) << path << lines;
-    std::unique_ptr<TestConnection> next = Connect(**server);
+    std::unique_ptr<TestConnection> next = ConnectToLoopback((*server)->port());
     ASSERT_TRUE(next != nullptr);
     next->Call("version\r\n");
     EXPECT_NE(ReadPast(*watcher, "type=conn_new ", &got, line_end), std::string::npos) << path;
@@ -350,10 +344,10 @@ TEST(WatchTest, IdleTimeoutClosesClientsNotWatchers) {
 TEST(WatchTest, EvictionsInMemcachedsFormat) {
   auto server = ServerProcess::Start(CommandFor(g_memkit_server, {"-m", "2"}));
   ASSERT_TRUE(server.ok()) << server.status();
-  std::unique_ptr<TestConnection> watcher = Connect(**server);
+  std::unique_ptr<TestConnection> watcher = ConnectToLoopback((*server)->port());
   ASSERT_TRUE(watcher != nullptr);
   ASSERT_EQ(watcher->Call("watch evictions\r\n"), "OK\r\n");
-  std::unique_ptr<TestConnection> c = Connect(**server);
+  std::unique_ptr<TestConnection> c = ConnectToLoopback((*server)->port());
   ASSERT_TRUE(c != nullptr);
   const std::string value(100000, 'x');
   for (int i = 0; i < 40; ++i) {
@@ -369,7 +363,7 @@ TEST(WatchTest, EvictionsInMemcachedsFormat) {
       "clsid=32 size=100000\n");
   std::smatch m;
   EXPECT_TRUE(std::regex_search(line, m, eviction)) << line;
-  std::unique_ptr<TestConnection> stats = Connect(**server);
+  std::unique_ptr<TestConnection> stats = ConnectToLoopback((*server)->port());
   ASSERT_TRUE(stats != nullptr);
   const std::string st = stats->Call("stats\r\n", "END\r\n");
   EXPECT_TRUE(absl::StrContains(st, "STAT log_watchers 1\r\n")) << st;
@@ -382,10 +376,10 @@ TEST(WatchTest, EvictionsInMemcachedsFormat) {
 TEST(WatchTest, ASlowWatcherIsSkippedNotWaitedFor) {
   auto server = ServerProcess::Start(CommandFor(g_memkit_server, {}));
   ASSERT_TRUE(server.ok()) << server.status();
-  std::unique_ptr<TestConnection> watcher = Connect(**server);
+  std::unique_ptr<TestConnection> watcher = ConnectToLoopback((*server)->port());
   ASSERT_TRUE(watcher != nullptr);
   ASSERT_EQ(watcher->Call("watch fetchers\r\n"), "OK\r\n");
-  std::unique_ptr<TestConnection> c = Connect(**server);
+  std::unique_ptr<TestConnection> c = ConnectToLoopback((*server)->port());
   ASSERT_TRUE(c != nullptr);
   const std::string key(200, 'k');
   std::string batch;
@@ -399,7 +393,7 @@ TEST(WatchTest, ASlowWatcherIsSkippedNotWaitedFor) {
       ASSERT_EQ(*miss, "END\r\n");
     }
   }
-  std::unique_ptr<TestConnection> stats = Connect(**server);
+  std::unique_ptr<TestConnection> stats = ConnectToLoopback((*server)->port());
   ASSERT_TRUE(stats != nullptr);
   const std::string st = stats->Call("stats\r\n", "END\r\n");
   EXPECT_FALSE(absl::StrContains(st, "STAT log_watcher_skipped 0\r\n")) << st;
